@@ -1,0 +1,91 @@
+"""r4h_pwa: the Running 4 Heroes app. create_app() reads like a table of contents."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import cli, errors, security
+from .admin import bp as admin_bp
+from .api import bp as api_bp
+from .auth import bp as auth_bp
+from .auth import load_runner
+from .checkin import bp as checkin_bp
+from .extensions import csrf, db, limiter, login_manager, migrate
+from .flags import bp as flags_bp
+from .pages import bp as pages_bp
+from .runs import bp as runs_bp
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _asset_dir(name: str) -> str:
+    """static/ or templates/: beside the package in a checkout, inside it in a wheel."""
+    checkout = PACKAGE_DIR.parent / name
+    return str(checkout if checkout.is_dir() else PACKAGE_DIR / f"_{name}")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, instance/config.py, R4H_* environment, then test_config."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=_asset_dir("static"),
+        template_folder=_asset_dir("templates"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SECRET_KEY="dev-only-change-me",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'r4h.sqlite'}",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        PUBLIC_BASE_URL="http://127.0.0.1:5000",
+        ORG_NAME="Running 4 Heroes",
+        ORG_RETURN_ADDRESS="Running 4 Heroes\nPO Box 0000\nWinter Springs, FL 32708",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        DEVICE_TOKEN_DAYS=180,
+        PASSWORD_HASH_METHOD="scrypt",
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        LOGIN_RATE_LIMIT="10 per minute",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        PROXY_FIX=False,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("DATABASE_URL"):  # the conventional name hosts set
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    app.config.from_prefixed_env("R4H")
+    if "DATABASE_URL" in app.config:  # R4H_DATABASE_URL, or DATABASE_URL in config.py
+        app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["DATABASE_URL"])
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    _init_extensions(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    for blueprint in (pages_bp, auth_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _normalise_db_url(url: str) -> str:
+    """Point postgres:// and postgresql:// URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(load_runner)

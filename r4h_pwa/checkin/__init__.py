@@ -1,0 +1,5 @@
+"""Feature blueprint: checkin."""
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,5 @@
+"""Escort check-in by QR code."""
+
+from flask import Blueprint
+
+bp = Blueprint("checkin", __name__)

@@ -1,0 +1,115 @@
+"""Command-line tools: init-db, seed-demo, create-user."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+from .extensions import db
+from .models import ROLES, Hero, Run, Runner, Track
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the schema by running every migration."""
+    upgrade()
+    click.echo("Database is at the newest migration.")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="runner", show_default=True)
+@click.option("--starting-miles", type=click.IntRange(0, 100_000), default=0, show_default=True)
+@click.password_option()
+def create_user_command(email: str, name: str, role: str, starting_miles: int, password: str):
+    """Create an account (admin or runner)."""
+    email = email.strip().lower()
+    if db.session.scalar(sa.select(Runner).where(Runner.email == email)):
+        raise click.ClickException(f"An account for {email} already exists.")
+    runner = Runner(email=email, name=name.strip(), role=role, starting_mile_count=starting_miles)
+    runner.set_password(password)
+    db.session.add(runner)
+    db.session.commit()
+    click.echo(f"Created {role} {email}.")
+
+
+DEMO_HEROES = [
+    # Clearly fictional: every agency is in the made-up "Example County".
+    ("Officer", "Jordan Avery", "Example County Police Department", "FL", "police", -20,
+     "Struck by a vehicle during a traffic stop"),
+    ("Firefighter", "Casey Morgan", "Example County Fire Rescue", "FL", "fire", -34,
+     "Structure collapse"),
+    ("Paramedic", "Riley Brooks", "Example County EMS", "FL", "ems", -41, "Vehicle crash"),
+    ("Corrections Officer", "Taylor Quinn", "Example County Jail", "FL", "corrections", -55,
+     "Assault"),
+    ("Dispatcher", "Morgan Lee", "Example County 911 Center", "FL", "dispatch", -70,
+     "Duty-related illness"),
+    ("K9", "Ranger", "Example County Sheriff's Office", "FL", "k9", -12, "Gunfire"),
+    ("Special Agent", "Sam Whitfield", "Example Federal Task Force", "FL", "federal", -90,
+     "Gunfire"),
+]
+
+
+@click.command("seed-demo")
+@click.option("--password", required=True, help="Password for both demo accounts.")
+def seed_demo_command(password: str) -> None:
+    """Load clearly fictional demo data: two accounts, two tracks, heroes, planned runs."""
+    if db.session.scalar(sa.select(Runner).where(Runner.email == "admin@example.org")):
+        click.echo("Demo data is already loaded.")
+        return
+    admin = Runner(email="admin@example.org", name="Demo Admin", role="admin")
+    runner = Runner(
+        email="runner@example.org", name="Demo Runner", role="runner", starting_mile_count=1293
+    )
+    for account in (admin, runner):
+        account.set_password(password)
+    school = Track(name="Example Middle School track", laps_per_mile=7, min_lap_seconds=40)
+    standard = Track(name="Example High 400 m track", laps_per_mile=4, min_lap_seconds=50)
+    today = date.today()
+    heroes = [
+        Hero(
+            rank=rank,
+            name=name,
+            agency=agency,
+            state=state,
+            kind=kind,
+            end_of_watch=today + timedelta(days=days),
+            cause=cause,
+            story=f"{rank} {name} served Example County with courage. (Demo data.)",
+        )
+        for rank, name, agency, state, kind, days, cause in DEMO_HEROES
+    ]
+    heroes[0].fundraiser_url = "https://example.org/fund/avery"
+    heroes[0].fundraiser_verified_by = "Demo Admin"
+    db.session.add_all([admin, runner, school, standard, *heroes])
+    tomorrow = datetime.now(UTC).replace(hour=23, minute=0, second=0, microsecond=0)
+    db.session.add_all(
+        [
+            Run(
+                hero=heroes[0],
+                runner=runner,
+                track=school,
+                scheduled_at=tomorrow + timedelta(days=1),
+                words="Tonight we run for Officer Avery, who kept our streets safe.",
+                video_url="https://example.org/video/avery",
+            ),
+            Run(
+                hero=heroes[5],
+                runner=runner,
+                track=standard,
+                scheduled_at=tomorrow + timedelta(days=3),
+                words="K9 Ranger never stopped working for his partner.",
+            ),
+        ]
+    )
+    db.session.commit()
+    click.echo("Loaded demo data: admin@example.org and runner@example.org.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app."""
+    for command in (init_db_command, create_user_command, seed_demo_command):
+        app.cli.add_command(command)

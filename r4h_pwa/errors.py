@@ -1,0 +1,100 @@
+"""One place that answers JSON clients with JSON and browsers with a page."""
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+
+class ApiError(Exception):
+    """A client error raised by a service, answered with the API's error shape."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+
+def wants_json() -> bool:
+    """API paths always get JSON; elsewhere the Accept header decides."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    accepted = request.accept_mimetypes
+    return best == "application/json" and accepted[best] > accepted["text/html"]
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    """The API's one error shape."""
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None):
+    """A JSON error response in the API's shape."""
+    return jsonify(error_body(code, message, fields)), status
+
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Sign in first.",
+    403: "You do not have access to this.",
+    404: "Nothing was found here.",
+    405: "That method is not allowed here.",
+    413: "The request is too large.",
+    429: "Too many requests. Wait a minute and try again.",
+    500: "Something went wrong on our side. Nothing was saved.",
+}
+
+
+def _handle_http(exc: HTTPException):
+    status = exc.code or 500
+    if status >= 500:
+        db.session.rollback()
+    message = _MESSAGES.get(status, exc.description or "Request failed.")
+    if isinstance(exc, CSRFError):
+        message = "The form expired or was sent without its security token. Reload and try again."
+    if status == 429:
+        message = f"Too many requests ({exc.description}). Wait a minute and try again."
+    if wants_json():
+        response = json_error(status, _CODES.get(status, "error"), message)[0]
+    else:
+        response = make_response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    if status == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _handle_api_error(exc: ApiError):
+    return json_error(exc.status, exc.code, exc.message, exc.fields)
+
+
+def _handle_unexpected(exc: Exception):
+    db.session.rollback()
+    if isinstance(exc, HTTPException):
+        return _handle_http(exc)
+    return _handle_http(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)

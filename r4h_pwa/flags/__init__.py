@@ -1,0 +1,5 @@
+"""Feature blueprint: flags."""
+
+from .views import bp
+
+__all__ = ["bp"]

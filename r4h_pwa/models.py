@@ -1,0 +1,335 @@
+"""The domain of DESIGN.md as typed SQLAlchemy 2.0 models. Models never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    """A random UUID as its canonical string."""
+    return str(uuid.uuid4())
+
+
+def new_token() -> str:
+    """An unguessable URL-safe token carrying 192 random bits."""
+    return secrets.token_urlsafe(24)
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a bearer token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A timestamp stored in UTC that always reads back timezone-aware (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store UTC-aware timestamps only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+HERO_KINDS = ("police", "fire", "ems", "corrections", "dispatch", "federal", "k9")
+FLAG_TYPES = {
+    "police": "Thin blue line",
+    "k9": "Thin blue line",
+    "fire": "Thin red line",
+    "ems": "Thin white line",
+    "corrections": "Thin silver line",
+    "dispatch": "Thin gold line",
+    "federal": "Thin blue line",
+}
+KIND_LABELS = {
+    "police": "Police",
+    "fire": "Fire",
+    "ems": "EMS",
+    "corrections": "Corrections",
+    "dispatch": "Dispatch",
+    "federal": "Federal",
+    "k9": "K9",
+}
+ROLES = ("admin", "runner")
+RUN_STATUSES = ("planned", "in_progress", "finished", "synced")
+CHECKIN_ROLES = ("escort", "runner", "supporter")
+RECIPIENT_KINDS = ("family", "intermediary")
+SHIPMENT_STATUSES = ("draft", "label_printed", "shipped", "delivered", "received")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Runner(UserMixin, db.Model):
+    """An account: a runner who runs miles, or an admin who manages the team."""
+
+    __tablename__ = "runners"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role", ROLES), name="role"),
+        sa.CheckConstraint("starting_mile_count >= 0", name="starting_mile_count"),
+        sa.CheckConstraint("miles_logged >= 0", name="miles_logged"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(16), default="runner")
+    # Miles run before this system existed; the next mile is starting_mile_count + 1.
+    starting_mile_count: Mapped[int] = mapped_column(default=0)
+    # Numbered runs recorded here; bumped with an atomic UPDATE so numbers stay gapless.
+    miles_logged: Mapped[int] = mapped_column(default=0)
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    runs: Mapped[list[Run]] = relationship(back_populates="runner")
+    devices: Mapped[list[Device]] = relationship(back_populates="runner")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts.
+        return self.is_active_account
+
+    @property
+    def total_miles(self) -> int:
+        return self.starting_mile_count + self.miles_logged
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password (scrypt unless config says otherwise)."""
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        """Whether the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class Device(db.Model):
+    """A phone signed in as a runner, holding a revocable bearer token (stored hashed)."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    runner_id: Mapped[int] = mapped_column(sa.ForeignKey("runners.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    runner: Mapped[Runner] = relationship(back_populates="devices")
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        """Whether the token still authenticates: not revoked and not expired."""
+        now = now or utcnow()
+        return self.revoked_at is None and self.expires_at > now
+
+
+class Hero(db.Model):
+    """A first responder who died in the line of duty."""
+
+    __tablename__ = "heroes"
+    __table_args__ = (
+        sa.CheckConstraint(_in("kind", HERO_KINDS), name="kind"),
+        # The CSV import relies on this to import nothing twice.
+        sa.UniqueConstraint("name", "agency", "end_of_watch", name="uq_heroes_identity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    rank: Mapped[str] = mapped_column(sa.String(80), default="")
+    agency: Mapped[str] = mapped_column(sa.String(160))
+    state: Mapped[str] = mapped_column(sa.String(2))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    end_of_watch: Mapped[date]
+    incident_date: Mapped[date | None]
+    cause: Mapped[str] = mapped_column(sa.String(160), default="")
+    story: Mapped[str] = mapped_column(sa.Text, default="")
+    source_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    fundraiser_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    fundraiser_verified_by: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    runs: Mapped[list[Run]] = relationship(back_populates="hero")
+
+    @property
+    def flag_type(self) -> str:
+        return FLAG_TYPES[self.kind]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.rank} {self.name}".strip()
+
+
+class Track(db.Model):
+    """A place to run, with its laps per mile and the shortest plausible lap."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (
+        sa.CheckConstraint("laps_per_mile BETWEEN 1 AND 50", name="laps_per_mile"),
+        sa.CheckConstraint("min_lap_seconds BETWEEN 1 AND 3600", name="min_lap_seconds"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    laps_per_mile: Mapped[int]
+    min_lap_seconds: Mapped[int] = mapped_column(default=30)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Run(db.Model):
+    """One mile for one hero: planned by an admin or started on the phone, keyed by a UUID."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", RUN_STATUSES), name="status"),
+        sa.CheckConstraint("mile_number IS NULL OR mile_number > 0", name="mile_number"),
+        sa.UniqueConstraint("runner_id", "mile_number", name="uq_runs_runner_id_mile_number"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    hero_id: Mapped[int] = mapped_column(sa.ForeignKey("heroes.id"), index=True)
+    runner_id: Mapped[int] = mapped_column(sa.ForeignKey("runners.id"), index=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="planned")
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mile_number: Mapped[int | None]
+    words: Mapped[str] = mapped_column(sa.Text, default="")
+    video_url: Mapped[str] = mapped_column(sa.String(500), default="")
+    # SHA-256 of the synced content: a repeat with other content is a conflict.
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    checkin_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    checkin_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device_id: Mapped[str | None] = mapped_column(sa.ForeignKey("devices.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    hero: Mapped[Hero] = relationship(back_populates="runs")
+    runner: Mapped[Runner] = relationship(back_populates="runs")
+    track: Mapped[Track] = relationship()
+    laps: Mapped[list[Lap]] = relationship(
+        back_populates="run", order_by="Lap.seq", cascade="all, delete-orphan"
+    )
+    checkins: Mapped[list[Checkin]] = relationship(
+        back_populates="run", order_by="Checkin.checked_in_at", cascade="all, delete-orphan"
+    )
+    shipments: Mapped[list[Shipment]] = relationship(back_populates="run")
+
+    @property
+    def is_complete(self) -> bool:
+        return len(self.laps) >= self.track.laps_per_mile
+
+    @property
+    def elapsed_ms(self) -> int | None:
+        return self.laps[-1].elapsed_ms if self.laps else None
+
+
+class Lap(db.Model):
+    """One lap: its sequence number and milliseconds since the run began (monotonic clock)."""
+
+    __tablename__ = "laps"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "seq", name="uq_laps_run_id_seq"),
+        sa.CheckConstraint("seq >= 1", name="seq"),
+        sa.CheckConstraint("elapsed_ms > 0", name="elapsed_ms"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    elapsed_ms: Mapped[int] = mapped_column(sa.BigInteger)
+
+    run: Mapped[Run] = relationship(back_populates="laps")
+
+
+class Checkin(db.Model):
+    """An escort or fellow runner at a run; keyed by a UUID so a repeat is idempotent."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (sa.CheckConstraint(_in("role", CHECKIN_ROLES), name="role"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    run_id: Mapped[str] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    agency: Mapped[str] = mapped_column(sa.String(160), default="")
+    badge: Mapped[str] = mapped_column(sa.String(60), default="")
+    role: Mapped[str] = mapped_column(sa.String(16), default="escort")
+    public: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(sa.String(8), default="qr")  # "qr" or "phone"
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    run: Mapped[Run] = relationship(back_populates="checkins")
+
+
+class Shipment(db.Model):
+    """A run's flag on its way to the family or to someone who delivers it in person."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", SHIPMENT_STATUSES), name="status"),
+        sa.CheckConstraint(_in("recipient_kind", RECIPIENT_KINDS), name="recipient_kind"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    run_id: Mapped[str] = mapped_column(sa.ForeignKey("runs.id"), index=True)
+    recipient_name: Mapped[str] = mapped_column(sa.String(120))
+    recipient_kind: Mapped[str] = mapped_column(sa.String(16), default="family")
+    address_line1: Mapped[str] = mapped_column(sa.String(120))
+    address_line2: Mapped[str] = mapped_column(sa.String(120), default="")
+    city: Mapped[str] = mapped_column(sa.String(80))
+    state: Mapped[str] = mapped_column(sa.String(2))
+    postal_code: Mapped[str] = mapped_column(sa.String(10))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    handwritten_note: Mapped[bool] = mapped_column(default=True)
+    carrier: Mapped[str] = mapped_column(sa.String(40), default="")
+    tracking_number: Mapped[str] = mapped_column(sa.String(60), default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft")
+    family_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    family_token_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    label_printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ack_message: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    run: Mapped[Run] = relationship(back_populates="shipments")

@@ -1,0 +1,5 @@
+"""Feature blueprint: runs."""
+
+from .views import bp
+
+__all__ = ["bp"]
