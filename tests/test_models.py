@@ -21,7 +21,8 @@ def test_run_uuid_is_unique(db):
 
 def test_lap_seq_is_unique_per_run(db):
     run = make_run(make_runner())
-    db.session.add_all([Lap(run=run, seq=1, elapsed_ms=90_000), Lap(run=run, seq=1, elapsed_ms=95_000)])
+    db.session.add_all([Lap(run=run, seq=1, elapsed_ms=90_000),
+                        Lap(run=run, seq=1, elapsed_ms=95_000)])
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()
 

@@ -2,53 +2,10 @@
 
 from copy import deepcopy
 
-_STR = {"type": "string"}
-_NULL_STR = {"type": ["string", "null"]}
-_INT = {"type": "integer"}
-_NULL_INT = {"type": ["integer", "null"]}
-_BOOL = {"type": "boolean"}
-
-
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def json_body(schema: dict) -> dict:
-    return {"content": {"application/json": {"schema": schema}}}
-
-
-def ok(description: str, schema: dict, status: str = "200") -> dict:
-    return {status: {"description": description, **json_body(schema)}}
-
-
-def errors(*statuses: int) -> dict:
-    names = {
-        400: "Malformed request (bad JSON)",
-        401: "Missing, invalid, expired or revoked credentials",
-        403: "Not allowed",
-        404: "Unknown id",
-        409: "Conflicting state",
-        413: "Body larger than the limit",
-        415: "Body is not JSON",
-        422: "Invalid fields; error.fields names each one",
-        429: "Rate limited",
-    }
-    return {
-        str(status): {"description": names[status], **json_body(ref("Error"))} for status in statuses
-    }
-
-
-def id_param(name: str, description: str) -> dict:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string", "maxLength": 64},
-    }
-
-
-BEARER = [{"bearer": []}]
+from ..apidoc import BEARER, BOOL, INT, NULL_INT, NULL_STR, STR, errors, json_body, ok, ref
+from ..checkin import openapi as checkin_openapi
+from ..flags import openapi as flags_openapi
+from ..runs import openapi as runs_openapi
 
 SCHEMAS: dict = {
     "Error": {
@@ -59,9 +16,9 @@ SCHEMAS: dict = {
                 "type": "object",
                 "required": ["code", "message", "fields"],
                 "properties": {
-                    "code": _STR,
-                    "message": _STR,
-                    "fields": {"type": "object", "additionalProperties": _STR},
+                    "code": STR,
+                    "message": STR,
+                    "fields": {"type": "object", "additionalProperties": STR},
                 },
             }
         },
@@ -70,53 +27,53 @@ SCHEMAS: dict = {
         "type": "object",
         "required": ["id", "name", "rank", "agency", "kind", "flag_type", "end_of_watch"],
         "properties": {
-            "id": _INT,
-            "name": _STR,
-            "rank": _STR,
-            "agency": _STR,
-            "state": _STR,
+            "id": INT,
+            "name": STR,
+            "rank": STR,
+            "agency": STR,
+            "state": STR,
             "kind": {
                 "type": "string",
                 "enum": ["police", "fire", "ems", "corrections", "dispatch", "federal", "k9"],
             },
-            "flag_type": _STR,
+            "flag_type": STR,
             "end_of_watch": {"type": "string", "format": "date"},
             "incident_date": {"type": ["string", "null"], "format": "date"},
-            "cause": _STR,
-            "story": _STR,
-            "source_url": _NULL_STR,
-            "fundraiser_url": _NULL_STR,
-            "fundraiser_verified_by": _NULL_STR,
+            "cause": STR,
+            "story": STR,
+            "source_url": NULL_STR,
+            "fundraiser_url": NULL_STR,
+            "fundraiser_verified_by": NULL_STR,
         },
     },
     "Track": {
         "type": "object",
         "required": ["id", "name", "laps_per_mile", "min_lap_seconds"],
         "properties": {
-            "id": _INT,
-            "name": _STR,
-            "laps_per_mile": _INT,
-            "min_lap_seconds": _INT,
-            "min_lap_ms": _INT,
+            "id": INT,
+            "name": STR,
+            "laps_per_mile": INT,
+            "min_lap_seconds": INT,
+            "min_lap_ms": INT,
         },
     },
     "Lap": {
         "type": "object",
         "required": ["seq", "elapsed_ms"],
-        "properties": {"seq": {"type": "integer", "minimum": 1}, "elapsed_ms": _INT},
+        "properties": {"seq": {"type": "integer", "minimum": 1}, "elapsed_ms": INT},
     },
     "Checkin": {
         "type": "object",
         "required": ["id", "name"],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
-            "name": _STR,
-            "agency": _STR,
-            "badge": _STR,
+            "name": STR,
+            "agency": STR,
+            "badge": STR,
             "role": {"type": "string", "enum": ["escort", "runner", "supporter"]},
-            "public": _BOOL,
-            "source": _STR,
-            "checked_in_at": _NULL_STR,
+            "public": BOOL,
+            "source": STR,
+            "checked_in_at": NULL_STR,
         },
     },
     "Run": {
@@ -128,21 +85,21 @@ SCHEMAS: dict = {
                 "type": "string",
                 "enum": ["planned", "in_progress", "finished", "synced"],
             },
-            "hero_id": _INT,
-            "runner_id": _INT,
-            "track_id": _INT,
+            "hero_id": INT,
+            "runner_id": INT,
+            "track_id": INT,
             "hero": ref("Hero"),
             "track": ref("Track"),
-            "scheduled_at": _NULL_STR,
-            "started_at": _NULL_STR,
-            "finished_at": _NULL_STR,
-            "synced_at": _NULL_STR,
-            "mile_number": _NULL_INT,
-            "complete": _BOOL,
-            "lap_count": _INT,
-            "words": _STR,
-            "video_url": _NULL_STR,
-            "checkin_url": _STR,
+            "scheduled_at": NULL_STR,
+            "started_at": NULL_STR,
+            "finished_at": NULL_STR,
+            "synced_at": NULL_STR,
+            "mile_number": NULL_INT,
+            "complete": BOOL,
+            "lap_count": INT,
+            "words": STR,
+            "video_url": NULL_STR,
+            "checkin_url": STR,
             "laps": {"type": "array", "items": ref("Lap")},
             "checkins": {"type": "array", "items": ref("Checkin")},
         },
@@ -183,9 +140,9 @@ PATHS: dict = {
                         "type": "object",
                         "required": ["token", "device_id"],
                         "properties": {
-                            "token": _STR,
-                            "device_id": _STR,
-                            "expires_at": _STR,
+                            "token": STR,
+                            "device_id": STR,
+                            "expires_at": STR,
                             "runner": {"type": "object"},
                         },
                     },
@@ -226,7 +183,12 @@ PATHS: dict = {
 
 
 def openapi_document() -> dict:
-    """The whole OpenAPI 3.1 document as a dict."""
+    """The whole OpenAPI 3.1 document as a dict, with every feature blueprint's paths."""
+    paths = dict(PATHS)
+    schemas = dict(SCHEMAS)
+    for feature in (runs_openapi, checkin_openapi, flags_openapi):
+        paths.update(feature.PATHS)
+        schemas.update(feature.SCHEMAS)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -238,9 +200,9 @@ def openapi_document() -> dict:
             ),
         },
         "servers": [{"url": "/"}],
-        "paths": deepcopy(PATHS),
+        "paths": deepcopy(paths),
         "components": {
-            "schemas": deepcopy(SCHEMAS),
+            "schemas": deepcopy(schemas),
             "securitySchemes": {
                 "bearer": {
                     "type": "http",

@@ -51,7 +51,7 @@ def device_required(view: Callable) -> Callable:
     def wrapped(*args, **kwargs):
         device = authenticate_device()
         if device is None:
-            raise ApiError(401, "token_missing", "Send the device token as 'Authorization: Bearer'.")
+            raise ApiError(401, "token_missing", "Sign in on this device first.")
         now = utcnow()
         # Touch last_used_at at most once an hour: no write on every request.
         if device.last_used_at is None or (now - device.last_used_at).total_seconds() > 3600:

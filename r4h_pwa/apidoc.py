@@ -1,0 +1,48 @@
+"""Building blocks for OpenAPI fragments, shared by every blueprint's openapi.py."""
+
+STR = {"type": "string"}
+NULL_STR = {"type": ["string", "null"]}
+INT = {"type": "integer"}
+NULL_INT = {"type": ["integer", "null"]}
+BOOL = {"type": "boolean"}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_body(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def ok(description: str, schema: dict, status: str = "200") -> dict:
+    return {status: {"description": description, **json_body(schema)}}
+
+
+def errors(*statuses: int) -> dict:
+    names = {
+        400: "Malformed request (bad JSON)",
+        401: "Missing, invalid, expired or revoked credentials",
+        403: "Not allowed",
+        404: "Unknown id",
+        409: "Conflicting state",
+        413: "Body larger than the limit",
+        415: "Body is not JSON",
+        422: "Invalid fields; error.fields names each one",
+        429: "Rate limited",
+    }
+    error = json_body(ref("Error"))
+    return {str(status): {"description": names[status], **error} for status in statuses}
+
+
+def id_param(name: str, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "maxLength": 64},
+    }
+
+
+BEARER = [{"bearer": []}]
