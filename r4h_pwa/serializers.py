@@ -5,6 +5,7 @@ from datetime import datetime
 from flask import current_app
 
 from .models import Checkin, Hero, Run, Track
+from .qr import qr_svg
 
 
 def iso(value: datetime | None) -> str | None:
@@ -64,6 +65,7 @@ def checkin_json(checkin: Checkin) -> dict:
 
 def run_json(run: Run, with_details: bool = True) -> dict:
     """A run with its mile number and, unless asked not to, its laps and check-ins."""
+    checkin_url = public_url(f"/c/{run.checkin_token}")
     data = {
         "id": run.id,
         "status": run.status,
@@ -81,7 +83,8 @@ def run_json(run: Run, with_details: bool = True) -> dict:
         "lap_count": len(run.laps),
         "words": run.words,
         "video_url": run.video_url or None,
-        "checkin_url": public_url(f"/c/{run.checkin_token}"),
+        "checkin_url": checkin_url,
+        "checkin_qr_svg": qr_svg(checkin_url, f"Check-in code for the run for {run.hero.name}"),
     }
     if with_details:
         data["laps"] = [{"seq": lap.seq, "elapsed_ms": lap.elapsed_ms} for lap in run.laps]

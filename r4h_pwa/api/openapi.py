@@ -100,6 +100,7 @@ SCHEMAS: dict = {
             "words": STR,
             "video_url": NULL_STR,
             "checkin_url": STR,
+            "checkin_qr_svg": STR,
             "laps": {"type": "array", "items": ref("Lap")},
             "checkins": {"type": "array", "items": ref("Checkin")},
         },
