@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .extensions import db
@@ -12,6 +13,7 @@ from .models import ROLES, Hero, Run, Runner, Track
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the schema by running every migration."""
     upgrade()
@@ -19,6 +21,7 @@ def init_db_command() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="runner", show_default=True)
@@ -54,6 +57,7 @@ DEMO_HEROES = [
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--password", required=True, help="Password for both demo accounts.")
 def seed_demo_command(password: str) -> None:
     """Load clearly fictional demo data: two accounts, two tracks, heroes, planned runs."""

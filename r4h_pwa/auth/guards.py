@@ -61,6 +61,7 @@ def device_required(view: Callable) -> Callable:
         g.runner = device.runner
         return view(*args, **kwargs)
 
+    wrapped.requires_device = True  # read by the OpenAPI test; wraps() carries it outward
     return wrapped
 
 

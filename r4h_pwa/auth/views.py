@@ -38,7 +38,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.shared_limit(_login_limit, scope="login", methods=["POST"])
 def login():
     """Show the login form, and sign in with email and password."""
     form = LoginForm()
@@ -72,7 +72,7 @@ def post_logout():
 
 @bp.post("/api/v1/auth/token")
 @csrf.exempt
-@limiter.limit(_login_limit)
+@limiter.shared_limit(_login_limit, scope="login")
 def post_token():
     """Exchange email and password for a revocable device token (JSON, no cookies)."""
     fields = Fields(json_object())
