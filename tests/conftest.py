@@ -15,6 +15,8 @@ def _database_params():
     params = [pytest.param("sqlite", id="sqlite")]
     marks = [pytest.mark.postgres]
     if not POSTGRES_URL:
+        if os.environ.get("R4H_REQUIRE_POSTGRES"):
+            raise RuntimeError("R4H_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
         marks.append(pytest.mark.skip(reason="TEST_DATABASE_URL is not set"))
     params.append(pytest.param("postgresql", id="postgresql", marks=marks))
     return params
