@@ -1,4 +1,190 @@
 """OpenAPI paths and schemas of the runs blueprint, merged into /api/v1/openapi.json."""
 
-PATHS: dict = {}
-SCHEMAS: dict = {}
+from ..apidoc import BEARER, BOOL, NULL_INT, errors, id_param, json_body, ok, ref
+from .service import (
+    MAX_CHECKINS,
+    MAX_ELAPSED_MS,
+    MAX_ID,
+    MAX_LAPS,
+    MAX_RUNS_PER_SYNC,
+    MAX_WORDS,
+)
+
+_UUID = {"type": "string", "format": "uuid"}
+_TIMESTAMP = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601 with a zone, for example 2025-03-01T14:00:00Z",
+}
+
+SCHEMAS: dict = {
+    "SyncLap": {
+        "type": "object",
+        "required": ["seq", "elapsed_ms"],
+        "properties": {
+            "seq": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_LAPS,
+                "description": "1 for the first lap, then 2, 3... with no gap",
+            },
+            "elapsed_ms": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_ELAPSED_MS,
+                "description": "Milliseconds since the run began (monotonic), strictly "
+                "increasing from lap to lap",
+            },
+        },
+    },
+    "SyncCheckin": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {
+            "id": {**_UUID, "description": "Made on the phone; a repeat updates the same check-in"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 120},
+            "agency": {"type": "string", "maxLength": 160},
+            "badge": {"type": "string", "maxLength": 60},
+            "role": {"type": "string", "enum": ["escort", "runner", "supporter"]},
+            "public": {**BOOL, "description": "Consent to be named on the family page"},
+        },
+    },
+    "SyncRun": {
+        "type": "object",
+        "required": ["id", "hero_id", "track_id", "started_at", "finished_at", "laps"],
+        "properties": {
+            "id": {
+                **_UUID,
+                "description": "Made on the phone, or the id of a planned run. The "
+                "idempotency key of the run.",
+            },
+            "hero_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "track_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "started_at": _TIMESTAMP,
+            "finished_at": {**_TIMESTAMP, "description": "Not before started_at"},
+            "laps": {"type": "array", "maxItems": MAX_LAPS, "items": ref("SyncLap")},
+            "checkins": {"type": "array", "maxItems": MAX_CHECKINS, "items": ref("SyncCheckin")},
+            "words": {"type": ["string", "null"], "maxLength": MAX_WORDS},
+            "video_url": {
+                "type": ["string", "null"],
+                "maxLength": 500,
+                "description": "An http(s) link, or empty",
+            },
+        },
+    },
+    "SyncRequest": {
+        "type": "object",
+        "required": ["device_id", "runs"],
+        "properties": {
+            "device_id": {
+                "type": "string",
+                "description": "The device_id POST /api/v1/auth/token gave with this token",
+            },
+            "runs": {"type": "array", "maxItems": MAX_RUNS_PER_SYNC, "items": ref("SyncRun")},
+        },
+    },
+    "SyncResult": {
+        "type": "object",
+        "required": ["id", "status", "mile_number", "errors"],
+        "properties": {
+            "id": {"description": "The id as submitted (null if it was missing)"},
+            "status": {
+                "type": "string",
+                "enum": ["created", "duplicate", "conflict", "rejected"],
+                "description": "created and duplicate mean the server holds the run: the "
+                "phone may drop it from its outbox. conflict: this id is stored with other "
+                "content or belongs to someone else; the server kept its copy. rejected: "
+                "invalid, nothing of it was stored.",
+            },
+            "mile_number": {
+                **NULL_INT,
+                "description": "The runner's mile number; null for an incomplete run",
+            },
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Field errors named like laps[3].elapsed_ms or checkins[0].name",
+            },
+        },
+    },
+    "SyncReply": {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": ref("SyncResult")}},
+    },
+    "SyncRefused": {
+        "description": "Every run was rejected or in conflict: the Error shape (fields are "
+        "the first run's errors) together with one result per run.",
+        "allOf": [
+            ref("Error"),
+            {
+                "type": "object",
+                "required": ["results"],
+                "properties": {"results": {"type": "array", "items": ref("SyncResult")}},
+            },
+        ],
+    },
+}
+
+_SYNC_DESCRIPTION = f"""\
+Each run is validated and applied in its own transaction, with one result per run, in order.
+A run's UUID is its idempotency key: a repeat with the same content answers `duplicate`
+with the same mile number; the same id with other content answers `conflict` and the
+server keeps its copy. A planned run keeps its id: the first sync of it answers `created`.
+A finished run with at least the track's laps per mile gets the runner's next mile number
+(gapless, continuing from the runner's starting count); a shorter one is stored unnumbered.
+
+Status: 200 when at least one run was accepted (created or duplicate) or `runs` is empty.
+422 when every run was rejected or in conflict: the body is the Error shape plus `results`.
+Request-level problems store nothing: 400 for a body that is not JSON; 422 for a body that
+is not an object, `runs` that is not a list or has more than {MAX_RUNS_PER_SYNC} runs, or a
+`device_id` that is not the token's device; 413 for a body over 1 MB.
+"""
+
+PATHS: dict = {
+    "/api/v1/sync": {
+        "post": {
+            "summary": "Push finished runs from the phone's outbox",
+            "description": _SYNC_DESCRIPTION,
+            "security": BEARER,
+            "requestBody": {"required": True, **json_body(ref("SyncRequest"))},
+            "responses": {
+                **ok("One result per submitted run", ref("SyncReply")),
+                **errors(400, 401, 413),
+                "422": {
+                    "description": "The request is invalid as a whole (Error), or every run "
+                    "was rejected or in conflict (Error plus results)",
+                    **json_body({"oneOf": [ref("SyncRefused"), ref("Error")]}),
+                },
+            },
+        }
+    },
+    "/api/v1/runs": {
+        "get": {
+            "summary": "The runner's runs, newest first (without laps and check-ins)",
+            "security": BEARER,
+            "responses": {
+                **ok(
+                    "The runs",
+                    {
+                        "type": "object",
+                        "required": ["runs"],
+                        "properties": {"runs": {"type": "array", "items": ref("Run")}},
+                    },
+                ),
+                **errors(401),
+            },
+        }
+    },
+    "/api/v1/runs/{run_id}": {
+        "get": {
+            "summary": "One of the runner's runs with its mile number, laps and check-ins",
+            "security": BEARER,
+            "parameters": [id_param("run_id", "The run's UUID")],
+            "responses": {
+                **ok("The run", ref("Run")),
+                **errors(401, 404),
+            },
+        }
+    },
+}

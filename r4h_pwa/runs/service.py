@@ -1,0 +1,402 @@
+"""Sync of finished runs from phones: validate each run, then apply it in its own transaction.
+
+The run UUID is the idempotency key. A repeat with the same content is a duplicate and
+answers the stored mile number; the same UUID with other content is a conflict and the
+server keeps its copy. Mile numbers come from an atomic UPDATE of the runner's counter
+inside the run's transaction, so they are gapless and unique under concurrency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import CHECKIN_ROLES, Checkin, Hero, Lap, Run, Runner, Track, utcnow
+from ..validation import Fields
+
+MAX_RUNS_PER_SYNC = 50
+MAX_LAPS = 200
+MAX_CHECKINS = 100
+MAX_WORDS = 5000
+MAX_ELAPSED_MS = 24 * 60 * 60 * 1000 - 1  # below 24 h
+MAX_ID = 2**31 - 1
+# A losing concurrent insert is retried once it can see the winner's committed row.
+_ATTEMPTS = 3
+
+CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
+
+
+@dataclass(frozen=True)
+class SubmittedCheckin:
+    """A check-in added on the phone, as validated."""
+
+    id: str
+    name: str
+    agency: str
+    badge: str
+    role: str
+    public: bool
+
+
+@dataclass(frozen=True)
+class SubmittedRun:
+    """One run of a sync request, as validated; nothing here has touched the database."""
+
+    id: str
+    hero_id: int
+    track_id: int
+    started_at: datetime
+    finished_at: datetime
+    laps: tuple[tuple[int, int], ...]
+    checkins: tuple[SubmittedCheckin, ...]
+    words: str
+    video_url: str
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical content: equal hashes mean the phone sent the same run."""
+        content = {
+            "hero_id": self.hero_id,
+            "track_id": self.track_id,
+            "started_at": _utc_iso(self.started_at),
+            "finished_at": _utc_iso(self.finished_at),
+            "laps": [list(lap) for lap in self.laps],
+            "checkins": [
+                [c.id, c.name, c.agency, c.badge, c.role, c.public]
+                for c in sorted(self.checkins, key=lambda c: c.id)
+            ],
+            "words": self.words,
+            "video_url": self.video_url,
+        }
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class RunResult:
+    """The answer for one submitted run."""
+
+    id: Any
+    status: str
+    mile_number: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the server now holds this run (the phone may drop it from its outbox)."""
+        return self.status in (CREATED, DUPLICATE)
+
+    def as_json(self) -> dict:
+        """The result as the reply lists it."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "mile_number": self.mile_number,
+            "errors": self.errors,
+        }
+
+
+def _utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _canonical_uuid(value: Any) -> str | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def read_sync_request(body: Any, device_id: str) -> list:
+    """The list of submitted runs, or a 422 ApiError for a request that is wrong as a whole."""
+    if not isinstance(body, dict):
+        raise ApiError(422, "invalid", "The body must be a JSON object with device_id and runs.")
+    errors: dict[str, str] = {}
+    sent_device = body.get("device_id")
+    if sent_device is None:
+        errors["device_id"] = "This field is required."
+    elif not isinstance(sent_device, str):
+        errors["device_id"] = "Must be a string."
+    elif (_canonical_uuid(sent_device) or sent_device) != device_id:
+        errors["device_id"] = "This is not the device this token was issued to."
+    runs = body.get("runs")
+    if runs is None:
+        errors["runs"] = "This field is required."
+    elif not isinstance(runs, list):
+        errors["runs"] = "Must be a list."
+    elif len(runs) > MAX_RUNS_PER_SYNC:
+        errors["runs"] = f"At most {MAX_RUNS_PER_SYNC} runs in one request."
+    if errors:
+        raise ApiError(422, "invalid", "The sync request is not valid. Nothing was saved.", errors)
+    return runs
+
+
+def validate_run(data: Any) -> tuple[SubmittedRun | None, dict[str, str]]:
+    """Check one submitted run without touching the database; errors name each bad field."""
+    if not isinstance(data, dict):
+        return None, {"run": "Must be an object."}
+    fields = Fields(data)
+    run_id = fields.uuid("id")
+    hero_id = fields.integer("hero_id", 1, MAX_ID)
+    track_id = fields.integer("track_id", 1, MAX_ID)
+    started_at = fields.timestamp("started_at")
+    finished_at = fields.timestamp("finished_at")
+    if started_at and finished_at and finished_at < started_at:
+        fields.errors.setdefault("finished_at", "Must not be before started_at.")
+    words = fields.text("words", MAX_WORDS)
+    video_url = fields.url("video_url")
+    laps = _validate_laps(fields, data)
+    checkins = _validate_checkins(fields, data)
+    if fields.errors:
+        return None, fields.errors
+    submitted = SubmittedRun(
+        id=run_id,
+        hero_id=hero_id,
+        track_id=track_id,
+        started_at=started_at,
+        finished_at=finished_at,
+        laps=laps,
+        checkins=checkins,
+        words=words,
+        video_url=video_url,
+    )
+    return submitted, {}
+
+
+def _validate_laps(fields: Fields, data: dict) -> tuple[tuple[int, int], ...]:
+    laps: list[tuple[int, int]] = []
+    previous_ms = 0
+    for index, raw in enumerate(fields.items("laps", MAX_LAPS)):
+        name = f"laps[{index}]"
+        if not isinstance(raw, dict):
+            fields.errors.setdefault(name, "Must be an object with seq and elapsed_ms.")
+            continue
+        lap = Fields(raw, prefix=f"{name}.")
+        seq = lap.integer("seq", 1, MAX_LAPS)
+        elapsed_ms = lap.integer("elapsed_ms", 1, MAX_ELAPSED_MS)
+        if seq is not None and seq != index + 1:
+            lap.errors.setdefault(f"{name}.seq", f"Must be {index + 1}: laps count 1, 2, 3...")
+        if elapsed_ms is not None:
+            if elapsed_ms <= previous_ms:
+                lap.errors.setdefault(
+                    f"{name}.elapsed_ms", "Must be greater than the previous lap's elapsed_ms."
+                )
+            previous_ms = max(previous_ms, elapsed_ms)
+        for key, message in lap.errors.items():
+            fields.errors.setdefault(key, message)
+        if not lap.errors:
+            laps.append((seq, elapsed_ms))
+    if "laps" not in data:
+        fields.errors.setdefault("laps", "This field is required.")
+    return tuple(laps)
+
+
+def _validate_checkins(fields: Fields, data: dict) -> tuple[SubmittedCheckin, ...]:
+    checkins: list[SubmittedCheckin] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(fields.items("checkins", MAX_CHECKINS)):
+        name = f"checkins[{index}]"
+        if not isinstance(raw, dict):
+            fields.errors.setdefault(name, "Must be an object.")
+            continue
+        entry = Fields(raw, prefix=f"{name}.")
+        checkin = SubmittedCheckin(
+            id=entry.uuid("id"),
+            name=entry.text("name", 120, required=True),
+            agency=entry.text("agency", 160),
+            badge=entry.text("badge", 60),
+            role=entry.choice("role", CHECKIN_ROLES, default="escort"),
+            public=entry.boolean("public"),
+        )
+        if checkin.id is not None:
+            if checkin.id in seen:
+                entry.errors.setdefault(f"{name}.id", "The same check-in id appears twice.")
+            seen.add(checkin.id)
+        for key, message in entry.errors.items():
+            fields.errors.setdefault(key, message)
+        if not entry.errors:
+            checkins.append(checkin)
+    return tuple(checkins)
+
+
+def sync_runs(runner_id: int, device_id: str, raw_runs: list) -> list[RunResult]:
+    """Apply each submitted run in its own transaction (committed or rolled back); one result each.
+
+    This is the transaction boundary of a sync: a bad run never stops the good ones.
+    """
+    results = []
+    for raw in raw_runs:
+        reply_id = raw.get("id") if isinstance(raw, dict) else None
+        submitted, errors = validate_run(raw)
+        if submitted is None:
+            results.append(RunResult(reply_id, REJECTED, errors=errors))
+            continue
+        results.append(_sync_one(runner_id, device_id, submitted, reply_id))
+    return results
+
+
+def _sync_one(runner_id: int, device_id: str, submitted: SubmittedRun, reply_id: Any) -> RunResult:
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            result = _apply_run(runner_id, device_id, submitted)
+            if result.status == CREATED:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except IntegrityError:
+            # Another request stored this run (or one of its check-ins) first; the next
+            # attempt answers from the row it committed.
+            db.session.rollback()
+            if attempt == _ATTEMPTS:
+                raise
+            continue
+        result.id = reply_id
+        return result
+    raise AssertionError("unreachable")
+
+
+def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunResult:
+    """Change the session for one validated run; the caller commits only a created run."""
+    errors = {}
+    track = db.session.get(Track, submitted.track_id)
+    if db.session.get(Hero, submitted.hero_id) is None:
+        errors["hero_id"] = "No hero has this id."
+    if track is None:
+        errors["track_id"] = "No track has this id."
+    if errors:
+        return RunResult(submitted.id, REJECTED, errors=errors)
+
+    content_hash = submitted.content_hash
+    # The row lock makes a concurrent push of the same planned run wait for this one.
+    run = db.session.scalar(sa.select(Run).where(Run.id == submitted.id).with_for_update())
+    is_new = run is None
+    if is_new:
+        run = Run(
+            id=submitted.id,
+            runner_id=runner_id,
+            hero_id=submitted.hero_id,
+            track_id=track.id,
+            status="finished",
+        )
+        db.session.add(run)
+        db.session.flush()  # a concurrent insert of the same id fails here, before any lock
+    elif run.runner_id != runner_id:
+        return RunResult(
+            submitted.id, CONFLICT, errors={"id": "This run id is already used by another run."}
+        )
+    elif run.content_hash is not None:
+        if run.content_hash == content_hash:
+            return RunResult(submitted.id, DUPLICATE, mile_number=run.mile_number)
+        return RunResult(
+            submitted.id,
+            CONFLICT,
+            mile_number=run.mile_number,
+            errors={"id": "This run was already synced with other content; the server kept it."},
+        )
+    elif run.hero_id != submitted.hero_id:
+        return RunResult(
+            submitted.id, CONFLICT, errors={"hero_id": "This planned run is for another hero."}
+        )
+
+    errors = _store_checkins(run.id, submitted.checkins)
+    if errors:
+        return RunResult(submitted.id, REJECTED, errors=errors)
+    _store_laps(run, submitted.laps, replace=not is_new)
+
+    run.track_id = track.id
+    run.started_at = submitted.started_at
+    run.finished_at = submitted.finished_at
+    if submitted.words:
+        run.words = submitted.words
+    if submitted.video_url:
+        run.video_url = submitted.video_url
+    run.status = "synced"
+    run.synced_at = utcnow()
+    run.device_id = device_id
+    run.content_hash = content_hash
+    if run.mile_number is None and len(submitted.laps) >= track.laps_per_mile:
+        run.mile_number = _next_mile_number(runner_id)
+    db.session.flush()
+    return RunResult(submitted.id, CREATED, mile_number=run.mile_number)
+
+
+def _store_checkins(run_id: str, checkins: tuple[SubmittedCheckin, ...]) -> dict[str, str]:
+    """Upsert the phone's check-ins by UUID; errors if one belongs to another run."""
+    if not checkins:
+        return {}
+    stored = {
+        c.id: c
+        for c in db.session.scalars(
+            sa.select(Checkin).where(Checkin.id.in_([c.id for c in checkins]))
+        )
+    }
+    errors = {}
+    for index, submitted in enumerate(checkins):
+        checkin = stored.get(submitted.id)
+        if checkin is None:
+            checkin = Checkin(id=submitted.id, run_id=run_id, source="phone")
+            db.session.add(checkin)
+        elif checkin.run_id != run_id:
+            errors[f"checkins[{index}].id"] = "This check-in id belongs to another run."
+            continue
+        checkin.name = submitted.name
+        checkin.agency = submitted.agency
+        checkin.badge = submitted.badge
+        checkin.role = submitted.role
+        checkin.public = submitted.public
+    return errors
+
+
+def _store_laps(run: Run, laps: tuple[tuple[int, int], ...], replace: bool) -> None:
+    if replace and run.laps:
+        # A run filled in twice never happens (content_hash guards it); a planned run
+        # given laps by hand loses them to the phone's record, which is the truth.
+        run.laps.clear()
+        db.session.flush()
+    db.session.add_all(Lap(run_id=run.id, seq=seq, elapsed_ms=ms) for seq, ms in laps)
+
+
+def _next_mile_number(runner_id: int) -> int:
+    """Take the runner's next mile number: the UPDATE row-locks the runner until commit."""
+    statement = (
+        sa.update(Runner.__table__)
+        .where(Runner.__table__.c.id == runner_id)
+        .values(miles_logged=Runner.__table__.c.miles_logged + 1)
+        .returning(Runner.__table__.c.starting_mile_count + Runner.__table__.c.miles_logged)
+    )
+    return db.session.execute(statement).scalar_one()
+
+
+def runs_of(runner_id: int) -> list[Run]:
+    """The runner's runs, newest first: by finish time, else scheduled time, else creation."""
+    newest = sa.func.coalesce(Run.finished_at, Run.scheduled_at, Run.created_at)
+    return list(
+        db.session.scalars(
+            sa.select(Run)
+            .where(Run.runner_id == runner_id)
+            .options(selectinload(Run.hero), selectinload(Run.track), selectinload(Run.laps))
+            .order_by(newest.desc(), Run.created_at.desc(), Run.id)
+        )
+    )
+
+
+def run_of(runner_id: int, run_id: str) -> Run | None:
+    """The runner's run with this id, or None (another runner's run is not found either)."""
+    canonical = _canonical_uuid(run_id)
+    if canonical is None:
+        return None
+    return db.session.scalar(
+        sa.select(Run).where(Run.id == canonical, Run.runner_id == runner_id)
+    )
