@@ -1,0 +1,371 @@
+"""Printable flag labels and keepsake cards as pure functions: data in, PDF bytes out.
+
+The QR code is drawn as vector rectangles from qr_matrix, so it stays sharp on a 203 dpi
+thermal printer and on paper alike. Text uses the PDF base fonts (nothing to embed, fast);
+a string those fonts cannot encode falls back to DejaVu Sans when the system has it.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from reportlab.lib.colors import Color, black, white
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import FILL_NON_ZERO, Canvas
+
+from .qr import qr_matrix
+
+LABEL_SIZE = (288.0, 432.0)  # 4 x 6 in, portrait
+CARD_SIZE = LABEL_SIZE
+MARGIN = 14.0
+GREY = Color(0.35, 0.35, 0.35)
+FLAG_STRIPES = {  # the thin line on the keepsake card's black band
+    "Thin blue line": Color(0.09, 0.32, 0.78),
+    "Thin red line": Color(0.78, 0.06, 0.18),
+    "Thin white line": Color(1, 1, 1),
+    "Thin silver line": Color(0.66, 0.67, 0.68),
+    "Thin gold line": Color(0.83, 0.63, 0.09),
+}
+_FALLBACK_FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Label:
+    """What a 4x6 shipping label shows."""
+
+    return_address: tuple[str, ...]
+    recipient: tuple[str, ...]
+    honor_line: str
+    family_url: str
+    short_url: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """What the keepsake card inside the box shows."""
+
+    hero_name: str
+    agency: str
+    end_of_watch: str
+    flag_type: str
+    words: str
+    family_url: str
+    short_url: str
+    org_name: str
+
+
+# --- fonts -------------------------------------------------------------------------------
+
+
+@cache
+def _fallback_fonts() -> tuple[str, str] | None:
+    """Register DejaVu Sans once, if the system has it; None otherwise."""
+    regular, bold = (Path(p) for p in _FALLBACK_FONTS)
+    if not (regular.is_file() and bold.is_file()):
+        return None
+    pdfmetrics.registerFont(TTFont("R4H-Sans", str(regular)))
+    pdfmetrics.registerFont(TTFont("R4H-Sans-Bold", str(bold)))
+    return "R4H-Sans", "R4H-Sans-Bold"
+
+
+def _base_encodable(text: str) -> bool:
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _fit_text(text: str, bold: bool) -> tuple[str, str]:
+    """The font to draw text in, and the text itself (plain ASCII as the last resort)."""
+    base = "Helvetica-Bold" if bold else "Helvetica"
+    if _base_encodable(text):
+        return base, text
+    fallback = _fallback_fonts()
+    if fallback is not None:
+        return fallback[1 if bold else 0], text
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "replace").decode()
+    return base, ascii_text
+
+
+def _width(text: str, size: float, bold: bool = False) -> float:
+    font, text = _fit_text(text, bold)
+    return pdfmetrics.stringWidth(text, font, size)
+
+
+def _draw(c: Canvas, x: float, y: float, text: str, size: float, bold: bool = False,
+          align: str = "left") -> None:
+    font, text = _fit_text(text, bold)
+    c.setFont(font, size)
+    if align == "center":
+        c.drawCentredString(x, y, text)
+    else:
+        c.drawString(x, y, text)
+
+
+def _wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap; a word wider than the line is split by characters."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if _width(candidate, size, bold) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while _width(word, size, bold) > width and len(word) > 1:
+            cut = len(word)
+            while cut > 1 and _width(word[:cut], size, bold) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def _fit_lines(text: str, width: float, sizes: Sequence[float], max_lines: int,
+               bold: bool = False) -> tuple[float, list[str]]:
+    """The largest size at which text wraps into max_lines; else the smallest, truncated."""
+    for size in sizes:
+        lines = _wrap(text, size, width, bold)
+        if len(lines) <= max_lines:
+            return size, lines
+    size = sizes[-1]
+    lines = _wrap(text, size, width, bold)[:max_lines]
+    lines[-1] = lines[-1].rstrip() + "…"
+    return size, lines
+
+
+def _fit_one_line(text: str, width: float, size: float, smallest: float,
+                  bold: bool = False) -> float:
+    """Shrink a single line (an address line) until it fits, down to smallest."""
+    while size > smallest and _width(text, size, bold) > width:
+        size -= 0.5
+    return size
+
+
+# --- QR code -----------------------------------------------------------------------------
+
+
+def draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
+    """Draw data's QR code, quiet zone included, as filled rectangles in a size-pt square."""
+    matrix = qr_matrix(data)
+    count = len(matrix)
+    module = size / count
+    c.setFillColor(white)
+    c.rect(x, y, size, size, stroke=0, fill=1)
+    path = c.beginPath()
+    for row_index, row in enumerate(matrix):
+        top = y + size - (row_index + 1) * module
+        col = 0
+        while col < count:
+            if not row[col]:
+                col += 1
+                continue
+            start = col
+            while col < count and row[col]:
+                col += 1
+            # A hair of overlap between rows keeps anti-aliased renderers from drawing seams.
+            path.rect(x + start * module, top - 0.01, (col - start) * module, module + 0.02)
+    c.setFillColor(black)
+    c.drawPath(path, stroke=0, fill=1, fillMode=FILL_NON_ZERO)  # overlaps must not cancel
+
+
+# --- the 4x6 label -----------------------------------------------------------------------
+
+
+def _rule(c: Canvas, y: float, width: float) -> None:
+    c.setLineWidth(1.2)
+    c.setStrokeColor(black)
+    c.line(MARGIN, y, width - MARGIN, y)
+
+
+def _draw_label(c: Canvas, label: Label) -> None:
+    """Draw one label in a 288 x 432 pt box whose lower-left corner is the origin."""
+    width, height = LABEL_SIZE
+    inner = width - 2 * MARGIN
+    c.setFillColor(black)
+    y = height - MARGIN - 8
+
+    _draw(c, MARGIN, y, "FROM", 7.5, bold=True)
+    y -= 11
+    for line in label.return_address[:4]:
+        _draw(c, MARGIN, y, line, _fit_one_line(line, inner, 9, 6.5))
+        y -= 10.5
+    y -= 2
+    _rule(c, y, width)
+
+    y -= 15
+    _draw(c, MARGIN, y, "TO", 8, bold=True)
+    y -= 20
+    name, *address = label.recipient
+    _draw(c, MARGIN, y, name, _fit_one_line(name, inner, 16, 9, bold=True), bold=True)
+    y -= 18
+    for line in address[:4]:
+        _draw(c, MARGIN, y, line, _fit_one_line(line, inner, 14, 8))
+        y -= 17
+    y -= 4
+    _rule(c, y, width)
+
+    y -= 6
+    size, lines = _fit_lines(label.honor_line, inner, (10.5, 9.5, 8.5, 7.5), 5)
+    for line in lines:
+        y -= size * 1.2
+        _draw(c, MARGIN, y, line, size)
+
+    text_block = 34  # the short URL and code under the QR code
+    qr_size = min(150.0, y - 10 - MARGIN - text_block)
+    qr_x = (width - qr_size) / 2
+    qr_y = MARGIN + text_block
+    draw_qr(c, label.family_url, qr_x, qr_y, qr_size)
+    c.setFillColor(black)
+    url_size = _fit_one_line(label.short_url, inner, 8.5, 5.5)
+    c.setFont("Courier-Bold", url_size)
+    c.drawCentredString(width / 2, MARGIN + 18, label.short_url)
+    _draw(c, width / 2, MARGIN + 4, label.code, 8, align="center")
+
+
+def label_pdf(label: Label) -> bytes:
+    """One 4 x 6 in label (288 x 432 pt) as PDF bytes."""
+    return batch_pdf([label])
+
+
+def batch_pdf(labels: Sequence[Label], on_progress: Progress | None = None) -> bytes:
+    """Many 4 x 6 in labels, one per page; on_progress(done, total) after each."""
+    buffer = io.BytesIO()
+    c = _canvas(buffer, LABEL_SIZE, "Flag shipping labels")
+    for done, label in enumerate(labels, start=1):
+        _draw_label(c, label)
+        c.showPage()
+        if on_progress:
+            on_progress(done, len(labels))
+    c.save()
+    return buffer.getvalue()
+
+
+def letter_2up_pdf(labels: Sequence[Label], on_progress: Progress | None = None) -> bytes:
+    """Labels two to a US-letter page, one per half sheet, turned to fit, with a cut line."""
+    page_w, page_h = letter
+    label_w, label_h = LABEL_SIZE
+    buffer = io.BytesIO()
+    c = _canvas(buffer, letter, "Flag shipping labels, two per page")
+    half = page_h / 2
+    for index, label in enumerate(labels):
+        slot = index % 2  # 0: top half, 1: bottom half
+        base_y = half if slot == 0 else 0.0
+        c.saveState()
+        # Turned a quarter: the 4 x 6 label lies as 6 x 4, centred in its half sheet.
+        c.translate((page_w + label_h) / 2, base_y + (half - label_w) / 2)
+        c.rotate(90)
+        _draw_label(c, label)
+        c.restoreState()
+        if on_progress:
+            on_progress(index + 1, len(labels))
+        if slot == 1 or index == len(labels) - 1:
+            _cut_line(c, page_w, half)
+            c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def _cut_line(c: Canvas, page_w: float, y: float) -> None:
+    c.saveState()
+    c.setStrokeColor(GREY)
+    c.setLineWidth(0.5)
+    c.setDash(4, 4)
+    c.line(18, y, page_w - 18, y)
+    c.restoreState()
+
+
+# --- the keepsake card -------------------------------------------------------------------
+
+
+def _draw_card(c: Canvas, card: Card) -> None:
+    width, height = CARD_SIZE
+    inner = width - 2 * (MARGIN + 6)
+    centre = width / 2
+
+    band_y = height - MARGIN - 16
+    c.setFillColor(black)
+    c.rect(MARGIN, band_y, width - 2 * MARGIN, 16, stroke=0, fill=1)
+    c.setFillColor(FLAG_STRIPES.get(card.flag_type, FLAG_STRIPES["Thin blue line"]))
+    c.rect(MARGIN, band_y + 6.5, width - 2 * MARGIN, 3, stroke=0, fill=1)
+
+    c.setFillColor(black)
+    y = band_y - 24
+    _draw(c, centre, y, "IN HONOR OF", 9, bold=True, align="center")
+    size, lines = _fit_lines(card.hero_name, inner, (22, 19, 16, 14), 2, bold=True)
+    for line in lines:
+        y -= size * 1.15
+        _draw(c, centre, y, line, size, bold=True, align="center")
+    size, lines = _fit_lines(card.agency, inner, (11, 10, 9), 2)
+    y -= 4
+    for line in lines:
+        y -= size * 1.25
+        _draw(c, centre, y, line, size, align="center")
+    y -= 15
+    c.setFillColor(GREY)
+    _draw(c, centre, y, f"End of watch {card.end_of_watch}", 9.5, align="center")
+
+    c.setFillColor(black)
+    y -= 10
+    size, lines = _fit_lines(card.words, inner, (11, 10, 9), 4)
+    for line in lines:
+        y -= size * 1.35
+        _draw(c, centre, y, line, size, align="center")
+
+    bottom_text = 40
+    room = y - 12 - MARGIN - bottom_text
+    qr_size = min(150.0, room)
+    qr_y = MARGIN + bottom_text + (room - qr_size) / 2
+    draw_qr(c, card.family_url, centre - qr_size / 2, qr_y, qr_size)
+    c.setFillColor(black)
+    _draw(c, centre, MARGIN + 28, "Scan to see the mile, and to tell us the flag arrived.",
+          7.5, align="center")
+    c.setFont("Courier", _fit_one_line(card.short_url, inner, 7.5, 5))
+    c.drawCentredString(centre, MARGIN + 16, card.short_url)
+    c.setFillColor(GREY)
+    _draw(c, centre, MARGIN + 2, card.org_name, 8, bold=True, align="center")
+
+
+def card_pdf(card: Card) -> bytes:
+    """One 4 x 6 in keepsake card as PDF bytes."""
+    return cards_pdf([card])
+
+
+def cards_pdf(cards: Sequence[Card], on_progress: Progress | None = None) -> bytes:
+    """Keepsake cards, one per 4 x 6 in page."""
+    buffer = io.BytesIO()
+    c = _canvas(buffer, CARD_SIZE, "Keepsake cards")
+    for done, card in enumerate(cards, start=1):
+        _draw_card(c, card)
+        c.showPage()
+        if on_progress:
+            on_progress(done, len(cards))
+    c.save()
+    return buffer.getvalue()
+
+
+def _canvas(buffer: io.BytesIO, size: tuple[float, float], title: str) -> Canvas:
+    # invariant=1 leaves out the creation time and random ID, so the same data gives the
+    # same bytes (and no clock reading sneaks into a pure function).
+    c = Canvas(buffer, pagesize=size, invariant=1, pageCompression=1)
+    c.setTitle(title)
+    c.setAuthor("Running 4 Heroes")
+    return c
