@@ -198,8 +198,8 @@ def _validate_laps(fields: Fields, data: dict) -> tuple[tuple[int, int], ...]:
             fields.errors.setdefault(key, message)
         if not lap.errors:
             laps.append((seq, elapsed_ms))
-    if "laps" not in data:
-        fields.errors.setdefault("laps", "This field is required.")
+    if data.get("laps") is None:
+        fields.errors.setdefault("laps", "This field is required: a list, empty if no lap.")
     return tuple(laps)
 
 
@@ -239,6 +239,8 @@ def sync_runs(runner_id: int, device_id: str, raw_runs: list) -> list[RunResult]
     results = []
     for raw in raw_runs:
         reply_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(reply_id, str) or len(reply_id) > 64:
+            reply_id = None  # echo ids the phone can match, never arbitrary JSON
         submitted, errors = validate_run(raw)
         if submitted is None:
             results.append(RunResult(reply_id, REJECTED, errors=errors))
@@ -255,7 +257,7 @@ def _sync_one(runner_id: int, device_id: str, submitted: SubmittedRun, reply_id:
                 db.session.commit()
             else:
                 db.session.rollback()
-        except IntegrityError:
+        except (IntegrityError, _LostRace):
             # Another request stored this run (or one of its check-ins) first; the next
             # attempt answers from the row it committed.
             db.session.rollback()
@@ -309,6 +311,8 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         return RunResult(
             submitted.id, CONFLICT, errors={"hero_id": "This planned run is for another hero."}
         )
+    else:
+        _claim_planned_run(run.id, content_hash)
 
     errors = _store_checkins(run.id, submitted.checkins)
     if errors:
@@ -327,9 +331,30 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
     run.device_id = device_id
     run.content_hash = content_hash
     if run.mile_number is None and len(submitted.laps) >= track.laps_per_mile:
+        db.session.flush()  # the runner's row lock is the last lock taken: no deadlock
         run.mile_number = _next_mile_number(runner_id)
     db.session.flush()
     return RunResult(submitted.id, CREATED, mile_number=run.mile_number)
+
+
+class _LostRace(Exception):
+    """Another request filled in this planned run first."""
+
+
+def _claim_planned_run(run_id: str, content_hash: str) -> None:
+    """Mark the planned run as being filled in, or raise _LostRace if another request did.
+
+    On PostgreSQL the SELECT ... FOR UPDATE already serialises this; SQLite ignores FOR
+    UPDATE, so this conditional UPDATE is what makes the second request wait and lose.
+    """
+    table = Run.__table__
+    claimed = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == run_id, table.c.content_hash.is_(None))
+        .values(content_hash=content_hash)
+    )
+    if claimed.rowcount != 1:
+        raise _LostRace
 
 
 def _store_checkins(run_id: str, checkins: tuple[SubmittedCheckin, ...]) -> dict[str, str]:
@@ -397,6 +422,4 @@ def run_of(runner_id: int, run_id: str) -> Run | None:
     canonical = _canonical_uuid(run_id)
     if canonical is None:
         return None
-    return db.session.scalar(
-        sa.select(Run).where(Run.id == canonical, Run.runner_id == runner_id)
-    )
+    return db.session.scalar(sa.select(Run).where(Run.id == canonical, Run.runner_id == runner_id))
