@@ -1,0 +1,595 @@
+"""Admin logic: check and save heroes, runners, tracks and planned runs; dashboard figures.
+
+Every validate_* function takes a plain dict of submitted strings (from a form or a CSV row)
+and returns (values, errors); nothing is stored unless errors is empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    FLAG_TYPES,
+    HERO_KINDS,
+    KIND_LABELS,
+    ROLES,
+    Device,
+    Hero,
+    Run,
+    Runner,
+    Track,
+    utcnow,
+)
+from ..validation import Fields
+
+HERO_FIELDS = (
+    "name", "rank", "agency", "state", "kind", "end_of_watch", "incident_date", "cause",
+    "story", "source_url", "fundraiser_url", "fundraiser_verified_by",
+)
+STORY_MAX = 5000  # a short story: the column is TEXT, the page and the phone are not
+WORDS_MAX = 2000
+PASSWORD_MIN = 8
+PASSWORD_MAX = 200
+MAX_STARTING_MILES = 100_000
+OLDEST_END_OF_WATCH = date(1700, 1, 1)
+
+US_STATES = frozenset({
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
+    "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
+    "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
+})
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WHOLE_NUMBER = re.compile(r"^\d{1,9}$")
+
+LOCKED_MILES_MESSAGE = (
+    "Locked: this runner already has numbered miles. Each mile number was given once and "
+    "never changes, so the starting count can no longer move."
+)
+
+
+def max_length(column) -> int:
+    """The length of a String column, so forms and checks follow the model."""
+    return column.property.columns[0].type.length
+
+
+def _fail(fields: Fields, key: str, message: str) -> None:
+    fields.errors.setdefault(key, message)
+
+
+def _one_line(value: str) -> str:
+    """Collapse runs of whitespace, so 'Jo  Smith' and 'Jo Smith' are one hero."""
+    return " ".join(value.split())
+
+
+def _whole_number(fields: Fields, key: str, low: int, high: int, required: bool = True):
+    """A whole number typed into a form ('1,293' allowed), within bounds."""
+    raw = fields.data.get(key)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        text = str(raw)
+    else:
+        text = "" if raw is None else str(raw).strip().replace(",", "")
+    if not text:
+        if required:
+            _fail(fields, key, "This field is required.")
+        return None
+    if not _WHOLE_NUMBER.match(text):
+        _fail(fields, key, "Enter a whole number, like 7.")
+        return None
+    value = int(text)
+    if not low <= value <= high:
+        _fail(fields, key, f"Must be between {low:,} and {high:,}.")
+        return None
+    return value
+
+
+def _flag(value: Any) -> bool:
+    """A checkbox: True, or one of the strings a form or CSV uses for yes."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in {"y", "yes", "true", "on", "1"}
+
+
+# Heroes ------------------------------------------------------------------------------------
+
+
+def validate_hero(data: Mapping[str, Any], today: date | None = None):
+    """Check a hero's fields (form or CSV row): returns (values, errors)."""
+    today = today or datetime.now(UTC).date()
+    fields = Fields(dict(data))
+    values: dict[str, Any] = {
+        "name": _one_line(fields.text("name", max_length(Hero.name), required=True)),
+        "rank": _one_line(fields.text("rank", max_length(Hero.rank))),
+        "agency": _one_line(fields.text("agency", max_length(Hero.agency), required=True)),
+        "state": fields.text("state", 40, required=True).upper(),
+        "kind": fields.text("kind", 40, required=True).lower().replace("-", ""),
+        "end_of_watch": fields.day("end_of_watch", required=True),
+        "incident_date": fields.day("incident_date", required=False),
+        "cause": _one_line(fields.text("cause", max_length(Hero.cause))),
+        "story": fields.text("story", STORY_MAX),
+        "source_url": fields.url("source_url", max_length(Hero.source_url)),
+        "fundraiser_url": fields.url("fundraiser_url", max_length(Hero.fundraiser_url)),
+        "fundraiser_verified_by": _one_line(
+            fields.text("fundraiser_verified_by", max_length(Hero.fundraiser_verified_by))
+        ),
+    }
+    if values["state"] and values["state"] not in US_STATES:
+        _fail(fields, "state", "Use the two-letter postal code, like FL.")
+    if values["kind"] and values["kind"] not in HERO_KINDS:
+        kinds = ", ".join(KIND_LABELS[k] for k in HERO_KINDS)
+        _fail(fields, "kind", f"Choose one of: {kinds}.")
+    end_of_watch = values["end_of_watch"]
+    if end_of_watch is not None:
+        # A day of slack: the team is a few hours behind UTC in the evening.
+        if end_of_watch > today + timedelta(days=1):
+            _fail(fields, "end_of_watch", "End of watch cannot be in the future.")
+        elif end_of_watch < OLDEST_END_OF_WATCH:
+            _fail(fields, "end_of_watch", "That date is too long ago; check the year.")
+    incident = values["incident_date"]
+    if incident is not None and end_of_watch is not None and incident > end_of_watch:
+        _fail(fields, "incident_date", "The incident cannot be after the end of watch.")
+    if values["fundraiser_url"] and not values["fundraiser_verified_by"]:
+        _fail(
+            fields,
+            "fundraiser_verified_by",
+            "Say who checked that the fundraiser is real before linking to it.",
+        )
+    return values, fields.errors
+
+
+def hero_identity(name: str, agency: str, end_of_watch: date) -> tuple[str, str, date]:
+    """What makes two heroes the same: name, agency and end of watch, ignoring case."""
+    return (name.casefold(), agency.casefold(), end_of_watch)
+
+
+def find_same_hero(values: Mapping[str, Any], exclude_id: int | None = None) -> Hero | None:
+    """An existing hero with the same name, agency and end of watch, if there is one."""
+    candidates = db.session.scalars(
+        sa.select(Hero).where(Hero.end_of_watch == values["end_of_watch"])
+    )
+    wanted = hero_identity(values["name"], values["agency"], values["end_of_watch"])
+    for hero in candidates:
+        same = hero_identity(hero.name, hero.agency, hero.end_of_watch) == wanted
+        if same and hero.id != exclude_id:
+            return hero
+    return None
+
+
+def check_hero(data: Mapping[str, Any], hero: Hero | None = None):
+    """validate_hero plus the duplicate check the form needs: returns (values, errors)."""
+    values, errors = validate_hero(data)
+    if not errors and find_same_hero(values, hero.id if hero else None):
+        errors["name"] = "This hero is already listed (same name, agency and end of watch)."
+    return values, errors
+
+
+def save_hero(hero: Hero | None, values: Mapping[str, Any]) -> Hero:
+    """Create a hero, or update one, from checked values."""
+    if hero is None:
+        hero = Hero()
+        db.session.add(hero)
+    for key in HERO_FIELDS:
+        setattr(hero, key, values[key])
+    db.session.flush()
+    return hero
+
+
+def count_runs_for_hero(hero: Hero) -> int:
+    """How many runs honour this hero (a hero with runs cannot be deleted)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Run).where(Run.hero_id == hero.id)
+    )
+
+
+def delete_hero(hero: Hero) -> str | None:
+    """Delete a hero that no run honours; otherwise say why not."""
+    runs = count_runs_for_hero(hero)
+    if runs:
+        return f"{hero.display_name} cannot be deleted: {runs} run(s) honour this hero."
+    db.session.delete(hero)
+    return None
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """Kinds for a select, each with the flag it gets."""
+    return [(k, f"{KIND_LABELS[k]} ({FLAG_TYPES[k].lower()} flag)") for k in HERO_KINDS]
+
+
+@dataclass
+class ImportReport:
+    """What an import did, row by row (row 1 is the header, as in a spreadsheet)."""
+
+    imported: list[tuple[int, str]] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+
+
+def import_heroes(rows: Iterable[Mapping[str, Any]]) -> ImportReport:
+    """Add every valid, new hero from CSV rows; report duplicates and rejections."""
+    report = ImportReport()
+    existing = db.session.execute(sa.select(Hero.name, Hero.agency, Hero.end_of_watch))
+    seen = {hero_identity(*row) for row in existing}
+    for number, row in enumerate(rows, start=2):
+        if None in row:  # csv.DictReader files extra cells under the None key
+            report.rejected.append((number, {"row": "It has more cells than the header."}))
+            continue
+        values, errors = validate_hero(row)
+        if errors:
+            report.rejected.append((number, errors))
+            continue
+        identity = hero_identity(values["name"], values["agency"], values["end_of_watch"])
+        if identity in seen:
+            report.duplicates.append((number, values["name"]))
+            continue
+        seen.add(identity)
+        save_hero(None, values)
+        report.imported.append((number, values["name"]))
+    return report
+
+
+# Runners -----------------------------------------------------------------------------------
+
+
+def has_numbered_runs(runner: Runner) -> bool:
+    """Whether any of the runner's runs has a mile number (which locks the starting count)."""
+    if runner.miles_logged:
+        return True
+    numbered = sa.select(Run.id).where(Run.runner_id == runner.id, Run.mile_number.is_not(None))
+    return db.session.scalar(sa.select(numbered.exists()))
+
+
+def lock_runner(runner_id: int) -> Runner | None:
+    """Load a runner for editing, holding its row so a sync cannot number a mile meanwhile."""
+    return db.session.scalar(
+        sa.select(Runner)
+        .where(Runner.id == runner_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runner | None):
+    """Check an account's fields: returns (values, errors). runner is None for a new one;
+    acting is the admin making the change (None from the command line)."""
+    fields = Fields(dict(data))
+    values: dict[str, Any] = {
+        "name": _one_line(fields.text("name", max_length(Runner.name), required=True)),
+        "email": fields.text("email", max_length(Runner.email), required=True).lower(),
+        "role": fields.text("role", 40, required=True),
+        "is_active_account": _flag(data.get("is_active_account")),
+    }
+    if values["email"] and not _EMAIL.match(values["email"]):
+        _fail(fields, "email", "Enter an email address, like runner@example.org.")
+    elif values["email"]:
+        other = db.session.scalar(sa.select(Runner).where(Runner.email == values["email"]))
+        if other is not None and other is not runner:
+            _fail(fields, "email", "Another account already uses this email.")
+    if values["role"] and values["role"] not in ROLES:
+        _fail(fields, "role", "Choose admin or runner.")
+    if runner is not None and acting is not None and runner.id == acting.id:
+        if values["role"] != "admin":
+            _fail(fields, "role", "You cannot take away your own admin role.")
+        if not values["is_active_account"]:
+            _fail(fields, "is_active_account", "You cannot disable your own account.")
+
+    locked = runner is not None and has_numbered_runs(runner)
+    submitted = fields.data.get("starting_mile_count")
+    if locked and submitted in (None, ""):  # the form disables the field once it is locked
+        values["starting_mile_count"] = runner.starting_mile_count
+    else:
+        values["starting_mile_count"] = _whole_number(
+            fields, "starting_mile_count", 0, MAX_STARTING_MILES
+        )
+        count = values["starting_mile_count"]
+        if locked and count is not None and count != runner.starting_mile_count:
+            _fail(fields, "starting_mile_count", LOCKED_MILES_MESSAGE)
+
+    password = fields.data.get("password") or ""
+    if not isinstance(password, str):
+        _fail(fields, "password", "Must be a string.")
+        password = ""
+    if runner is None and not password:
+        _fail(fields, "password", "Set a password for the new account.")
+    elif password and len(password) < PASSWORD_MIN:
+        _fail(fields, "password", f"Use at least {PASSWORD_MIN} characters.")
+    elif len(password) > PASSWORD_MAX:
+        _fail(fields, "password", f"At most {PASSWORD_MAX} characters.")
+    values["password"] = password
+    return values, fields.errors
+
+
+def save_runner(runner: Runner | None, values: Mapping[str, Any]) -> Runner:
+    """Create an account, or update one, from checked values (password only if given)."""
+    if runner is None:
+        runner = Runner()
+        db.session.add(runner)
+    for key in ("name", "email", "role", "is_active_account", "starting_mile_count"):
+        setattr(runner, key, values[key])
+    if values["password"]:
+        runner.set_password(values["password"])
+    db.session.flush()
+    return runner
+
+
+def runners_with_miles() -> list[Runner]:
+    """Every account, most miles first."""
+    total = Runner.starting_mile_count + Runner.miles_logged
+    return list(db.session.scalars(sa.select(Runner).order_by(total.desc(), Runner.name)))
+
+
+# Tracks ------------------------------------------------------------------------------------
+
+
+def validate_track(data: Mapping[str, Any], track: Track | None = None):
+    """Check a track's fields: returns (values, errors)."""
+    fields = Fields(dict(data))
+    values = {
+        "name": _one_line(fields.text("name", max_length(Track.name), required=True)),
+        "laps_per_mile": _whole_number(fields, "laps_per_mile", 1, 50),
+        "min_lap_seconds": _whole_number(fields, "min_lap_seconds", 1, 3600),
+    }
+    if values["name"]:
+        same = db.session.scalars(
+            sa.select(Track).where(sa.func.lower(Track.name) == values["name"].lower())
+        ).first()
+        if same is not None and same is not track:
+            _fail(fields, "name", "Another track already has this name.")
+    return values, fields.errors
+
+
+def save_track(track: Track | None, values: Mapping[str, Any]) -> Track:
+    """Create a track, or update one, from checked values."""
+    if track is None:
+        track = Track()
+        db.session.add(track)
+    for key, value in values.items():
+        setattr(track, key, value)
+    db.session.flush()
+    return track
+
+
+# Planned runs ------------------------------------------------------------------------------
+
+
+def _pick(fields: Fields, key: str, model, label: str):
+    """The row a select named by id, or an error saying to choose one."""
+    raw = fields.data.get(key)
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        _fail(fields, key, f"Choose a {label}.")
+        return None
+    row = db.session.get(model, int(text)) if _WHOLE_NUMBER.match(text) else None
+    if row is None:
+        _fail(fields, key, f"That {label} does not exist. Choose one from the list.")
+    return row
+
+
+def parse_local_datetime(fields: Fields, key: str) -> datetime | None:
+    """A datetime-local value ('2024-05-01T19:30'), taken as UTC."""
+    raw = fields.data.get(key)
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        _fail(fields, key, "This field is required.")
+        return None
+    try:
+        parsed = datetime.fromisoformat(text) if len(text) <= 40 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        _fail(fields, key, "Enter a date and time, like 2024-05-01 19:30.")
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def validate_run(data: Mapping[str, Any]):
+    """Check a planned run's fields: returns (values, errors)."""
+    fields = Fields(dict(data))
+    values = {
+        "hero": _pick(fields, "hero_id", Hero, "hero"),
+        "runner": _pick(fields, "runner_id", Runner, "runner"),
+        "track": _pick(fields, "track_id", Track, "track"),
+        "scheduled_at": parse_local_datetime(fields, "scheduled_at"),
+        "words": fields.text("words", WORDS_MAX),
+        "video_url": fields.url("video_url", max_length(Run.video_url)),
+    }
+    runner = values["runner"]
+    if runner is not None and not runner.is_active_account:
+        _fail(fields, "runner_id", "This account is disabled; choose an active runner.")
+    return values, fields.errors
+
+
+def save_run(run: Run | None, values: Mapping[str, Any]) -> Run:
+    """Plan a run, or change a planned one, from checked values."""
+    if run is None:
+        run = Run(status="planned")
+        db.session.add(run)
+    for key, value in values.items():
+        setattr(run, key, value)
+    db.session.flush()
+    return run
+
+
+def delete_planned_run(run: Run) -> str | None:
+    """Delete a run that is still only planned; otherwise say why not."""
+    if run.status != "planned" or run.mile_number is not None:
+        return "Only a planned run that has not been run can be deleted."
+    if run.checkins or run.shipments:
+        return "This run already has check-ins or a shipment, so it is kept."
+    db.session.delete(run)
+    return None
+
+
+def list_runs(page: int, per_page: int = 50):
+    """Runs for the admin list: newest first (by finish, else by plan, else by creation)."""
+    when = sa.func.coalesce(Run.finished_at, Run.scheduled_at, Run.created_at)
+    return db.paginate(
+        sa.select(Run).order_by(when.desc(), Run.id), page=page, per_page=per_page
+    )
+
+
+def lap_splits(run: Run) -> list[tuple[int, int, int]]:
+    """(seq, elapsed_ms, split_ms) for each lap of a run."""
+    splits = []
+    previous = 0
+    for lap in run.laps:
+        splits.append((lap.seq, lap.elapsed_ms, lap.elapsed_ms - previous))
+        previous = lap.elapsed_ms
+    return splits
+
+
+def format_ms(ms: int | None) -> str:
+    """Milliseconds as m:ss.s (or h:mm:ss for long runs)."""
+    if ms is None:
+        return "–"
+    tenths = round(ms / 100)
+    minutes, tenths = divmod(tenths, 600)
+    hours, minutes = divmod(minutes, 60)
+    seconds = f"{tenths // 10:02d}.{tenths % 10}"
+    if hours:
+        return f"{hours}:{minutes:02d}:{seconds}"
+    return f"{minutes}:{seconds}"
+
+
+# Devices -----------------------------------------------------------------------------------
+
+
+def list_devices() -> list[Device]:
+    """Every phone ever signed in, newest first."""
+    return list(db.session.scalars(sa.select(Device).order_by(Device.created_at.desc())))
+
+
+# Dashboard ---------------------------------------------------------------------------------
+
+
+@dataclass
+class MonthBar:
+    """One bar of the miles-per-month chart, in SVG user units."""
+
+    label: str
+    long_label: str
+    miles: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass
+class Dashboard:
+    """The figures on the admin dashboard."""
+
+    team_miles: int
+    runners: list[Runner]
+    heroes_by_kind: list[tuple[str, int]]
+    heroes_honoured: int
+    recent_runs: list[Run]
+    upcoming_runs: list[Run]
+    planned_count: int
+    months: list[MonthBar]
+    chart_max: int
+
+
+CHART_WIDTH = 360
+CHART_HEIGHT = 180
+CHART_TOP = 18  # room for the value over the tallest bar
+CHART_BOTTOM = 24  # room for the month labels
+
+
+def _last_months(now: datetime, count: int) -> list[tuple[int, int]]:
+    """(year, month) pairs for the last count months, oldest first, ending with now's."""
+    year, month = now.year, now.month
+    months = []
+    for _ in range(count):
+        months.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def miles_per_month(now: datetime | None = None, count: int = 12) -> list[tuple[date, int]]:
+    """Numbered miles per calendar month (UTC, by finish time) for the last count months."""
+    now = now or utcnow()
+    months = _last_months(now, count)
+    start = datetime(months[0][0], months[0][1], 1, tzinfo=UTC)
+    finished = db.session.scalars(
+        sa.select(Run.finished_at).where(
+            Run.mile_number.is_not(None), Run.finished_at >= start
+        )
+    )
+    tally = dict.fromkeys(months, 0)
+    for moment in finished:
+        key = (moment.year, moment.month)
+        if key in tally:
+            tally[key] += 1
+    return [(date(y, m, 1), tally[(y, m)]) for y, m in months]
+
+
+def chart_bars(months: list[tuple[date, int]]) -> tuple[list[MonthBar], int]:
+    """Lay out one bar per month in a CHART_WIDTH x CHART_HEIGHT viewBox."""
+    top = max([miles for _, miles in months] + [1])
+    slot = CHART_WIDTH / len(months)
+    plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    bars = []
+    for index, (month, miles) in enumerate(months):
+        height = round(plot * miles / top, 1)
+        bars.append(
+            MonthBar(
+                label=month.strftime("%b"),
+                long_label=month.strftime("%B %Y"),
+                miles=miles,
+                x=round(index * slot + slot * 0.15, 1),
+                y=round(CHART_TOP + plot - height, 1),
+                width=round(slot * 0.7, 1),
+                height=height,
+            )
+        )
+    return bars, top
+
+
+def dashboard(now: datetime | None = None) -> Dashboard:
+    """Team miles, miles per runner, heroes honoured by kind, recent runs, and the chart."""
+    runners = [r for r in runners_with_miles() if r.role == "runner" or r.total_miles]
+    total = sa.func.sum(Runner.starting_mile_count + Runner.miles_logged)
+    team_miles = db.session.scalar(sa.select(sa.func.coalesce(total, 0)))
+    honoured = dict(
+        db.session.execute(
+            sa.select(Hero.kind, sa.func.count(sa.distinct(Hero.id)))
+            .join(Run, Run.hero_id == Hero.id)
+            .where(Run.mile_number.is_not(None))
+            .group_by(Hero.kind)
+        ).all()
+    )
+    recent = db.session.scalars(
+        sa.select(Run)
+        .where(Run.finished_at.is_not(None))
+        .order_by(Run.finished_at.desc())
+        .limit(8)
+    )
+    upcoming = db.session.scalars(
+        sa.select(Run)
+        .where(Run.status == "planned")
+        .order_by(Run.scheduled_at.asc().nulls_last(), Run.created_at)
+        .limit(5)
+    )
+    bars, chart_max = chart_bars(miles_per_month(now))
+    return Dashboard(
+        team_miles=team_miles,
+        runners=runners,
+        heroes_by_kind=[(KIND_LABELS[k], honoured.get(k, 0)) for k in HERO_KINDS],
+        heroes_honoured=sum(honoured.values()),
+        recent_runs=list(recent),
+        upcoming_runs=list(upcoming),
+        planned_count=db.session.scalar(
+            sa.select(sa.func.count()).select_from(Run).where(Run.status == "planned")
+        ),
+        months=bars,
+        chart_max=chart_max,
+    )
