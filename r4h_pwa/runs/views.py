@@ -20,7 +20,10 @@ def _reject_constant(name: str):
 
 def _json_body():
     """The body parsed as JSON whatever its Content-Type; 413 past MAX_CONTENT_LENGTH."""
-    raw = request.get_data(cache=False)  # raises 413 for a body over the limit
+    raw = request.get_data(cache=False)  # raises 413 when Content-Length is over the limit
+    limit = request.max_content_length
+    if limit is not None and len(raw) >= limit and request.stream.read(1):
+        abort(413)  # a chunked body is cut at the limit; reading past it raises 413 too
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
