@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,8 +37,6 @@ _FALLBACK_FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
 )
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -246,42 +244,81 @@ def label_pdf(label: Label) -> bytes:
     return batch_pdf([label])
 
 
-def batch_pdf(labels: Sequence[Label], on_progress: Progress | None = None) -> bytes:
-    """Many 4 x 6 in labels, one per page; on_progress(done, total) after each."""
-    buffer = io.BytesIO()
-    c = _canvas(buffer, LABEL_SIZE, "Flag shipping labels")
-    for done, label in enumerate(labels, start=1):
-        _draw_label(c, label)
-        c.showPage()
-        if on_progress:
-            on_progress(done, len(labels))
-    c.save()
-    return buffer.getvalue()
+def batch_pdf(labels: Sequence[Label]) -> bytes:
+    """Many 4 x 6 in labels, one per page."""
+    return _build("label", labels)
 
 
-def letter_2up_pdf(labels: Sequence[Label], on_progress: Progress | None = None) -> bytes:
+def letter_2up_pdf(labels: Sequence[Label]) -> bytes:
     """Labels two to a US-letter page, one per half sheet, turned to fit, with a cut line."""
-    page_w, page_h = letter
-    label_w, label_h = LABEL_SIZE
-    buffer = io.BytesIO()
-    c = _canvas(buffer, letter, "Flag shipping labels, two per page")
-    half = page_h / 2
-    for index, label in enumerate(labels):
-        slot = index % 2  # 0: top half, 1: bottom half
-        base_y = half if slot == 0 else 0.0
+    return _build("letter", labels)
+
+
+def _build(kind: str, items: Sequence[Label] | Sequence[Card]) -> bytes:
+    document = Document(kind)
+    for item in items:
+        document.add(item)
+    return document.finish()
+
+
+class Document:
+    """A PDF of labels or cards built one at a time, so a caller can report progress."""
+
+    KINDS = ("label", "letter", "card")
+
+    def __init__(self, kind: str):
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}")
+        self.kind = kind
+        self.count = 0
+        self._buffer = io.BytesIO()
+        titles = {
+            "label": "Flag shipping labels",
+            "letter": "Flag shipping labels, two per page",
+            "card": "Keepsake cards",
+        }
+        size = letter if kind == "letter" else LABEL_SIZE
+        self._canvas = _canvas(self._buffer, size, titles[kind])
+
+    def add(self, item: Label | Card) -> None:
+        """Draw one more label or card."""
+        c = self._canvas
+        if self.kind == "card":
+            _draw_card(c, item)
+            c.showPage()
+        elif self.kind == "label":
+            _draw_label(c, item)
+            c.showPage()
+        else:
+            self._add_half_sheet(item)
+        self.count += 1
+
+    def _add_half_sheet(self, label: Label) -> None:
+        c = self._canvas
+        page_w, page_h = letter
+        label_w, label_h = LABEL_SIZE
+        half = page_h / 2
+        top = self.count % 2 == 0
         c.saveState()
         # Turned a quarter: the 4 x 6 label lies as 6 x 4, centred in its half sheet.
-        c.translate((page_w + label_h) / 2, base_y + (half - label_w) / 2)
+        c.translate((page_w + label_h) / 2, (half if top else 0.0) + (half - label_w) / 2)
         c.rotate(90)
         _draw_label(c, label)
         c.restoreState()
-        if on_progress:
-            on_progress(index + 1, len(labels))
-        if slot == 1 or index == len(labels) - 1:
+        if not top:
             _cut_line(c, page_w, half)
             c.showPage()
-    c.save()
-    return buffer.getvalue()
+
+    def finish(self) -> bytes:
+        """The finished PDF's bytes."""
+        c = self._canvas
+        if self.kind == "letter" and self.count % 2 == 1:
+            _cut_line(c, letter[0], letter[1] / 2)
+            c.showPage()
+        if self.count == 0:
+            c.showPage()  # a PDF needs a page; an empty batch gives one blank page
+        c.save()
+        return self._buffer.getvalue()
 
 
 def _cut_line(c: Canvas, page_w: float, y: float) -> None:
@@ -349,17 +386,9 @@ def card_pdf(card: Card) -> bytes:
     return cards_pdf([card])
 
 
-def cards_pdf(cards: Sequence[Card], on_progress: Progress | None = None) -> bytes:
+def cards_pdf(cards: Sequence[Card]) -> bytes:
     """Keepsake cards, one per 4 x 6 in page."""
-    buffer = io.BytesIO()
-    c = _canvas(buffer, CARD_SIZE, "Keepsake cards")
-    for done, card in enumerate(cards, start=1):
-        _draw_card(c, card)
-        c.showPage()
-        if on_progress:
-            on_progress(done, len(cards))
-    c.save()
-    return buffer.getvalue()
+    return _build("card", cards)
 
 
 def _canvas(buffer: io.BytesIO, size: tuple[float, float], title: str) -> Canvas:

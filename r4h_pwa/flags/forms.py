@@ -1,0 +1,119 @@
+"""Flask-WTF forms for shipments, printing and the family's acknowledgement.
+
+The forms carry CSRF and render the fields; flags.service.read_shipment is the one place
+that decides what a valid shipment is, for the API and the admin pages alike.
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+
+from ..models import RECIPIENT_KINDS
+from .service import FORMATS, KIND_LABELS, MAX_ACK_MESSAGE, MAX_NOTE, US_STATES
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(label: str, max_len: int, **render_kw) -> StringField:
+    return StringField(label, filters=[_strip], render_kw={"maxlength": max_len, **render_kw})
+
+
+class ShipmentForm(FlaskForm):
+    """A shipment's recipient, address, note, carrier and tracking number."""
+
+    recipient_kind = RadioField(
+        "Who receives the flag",
+        choices=[(kind, KIND_LABELS[kind]) for kind in RECIPIENT_KINDS],
+        default="family",
+        validate_choice=False,  # read_shipment says what is wrong, in plain words
+    )
+    recipient_name = _text("Recipient's name", 120, autocomplete="name")
+    address_line1 = _text("Address", 120, autocomplete="address-line1")
+    address_line2 = _text("Address line 2 (optional)", 120, autocomplete="address-line2")
+    city = _text("City", 80, autocomplete="address-level2")
+    state = SelectField(
+        "State",
+        choices=[("", "Choose a state"), *((code, code) for code in sorted(US_STATES))],
+        validate_choice=False,
+        render_kw={"autocomplete": "address-level1"},
+    )
+    postal_code = _text("ZIP code", 10, autocomplete="postal-code", inputmode="numeric")
+    handwritten_note = BooleanField("A handwritten note goes in the box", default=True)
+    note = TextAreaField(
+        "Note (for the team; never shown to the family)",
+        filters=[_strip],
+        render_kw={"maxlength": MAX_NOTE, "rows": 4},
+    )
+    carrier = _text("Carrier (optional)", 40, list="carriers")
+    tracking_number = _text("Tracking number (optional)", 60, autocomplete="off",
+                            spellcheck="false")
+
+    def values(self) -> dict:
+        """The fields as a dict for read_shipment."""
+        names = ("recipient_kind", "recipient_name", "address_line1", "address_line2", "city",
+                 "state", "postal_code", "handwritten_note", "note", "carrier",
+                 "tracking_number")
+        return {name: getattr(self, name).data for name in names}
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Put the service's field errors on the fields, for the page to show."""
+        for name, message in errors.items():
+            field = getattr(self, name, None)
+            if field is not None:
+                field.errors = [*field.errors, message]
+
+
+class NewShipmentForm(ShipmentForm):
+    """A new shipment: the run comes first."""
+
+    run_id = SelectField("Run", choices=[], validate_choice=False)
+
+
+class AdvanceForm(FlaskForm):
+    """A button that moves a shipment to the next status; expected guards a double click."""
+
+    expected = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a CSRF-protected button (revoke, reissue)."""
+
+
+class PrintForm(FlaskForm):
+    """The admin list's selection for a batch PDF."""
+
+    ids = SelectMultipleField("Shipments", choices=[], validate_choice=False)
+    format = SelectField(
+        "Print as",
+        choices=[
+            ("label", "4×6 labels (thermal printer)"),
+            ("letter", "Labels, two per letter page"),
+            ("card", "4×6 keepsake cards"),
+        ],
+        default="label",
+        validate_choice=False,
+    )
+
+    def validate_format(self, field) -> None:
+        """Only the three formats."""
+        if field.data not in FORMATS:
+            raise ValueError("Choose labels, letter pages or cards.")
+
+
+class AckForm(FlaskForm):
+    """The family tells us the flag arrived, with an optional message to the runner."""
+
+    message = TextAreaField(
+        "A message for the runner (optional)",
+        filters=[_strip],
+        render_kw={"maxlength": MAX_ACK_MESSAGE, "rows": 5},
+    )

@@ -1,0 +1,460 @@
+"""Shipments of flags: create, edit, advance, print and acknowledge.
+
+Views call these with plain data; nothing here reads the request or commits.
+
+A family may acknowledge more than once (a second visit, a second relative). The first
+acknowledgement marks the shipment received and keeps that time. Every message is kept in
+the one ack_message text: a message identical to one already there changes nothing, a
+different one is added after a blank line, so no family's words are lost; past
+MAX_ACK_TOTAL characters in all, a further new message is refused (422).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import labels
+from ..errors import ApiError
+from ..extensions import db
+from ..models import (
+    RECIPIENT_KINDS,
+    SHIPMENT_STATUSES,
+    Run,
+    Runner,
+    Shipment,
+    new_token,
+    utcnow,
+)
+from ..serializers import iso, public_url
+from ..validation import Fields
+
+MAX_NOTE = 2000
+MAX_ACK_MESSAGE = 2000
+MAX_ACK_TOTAL = 10000
+MAX_BATCH = 500
+
+US_STATES = frozenset(
+    (
+        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
+        "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
+        "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
+        "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+        "AS", "GU", "MP", "PR", "VI",  # territories
+        "AA", "AE", "AP",  # military post offices
+    )
+)
+_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+STATUS_LABELS = {
+    "draft": "Draft",
+    "label_printed": "Label printed",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "received": "Received",
+}
+STATUS_TIMES = {
+    "draft": "created_at",
+    "label_printed": "label_printed_at",
+    "shipped": "shipped_at",
+    "delivered": "delivered_at",
+    "received": "received_at",
+}
+KIND_LABELS = {"family": "Family", "intermediary": "Delivers it in person"}
+
+# --- reading and checking input ------------------------------------------------------------
+
+
+def read_shipment(data: dict) -> dict:
+    """Shipment fields from JSON or a form, cleaned; a 422 ApiError names each bad one."""
+    fields = Fields(data)
+    values = {
+        "recipient_name": fields.text("recipient_name", 120, required=True),
+        "recipient_kind": fields.choice("recipient_kind", RECIPIENT_KINDS, default="family"),
+        "address_line1": fields.text("address_line1", 120, required=True),
+        "address_line2": fields.text("address_line2", 120),
+        "city": fields.text("city", 80, required=True),
+        # Loose lengths here; the checks below say what a state code and a ZIP look like.
+        "state": fields.text("state", 20, required=True).upper(),
+        "postal_code": fields.text("postal_code", 20, required=True),
+        "note": fields.text("note", MAX_NOTE),
+        "handwritten_note": fields.boolean("handwritten_note", default=True),
+        "carrier": fields.text("carrier", 40),
+        "tracking_number": fields.text("tracking_number", 60),
+    }
+    if "state" not in fields.errors and values["state"] not in US_STATES:
+        fields.errors["state"] = "Use the two-letter postal code of a US state, like FL."
+    if "postal_code" not in fields.errors:
+        match = _ZIP.match(values["postal_code"])
+        if match is None:
+            fields.errors["postal_code"] = "Use a ZIP code: 5 digits, or ZIP+4 like 32708-1234."
+        else:
+            five, four = match.groups()
+            values["postal_code"] = f"{five}-{four}" if four else five
+    for key in ("recipient_name", "address_line1", "address_line2", "city", "carrier",
+                "tracking_number"):
+        if key not in fields.errors and any(ch in values[key] for ch in "\r\n\t"):
+            fields.errors[key] = "Keep it on one line."
+    fields.check()
+    return values
+
+
+# --- finding shipments and runs ---------------------------------------------------------------
+
+
+def _shipment_query():
+    return sa.select(Shipment).options(
+        joinedload(Shipment.run).joinedload(Run.hero),
+        joinedload(Shipment.run).joinedload(Run.runner),
+        joinedload(Shipment.run).joinedload(Run.track),
+    )
+
+
+def get_shipment(shipment_id: str) -> Shipment | None:
+    """A shipment by id with its run, hero, runner and track loaded."""
+    if len(shipment_id) > 64:
+        return None
+    return db.session.scalar(_shipment_query().where(Shipment.id == shipment_id))
+
+
+def can_see(actor: Runner | None, shipment: Shipment) -> bool:
+    """Admins see every shipment; a runner sees the shipments of their own runs."""
+    return actor is not None and (actor.is_admin or shipment.run.runner_id == actor.id)
+
+
+def shipment_for(actor: Runner, shipment_id: str) -> Shipment:
+    """The shipment if the actor may see it; otherwise a 404 that says nothing about it."""
+    shipment = get_shipment(shipment_id)
+    if shipment is None or not can_see(actor, shipment):
+        raise ApiError(404, "not_found", "No shipment with that id is yours.")
+    return shipment
+
+
+def own_run(runner: Runner, run_id: str) -> Run:
+    """The runner's own run; a 404 ApiError if it is unknown or someone else's."""
+    run = db.session.get(Run, run_id) if len(run_id) <= 64 else None
+    if run is None or run.runner_id != runner.id:
+        raise ApiError(404, "not_found", "No run with that id is yours.")
+    return run
+
+
+def synced_run_of(runner: Runner, run_id: str) -> Run:
+    """The runner's run, ready to ship a flag for: 404 unknown or not theirs, 409 not synced."""
+    run = own_run(runner, run_id)
+    _require_synced(run)
+    return run
+
+
+def _require_synced(run: Run) -> None:
+    if run.status != "synced":
+        raise ApiError(
+            409, "run_not_synced",
+            "This run has not synced yet. Sync it from the phone, then add the shipment.",
+        )
+
+
+def synced_runs(limit: int = 300) -> list[Run]:
+    """Synced runs, newest first, for the admin's shipment form."""
+    return list(
+        db.session.scalars(
+            sa.select(Run)
+            .options(joinedload(Run.hero), joinedload(Run.runner))
+            .where(Run.status == "synced")
+            .order_by(Run.finished_at.desc().nulls_last(), Run.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def shipments_list(status: str | None = None) -> list[Shipment]:
+    """Shipments for the admin list, newest first, optionally of one status."""
+    query = _shipment_query().order_by(Shipment.created_at.desc())
+    if status in SHIPMENT_STATUSES:
+        query = query.where(Shipment.status == status)
+    return list(db.session.scalars(query))
+
+
+def shipments_by_ids(ids: list[str]) -> list[Shipment]:
+    """The shipments with these ids, in the order given; unknown ids are skipped."""
+    ids = [i for i in dict.fromkeys(ids) if isinstance(i, str) and len(i) <= 64][:MAX_BATCH]
+    found = {s.id: s for s in db.session.scalars(_shipment_query().where(Shipment.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def runs_shipments(run: Run) -> list[Shipment]:
+    """A run's shipments, oldest first."""
+    return list(
+        db.session.scalars(
+            _shipment_query().where(Shipment.run_id == run.id).order_by(Shipment.created_at)
+        )
+    )
+
+
+# --- changing shipments ---------------------------------------------------------------------
+
+
+def create_shipment(run: Run, values: dict) -> Shipment:
+    """A draft shipment for a synced run, from values checked by read_shipment."""
+    _require_synced(run)
+    shipment = Shipment(run=run, status="draft", **values)
+    db.session.add(shipment)
+    db.session.flush()
+    return shipment
+
+
+def update_shipment(shipment: Shipment, values: dict) -> None:
+    """Change the recipient, address, note, carrier and tracking number."""
+    for key, value in values.items():
+        setattr(shipment, key, value)
+
+
+def next_status(shipment: Shipment) -> str | None:
+    """The status after this one, or None once received."""
+    index = SHIPMENT_STATUSES.index(shipment.status)
+    return SHIPMENT_STATUSES[index + 1] if index + 1 < len(SHIPMENT_STATUSES) else None
+
+
+def advance(shipment: Shipment, expected: str | None = None) -> str:
+    """Move the shipment one status on and stamp the time; expected guards a double click."""
+    target = next_status(shipment)
+    if target is None:
+        raise ApiError(409, "already_received", "This flag has already been received.")
+    if expected is not None and expected != target:
+        raise ApiError(409, "status_changed", "The status changed meanwhile. Look again.")
+    _set_status(shipment, target)
+    return target
+
+
+def _set_status(shipment: Shipment, status: str) -> None:
+    now = utcnow()
+    shipment.status = status
+    if getattr(shipment, STATUS_TIMES[status]) is None:
+        setattr(shipment, STATUS_TIMES[status], now)
+
+
+def mark_label_printed(shipment: Shipment) -> bool:
+    """A draft becomes label_printed the first time its label is printed; True if it changed."""
+    if shipment.status != "draft":
+        return False
+    _set_status(shipment, "label_printed")
+    return True
+
+
+def revoke_family_link(shipment: Shipment) -> None:
+    """The family page stops answering for this token (404) until a new link is made."""
+    if shipment.family_token_revoked_at is None:
+        shipment.family_token_revoked_at = utcnow()
+
+
+def reissue_family_link(shipment: Shipment) -> None:
+    """A fresh token: the old link and the QR codes already printed stop working."""
+    shipment.family_token = new_token()
+    shipment.family_token_revoked_at = None
+
+
+def acknowledge(shipment: Shipment, message: str) -> str:
+    """The family says the flag arrived: 'received', 'added' (a new message), or 'unchanged'."""
+    message = message.strip().replace("\r\n", "\n")
+    if len(message) > MAX_ACK_MESSAGE:
+        raise ApiError(422, "invalid", "The message is too long.",
+                       {"message": f"At most {MAX_ACK_MESSAGE} characters."})
+    kept = shipment.ack_message
+    is_new = bool(message) and f"\n\n{message}\n\n" not in f"\n\n{kept}\n\n"
+    if is_new and kept and len(kept) + 2 + len(message) > MAX_ACK_TOTAL:
+        raise ApiError(422, "invalid", "We already have many messages for this flag.",
+                       {"message": "We already have your messages. Thank you."})
+    outcome = "unchanged"
+    if shipment.status != "received" or shipment.received_at is None:
+        _set_status(shipment, "received")
+        outcome = "received"
+    if is_new:
+        shipment.ack_message = f"{kept}\n\n{message}" if kept else message
+        outcome = "received" if outcome == "received" else "added"
+    return outcome
+
+
+def shipment_by_family_token(token: str) -> Shipment | None:
+    """The shipment behind a live family link, or None (unknown, malformed or revoked)."""
+    if not _TOKEN.match(token):
+        return None
+    shipment = db.session.scalar(
+        _shipment_query()
+        .options(
+            selectinload(Shipment.run).selectinload(Run.laps),
+            selectinload(Shipment.run).selectinload(Run.checkins),
+        )
+        .where(Shipment.family_token == token)
+    )
+    if shipment is None or shipment.family_token_revoked_at is not None:
+        return None
+    return shipment
+
+
+# --- words and numbers for people -------------------------------------------------------------
+
+
+def local_date(value: datetime | date | None) -> date | None:
+    """The calendar date at the organisation (ORG_TIMEZONE), not in UTC."""
+    if value is None or not isinstance(value, datetime):
+        return value
+    zone = ZoneInfo(current_app.config.get("ORG_TIMEZONE", "America/New_York"))
+    return value.astimezone(zone).date()
+
+
+def long_date(value: datetime | date | None) -> str:
+    """A date as people write it: February 11, 2024."""
+    day = local_date(value)
+    return f"{day:%B} {day.day}, {day.year}" if day else ""
+
+
+def duration(ms: int | None) -> str:
+    """Milliseconds as m:ss (or h:mm:ss), rounded down to the second."""
+    if ms is None:
+        return ""
+    seconds = ms // 1000
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def run_day(run: Run) -> datetime | None:
+    """When the run happened, for its date."""
+    return run.started_at or run.finished_at or run.scheduled_at or run.synced_at
+
+
+def honor_line(shipment: Shipment) -> str:
+    """Flag carried in honor of <rank> <name>, <agency>: mile <n>, run by <runner> on <date>."""
+    run = shipment.run
+    mile = f"mile {run.mile_number:,}, " if run.mile_number else ""
+    return (
+        f"Flag carried in honor of {run.hero.display_name}, {run.hero.agency}: "
+        f"{mile}run by {run.runner.name} on {long_date(run_day(run))}"
+    )
+
+
+def family_url(shipment: Shipment) -> str:
+    """The absolute URL of the family page (what the QR code holds)."""
+    return public_url(f"/f/{shipment.family_token}")
+
+
+def label_url(shipment: Shipment) -> str:
+    """The absolute URL of the 4 x 6 label."""
+    return public_url(f"/shipments/{shipment.id}/label.pdf")
+
+
+def short_ref(shipment: Shipment) -> str:
+    """A short code to quote on the phone or in a letter: the id's first 8 hex digits."""
+    head = shipment.id.replace("-", "")[:8].upper()
+    return f"{head[:4]}-{head[4:]}"
+
+
+def _short_url(url: str) -> str:
+    return url.split("://", 1)[-1]
+
+
+def recipient_lines(shipment: Shipment) -> tuple[str, ...]:
+    """The recipient block of the label: name, street lines, City, ST ZIP."""
+    lines = [shipment.recipient_name, shipment.address_line1]
+    if shipment.address_line2:
+        lines.append(shipment.address_line2)
+    lines.append(f"{shipment.city}, {shipment.state} {shipment.postal_code}")
+    return tuple(lines)
+
+
+def label_for(shipment: Shipment) -> labels.Label:
+    """The label's data for a shipment."""
+    url = family_url(shipment)
+    return_address = tuple(
+        line.strip() for line in current_app.config["ORG_RETURN_ADDRESS"].splitlines()
+        if line.strip()
+    )
+    return labels.Label(
+        return_address=return_address,
+        recipient=recipient_lines(shipment),
+        honor_line=honor_line(shipment),
+        family_url=url,
+        short_url=_short_url(url),
+        code=f"Shipment {short_ref(shipment)}",
+    )
+
+
+def card_for(shipment: Shipment) -> labels.Card:
+    """The keepsake card's data for a shipment."""
+    run = shipment.run
+    url = family_url(shipment)
+    mile = f"mile {run.mile_number:,}" if run.mile_number else "one mile"
+    return labels.Card(
+        hero_name=run.hero.display_name,
+        agency=run.hero.agency,
+        end_of_watch=long_date(run.hero.end_of_watch),
+        flag_type=run.hero.flag_type,
+        words=(
+            f"This flag was carried for {mile}, run by {run.runner.name} "
+            f"on {long_date(run_day(run))}."
+        ),
+        family_url=url,
+        short_url=_short_url(url),
+        org_name=current_app.config["ORG_NAME"],
+    )
+
+
+FORMATS = ("label", "letter", "card")
+
+
+def print_item(shipment: Shipment, fmt: str) -> labels.Label | labels.Card:
+    """What one shipment puts in a PDF of the given format."""
+    return card_for(shipment) if fmt == "card" else label_for(shipment)
+
+
+def print_pdf(shipments: list[Shipment], fmt: str) -> bytes:
+    """The PDF of shipments in one format: 4x6 labels, 2-up letter, or keepsake cards."""
+    document = labels.Document(fmt)
+    for shipment in shipments:
+        document.add(print_item(shipment, fmt))
+    return document.finish()
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def shipment_json(shipment: Shipment) -> dict:
+    """A shipment as its runner and the admins see it (address included: never for families)."""
+    run = shipment.run
+    return {
+        "id": shipment.id,
+        "run_id": run.id,
+        "mile_number": run.mile_number,
+        "hero": {"id": run.hero.id, "name": run.hero.display_name},
+        "recipient_name": shipment.recipient_name,
+        "recipient_kind": shipment.recipient_kind,
+        "address_line1": shipment.address_line1,
+        "address_line2": shipment.address_line2,
+        "city": shipment.city,
+        "state": shipment.state,
+        "postal_code": shipment.postal_code,
+        "note": shipment.note,
+        "handwritten_note": shipment.handwritten_note,
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "status": shipment.status,
+        "status_times": {
+            status: iso(getattr(shipment, column)) for status, column in STATUS_TIMES.items()
+        },
+        "created_at": iso(shipment.created_at),
+        "label_printed_at": iso(shipment.label_printed_at),
+        "shipped_at": iso(shipment.shipped_at),
+        "delivered_at": iso(shipment.delivered_at),
+        "received_at": iso(shipment.received_at),
+        "ack_message": shipment.ack_message or None,
+        "family_url": family_url(shipment),
+        "family_link_active": shipment.family_token_revoked_at is None,
+        "label_url": label_url(shipment),
+        "card_url": public_url(f"/shipments/{shipment.id}/card.pdf"),
+        "letter_url": public_url(f"/shipments/{shipment.id}/label-letter.pdf"),
+    }
