@@ -4,6 +4,7 @@ import unicodedata
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..models import CHECKIN_ROLES
@@ -51,7 +52,7 @@ class CheckinForm(FlaskForm):
     badge = _text("Badge number or unit", 60)
     role = RadioField(
         "I am here as",
-        choices=[(role, ROLE_LABELS[role]) for role in CHECKIN_ROLES],
+        choices=[SelectChoice(role, ROLE_LABELS[role]) for role in CHECKIN_ROLES],
         default="escort",
         validate_choice=False,  # validate_role says it in plain words instead
     )
