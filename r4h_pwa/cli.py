@@ -1,6 +1,9 @@
-"""Command-line tools: init-db, seed-demo, create-user."""
+"""Command-line tools: init-db, seed-demo, create-user, import-heroes."""
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -8,6 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from .admin import service as admin_service
 from .extensions import db
 from .models import ROLES, Hero, Run, Runner, Track
 
@@ -29,14 +33,23 @@ def init_db_command() -> None:
 @click.password_option()
 def create_user_command(email: str, name: str, role: str, starting_miles: int, password: str):
     """Create an account (admin or runner)."""
-    email = email.strip().lower()
-    if db.session.scalar(sa.select(Runner).where(Runner.email == email)):
-        raise click.ClickException(f"An account for {email} already exists.")
-    runner = Runner(email=email, name=name.strip(), role=role, starting_mile_count=starting_miles)
-    runner.set_password(password)
-    db.session.add(runner)
+    values, errors = admin_service.validate_runner(
+        {
+            "name": name,
+            "email": email,
+            "role": role,
+            "is_active_account": True,
+            "starting_mile_count": starting_miles,
+            "password": password,
+        },
+        runner=None,
+        acting=None,
+    )
+    if errors:
+        raise click.ClickException(" ".join(f"{k}: {v}" for k, v in errors.items()))
+    admin_service.save_runner(None, values)
     db.session.commit()
-    click.echo(f"Created {role} {email}.")
+    click.echo(f"Created {role} {values['email']}.")
 
 
 DEMO_HEROES = [
@@ -113,7 +126,61 @@ def seed_demo_command(password: str) -> None:
     click.echo("Loaded demo data: admin@example.org and runner@example.org.")
 
 
+def _read_hero_rows(path: Path) -> list[dict]:
+    """The CSV's rows as dicts keyed by lower-case header; ClickException if unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"Cannot read {path}: {exc}") from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+        reader.fieldnames = header
+        rows = list(reader)
+    except csv.Error as exc:
+        raise click.ClickException(f"{path} is not a readable CSV file: {exc}") from exc
+    missing = [name for name in admin_service.HERO_FIELDS if name not in header]
+    if missing:
+        raise click.ClickException(
+            f"{path} lacks the column(s) {', '.join(missing)}. "
+            f"The header must name: {','.join(admin_service.HERO_FIELDS)}"
+        )
+    extra = [name for name in header if name not in admin_service.HERO_FIELDS]
+    if extra:
+        click.echo(f"Ignoring unknown column(s): {', '.join(extra)}")
+    return rows
+
+
+@click.command("import-heroes")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_heroes_command(file: Path) -> None:
+    """Import heroes from a CSV file, reporting each rejected row; never imports one twice."""
+    rows = _read_hero_rows(file)
+    report = admin_service.import_heroes(rows)
+    db.session.commit()
+    lines = [
+        (row, f"row {row}: rejected: {field_name}: {reason}")
+        for row, errors in report.rejected
+        for field_name, reason in errors.items()
+    ]
+    lines += [
+        (row, f"row {row}: skipped duplicate: {name} is already listed")
+        for row, name in report.duplicates
+    ]
+    for _row, line in sorted(lines, key=lambda item: item[0]):
+        click.echo(line)
+    click.echo(
+        f"Imported {len(report.imported)}, skipped duplicates {len(report.duplicates)}, "
+        f"rejected {len(report.rejected)} (of {len(rows)} rows; row 1 is the header)."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (init_db_command, create_user_command, seed_demo_command):
+    for command in (
+        init_db_command,
+        create_user_command,
+        seed_demo_command,
+        import_heroes_command,
+    ):
         app.cli.add_command(command)
