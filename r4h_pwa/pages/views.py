@@ -1,9 +1,38 @@
-"""The home page; the PWA files are served from here as well."""
+"""The home page, and the PWA: the lap counter's app shell, manifest and service worker."""
 
-from flask import Blueprint, redirect, render_template, url_for
+import hashlib
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 
 bp = Blueprint("pages", __name__)
+
+# What a new service worker version is made of: when any of these change, /sw.js changes
+# byte for byte, so browsers install the new version (and re-download the shell) by themselves.
+SHELL_GLOBS = ("sw.js", "js/*.js", "css/app.css", "manifest.webmanifest", "icons/icon-192.png")
+SHELL_TEMPLATES = ("app/index.html", "pages/offline.html")
+VERSION_PLACEHOLDER = 'const VERSION = "dev";'
+
+
+def _no_cache(response):
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _static_page(template: str):
+    """A page that is the same for everyone: revalidated by ETag, so a repeat costs a 304."""
+    response = current_app.make_response(render_template(template))
+    response.add_etag()
+    return _no_cache(response.make_conditional(request))
 
 
 @bp.get("/")
@@ -12,5 +41,49 @@ def get_home():
     if current_user.is_authenticated:
         if current_user.is_admin:
             return redirect(url_for("admin.get_dashboard"))
-        return redirect("/app/")
+        return redirect(url_for("pages.get_app"))
     return render_template("pages/home.html")
+
+
+@bp.get("/app/")
+def get_app():
+    """The lap counter's app shell: the same static page for everyone, signed in by token."""
+    return _static_page("app/index.html")
+
+
+@bp.get("/offline/")
+def get_offline():
+    """What the service worker shows for a page that needs the network when there is none."""
+    return _static_page("pages/offline.html")
+
+
+@bp.get("/manifest.webmanifest")
+def get_manifest():
+    """The web app manifest, so the lap counter can be installed on a phone."""
+    response = send_from_directory(
+        current_app.static_folder, "manifest.webmanifest", mimetype="application/manifest+json"
+    )
+    return _no_cache(response)
+
+
+@bp.get("/sw.js")
+def get_service_worker():
+    """The service worker, from the root so its scope can be the whole site, never cached."""
+    source = (Path(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
+    source = source.replace(VERSION_PLACEHOLDER, f'const VERSION = "{shell_version()}";', 1)
+    response = current_app.response_class(source, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    return _no_cache(response)
+
+
+def shell_version() -> str:
+    """A short hash of the app shell's files and pages: the service worker's cache version."""
+    digest = hashlib.sha256()
+    static = Path(current_app.static_folder)
+    for pattern in SHELL_GLOBS:
+        for path in sorted(static.glob(pattern)):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    for name in SHELL_TEMPLATES:
+        digest.update(render_template(name).encode())
+    return digest.hexdigest()[:12]
