@@ -1,0 +1,74 @@
+"""What a runner does in the lap counter, as small functions the browser tests share."""
+
+from playwright.sync_api import Page, expect
+
+from .harness import DEMO_PASSWORD, RUNNER_EMAIL
+
+MIDDLE_SCHOOL = "Example Middle School track"  # 7 laps a mile, laps of at least 40 s
+LAP_MS = 41_000  # just past the demo track's 40 s double-tap guard
+
+READ_RUNS = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open("r4h");
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  const runs = await new Promise((resolve, reject) => {
+    const req = db.transaction("runs").objectStore("runs").getAll();
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  db.close();
+  return runs;
+}"""
+
+WAIT_FOR_WORKER = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) =>
+      navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+  }
+  return registration.active.state;
+}"""
+
+
+def open_app(page: Page) -> None:
+    """Load /app/ and wait until it has left its loading screen."""
+    page.goto("/app/")
+    expect(page.locator("body")).not_to_have_attribute("data-screen", "loading")
+
+
+def sign_in(page: Page, password: str = DEMO_PASSWORD) -> None:
+    """Sign in as the demo runner from the sign-in screen and land on the runs screen."""
+    page.get_by_label("Email").fill(RUNNER_EMAIL)
+    page.get_by_label("Password").fill(password)
+    page.get_by_test_id("signin-submit").click()
+    expect(page.locator("body")).to_have_attribute("data-screen", "runs")
+    expect(page.get_by_test_id("planned-run").first).to_be_visible()
+
+
+def wait_for_service_worker(page: Page) -> None:
+    """Wait until the service worker is active and controls the page (its precache done)."""
+    assert page.evaluate(WAIT_FOR_WORKER) == "activated"
+
+
+def start_unplanned_run(page: Page, track: str = MIDDLE_SCHOOL) -> None:
+    """Pick the first hero and the given track, then begin laps without the ceremony."""
+    page.get_by_label("Track").select_option(label=f"{track} (7 laps a mile)")
+    page.get_by_test_id("start-unplanned").click()
+    page.get_by_test_id("begin-laps").click()
+    expect(page.get_by_test_id("lap-button")).to_be_visible()
+
+
+def tap_laps(page: Page, laps: int, lap_ms: int = LAP_MS) -> None:
+    """Let lap_ms pass on the page's clock, then tap; repeat, checking the stored count."""
+    start = int(page.get_by_test_id("lap-count").text_content())
+    for n in range(start + 1, start + laps + 1):
+        page.clock.fast_forward(lap_ms)
+        page.get_by_test_id("lap-button").click()
+        expect(page.get_by_test_id("lap-count")).to_have_text(str(n))
+
+
+def stored_runs(page: Page) -> list[dict]:
+    """Every run in the page's IndexedDB, read directly."""
+    return page.evaluate(READ_RUNS)
