@@ -1,0 +1,60 @@
+// fetch for the JSON API: resolves with the parsed body, throws ApiError on anything else.
+
+export class ApiError extends Error {
+  constructor(status, code, message, body = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status; // 0 when the server was not reached at all
+    this.code = code;
+    this.body = body;
+  }
+}
+
+async function call(path, { method = "GET", token, body, timeoutMs = 20000 } = {}) {
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const slow = error.name === "TimeoutError";
+    throw new ApiError(0, slow ? "timeout" : "network", error.message);
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const err = (data && data.error) || {};
+    const message = err.message || `The server answered ${response.status}.`;
+    throw new ApiError(response.status, err.code || `http_${response.status}`, message, data);
+  }
+  return data;
+}
+
+export function signIn(email, password, deviceName) {
+  const body = { email, password, device_name: deviceName };
+  return call("/api/v1/auth/token", { method: "POST", body });
+}
+
+export function fetchBootstrap(token) {
+  return call("/api/v1/bootstrap", { token });
+}
+
+export function postSync(token, deviceId, runs) {
+  return call("/api/v1/sync", { method: "POST", token, body: { device_id: deviceId, runs } });
+}
+
+export function inPlainWords(error) {
+  if (!(error instanceof ApiError)) return "Something went wrong on this phone. Nothing was lost.";
+  if (error.code === "network") return "No connection to the server. The runs are safe on this phone.";
+  if (error.code === "timeout") return "The server took too long to answer. Will try again.";
+  if (error.status === 401) return "The sign-in on this phone has ended. Sign in again to send runs.";
+  if (error.status === 429) return "The server asked to slow down. Will try again.";
+  if (error.status >= 500) return `The server had a problem (error ${error.status}). Will try again.`;
+  return error.message;
+}

@@ -1,0 +1,165 @@
+// Lap counting as pure functions of a run record: no DOM, no clock, no storage.
+// Laps are {seq, elapsed_ms}; elapsed_ms is from a monotonic clock started at "Begin laps".
+
+export const MAX_LAPS = 200; // the server refuses more in one run
+const MAX_LOG = 1000;
+
+export function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export function startRun(choice, runnerId, wallMs) {
+  const { hero, track } = choice;
+  return {
+    id: choice.id || newId(),
+    planned: Boolean(choice.id),
+    runner_id: runnerId,
+    hero_id: hero.id,
+    track_id: track.id,
+    hero,
+    track: {
+      id: track.id,
+      name: track.name,
+      laps_per_mile: track.laps_per_mile,
+      min_lap_ms: track.min_lap_ms,
+    },
+    words: choice.words || "",
+    video_url: choice.video_url || "",
+    checkin_url: choice.checkin_url || null,
+    status: "counting",
+    started_at: new Date(wallMs).toISOString(),
+    start_wall_ms: wallMs,
+    // The latest (elapsed, wall clock) pair: how a reopened page finds its place again.
+    clock: { elapsed_ms: 0, wall_ms: wallMs },
+    laps: [],
+    log: [],
+    checkins: [],
+  };
+}
+
+export function lastLapMs(run) {
+  return run.laps.length ? run.laps[run.laps.length - 1].elapsed_ms : 0;
+}
+
+function logged(run, entry) {
+  const log = run.log.length >= MAX_LOG ? run.log.slice(1) : run.log;
+  return [...log, entry];
+}
+
+// The double-tap guard: a tap sooner than the track's minimum lap time after the last
+// counted lap (or after "Begin laps", for lap 1) is ignored, and kept in the log as ignored.
+export function recordTap(run, elapsedMs, wallMs) {
+  if (!run || run.status !== "counting") return { run: null, counted: false, reason: "closed" };
+  const at = Math.max(1, Math.round(elapsedMs));
+  const since = at - lastLapMs(run);
+  const clock = { elapsed_ms: Math.max(at, run.clock.elapsed_ms), wall_ms: wallMs };
+  let reason = null;
+  if (run.laps.length >= MAX_LAPS) reason = "full";
+  else if (since < run.track.min_lap_ms) reason = "too_soon";
+  if (reason) {
+    const entry = { type: "ignored", reason, elapsed_ms: at, wall_ms: wallMs };
+    return { run: { ...run, clock, log: logged(run, entry) }, counted: false, reason };
+  }
+  const lap = { seq: run.laps.length + 1, elapsed_ms: at };
+  const entry = { type: "lap", ...lap, wall_ms: wallMs };
+  return { run: { ...run, clock, laps: [...run.laps, lap], log: logged(run, entry) }, counted: true };
+}
+
+export function undoLap(run, elapsedMs, wallMs) {
+  if (!run || run.status !== "counting" || run.laps.length === 0) return { run: null };
+  const removed = run.laps[run.laps.length - 1];
+  const entry = { type: "undo", ...removed, at_ms: Math.round(elapsedMs), wall_ms: wallMs };
+  return { run: { ...run, laps: run.laps.slice(0, -1), log: logged(run, entry) }, removed };
+}
+
+export function checkpoint(run, elapsedMs, wallMs) {
+  if (!run || run.status !== "counting") return { run: null };
+  const elapsed = Math.max(Math.round(elapsedMs), run.clock.elapsed_ms);
+  return { run: { ...run, clock: { elapsed_ms: elapsed, wall_ms: wallMs } } };
+}
+
+// performance.now() does not survive a reload, and may pause while a phone sleeps. So the
+// elapsed time is the last stored (elapsed, wall clock) pair plus the wall-clock time since,
+// never less than what was stored: a wall clock set back cannot make the run go backwards.
+export function resumeElapsed(run, nowWallMs) {
+  const base = Math.max(run.clock.elapsed_ms, lastLapMs(run));
+  return base + Math.max(0, nowWallMs - run.clock.wall_ms);
+}
+
+export function finishRun(run, elapsedMs) {
+  if (!run || run.status !== "counting") return { run: null };
+  const elapsed = Math.max(Math.round(elapsedMs), lastLapMs(run));
+  // finished_at follows the monotonic clock from started_at, so it never precedes it.
+  const finished = { ...run, status: "outbox", elapsed_ms: elapsed };
+  finished.finished_at = new Date(run.start_wall_ms + elapsed).toISOString();
+  finished.payload = syncPayload(finished);
+  return { run: finished };
+}
+
+export function syncPayload(run) {
+  return {
+    id: run.id,
+    hero_id: run.hero_id,
+    track_id: run.track_id,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+    laps: run.laps.map(({ seq, elapsed_ms }) => ({ seq, elapsed_ms })),
+    checkins: run.checkins.map(({ id, name, agency, badge, role, public: isPublic }) => ({
+      id,
+      name,
+      agency,
+      badge,
+      role,
+      public: isPublic,
+    })),
+    words: run.words,
+    video_url: run.video_url,
+  };
+}
+
+export function addCheckin(run, checkin, wallMs) {
+  if (!run || !["counting", "outbox"].includes(run.status)) return { run: null };
+  const entry = { id: newId(), ...checkin, checked_in_at: new Date(wallMs).toISOString() };
+  const next = { ...run, checkins: [...run.checkins, entry] };
+  if (next.status === "outbox") next.payload = syncPayload(next);
+  return { run: next, checkin: entry };
+}
+
+export function runStats(run, elapsedMs) {
+  const perMile = run.track.laps_per_mile;
+  const count = run.laps.length;
+  const last = lastLapMs(run);
+  const previous = count > 1 ? run.laps[count - 2].elapsed_ms : 0;
+  const currentLapMs = Math.max(0, elapsedMs - last);
+  const mileMs = count >= perMile ? run.laps[perMile - 1].elapsed_ms : null;
+  let projectedMs = mileMs;
+  if (count > 0 && mileMs === null) {
+    // Average pace so far; a lap already slower than that average counts as it stands.
+    const average = last / count;
+    projectedMs = Math.round(last + Math.max(currentLapMs, average) + average * (perMile - count - 1));
+  }
+  return {
+    count,
+    perMile,
+    currentLap: count + 1,
+    currentLapMs,
+    lastSplitMs: count ? last - previous : null,
+    projectedMs,
+    mileMs,
+    mileComplete: mileMs !== null,
+  };
+}
+
+export function formatDuration(ms) {
+  if (ms === null || ms === undefined) return "–";
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}

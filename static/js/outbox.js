@@ -1,0 +1,115 @@
+// The outbox: finished runs wait here (status "outbox") until the server answers created or
+// duplicate. Conflicts and rejections are parked, never dropped. Retries back off with jitter.
+
+import { ApiError, inPlainWords, postSync } from "./api.js";
+import * as db from "./db.js";
+
+const BATCH = 50; // the server's limit per request
+const BASE_DELAY_MS = 5000;
+const MAX_DELAY_MS = 10 * 60 * 1000;
+export const SYNC_TAG = "r4h-outbox";
+
+// Exponential backoff with "equal jitter": half the ceiling, plus a random half.
+export function backoffDelay(attempt, random = Math.random) {
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt - 1, 12));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+// sw.js holds a copy of this for Background Sync with no window open: keep the two alike.
+export function applyResult(run, result, now) {
+  const accepted = result.status === "created" || result.status === "duplicate";
+  return {
+    ...run,
+    status: accepted ? "synced" : "parked",
+    mile_number: result.mile_number ?? null,
+    synced_at: accepted ? now : null,
+    result: { status: result.status, errors: result.errors || {}, at: now },
+  };
+}
+
+export class Outbox {
+  constructor(onChange) {
+    this.onChange = onChange; // called after every attempt, with the new sync state
+    this.running = null;
+    this.attempt = 0;
+    this.timer = null;
+  }
+
+  push() {
+    if (!this.running) {
+      this.running = this.pushAll().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  pushSoon() {
+    this.attempt = 0;
+    return this.push();
+  }
+
+  async pushAll() {
+    clearTimeout(this.timer);
+    const auth = await db.getValue("auth");
+    const waiting = await db.runsWithStatus("outbox");
+    const mine = waiting.filter((run) => auth && run.runner_id === auth.runner.id);
+    if (!auth || auth.signin_needed || mine.length === 0) {
+      this.onChange();
+      return;
+    }
+    try {
+      for (let i = 0; i < mine.length; i += BATCH) {
+        const batch = mine.slice(i, i + BATCH);
+        await this.apply(batch, await this.send(auth, batch));
+      }
+      this.attempt = 0;
+      await this.note({ last_success_at: new Date().toISOString(), last_error: null });
+    } catch (error) {
+      if (error.status === 401) {
+        await db.setValue("auth", { ...auth, signin_needed: { code: error.code, message: error.message } });
+      } else {
+        this.attempt += 1;
+        this.timer = setTimeout(() => this.push(), backoffDelay(this.attempt));
+      }
+      await this.note({ last_error: inPlainWords(error), last_error_at: new Date().toISOString() });
+    }
+  }
+
+  async send(auth, batch) {
+    try {
+      const reply = await postSync(auth.token, auth.device_id, batch.map((run) => run.payload));
+      return reply.results;
+    } catch (error) {
+      // 422 when no run of the batch was accepted: it still holds one result per run.
+      const results = error instanceof ApiError && error.body && error.body.results;
+      if (Array.isArray(results)) return results;
+      throw error;
+    }
+  }
+
+  async apply(batch, results) {
+    const now = new Date().toISOString();
+    for (const result of results || []) {
+      if (!batch.some((run) => run.id === result.id)) continue;
+      await db.updateRun(result.id, (run) =>
+        run && run.status === "outbox" ? { run: applyResult(run, result, now) } : null,
+      );
+    }
+  }
+
+  async note(change) {
+    const state = (await db.getValue("sync")) || {};
+    await db.setValue("sync", { ...state, ...change });
+    this.onChange();
+  }
+}
+
+export async function requestBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker.getRegistration();
+    if (registration && registration.sync) await registration.sync.register(SYNC_TAG);
+  } catch {
+    // No Background Sync here (Safari, Firefox): app start, online and Sync now still push.
+  }
+}
