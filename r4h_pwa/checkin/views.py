@@ -128,7 +128,7 @@ def _refusal(run: Run | None, state: str):
     if wants_json():
         return json_error(status, code, message)
     hero = run.hero if run is not None and state == service.CLOSED else None
-    page = render_template("checkin/unavailable.html", state=state, message=message, hero=hero)
+    page = render_template("checkin/unavailable.html", state=state, hero=hero)
     return _private(make_response(page, status))
 
 

@@ -1,0 +1,176 @@
+"""Check-in in a real Chromium at 390x844: scan the printed sheet, check in, see the pages.
+
+Set R4H_SHOTS_DIR to keep the screenshots (for example shots/checkin); else they go to tmp.
+"""
+
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from r4h_pwa.models import Checkin, utcnow
+from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """One database is enough for a browser test: a SQLite file the server thread shares."""
+    return f"sqlite:///{tmp_path / 'e2e.sqlite'}"
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free loopback port in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    """The system Chromium, headless."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no system Chromium at /usr/bin/chromium")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where screenshots go."""
+    folder = Path(os.environ.get("R4H_SHOTS_DIR") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def scene(db):
+    """A planned run for a fallen deputy, an admin, and a run whose code was revoked."""
+    hero = make_hero(name="Jonathan R. Miller", rank="Deputy Sheriff",
+                     agency="Seminole County Sheriff's Office", kind="police")
+    runner = make_runner(name="Caleb")
+    run = make_run(runner, hero=hero, track=make_track(name="Winter Springs High School"),
+                   scheduled_at=datetime(2026, 3, 14, 11, 30, tzinfo=UTC))
+    revoked = make_run(runner, checkin_revoked_at=utcnow())
+    admin = make_admin()
+    db.session.commit()
+    return {"run": run, "revoked": revoked, "admin": admin}
+
+
+def _page(browser, base: str):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, base_url=base)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return page, errors
+
+
+def _check_printed_sheet(page, shots: Path, url: str) -> None:
+    """Printed on letter paper, the sheet is one page and its code still scans."""
+    pdfium = pytest.importorskip("pypdfium2")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    pdf_path = shots / "sheet.pdf"
+    page.pdf(path=str(pdf_path), format="Letter", print_background=True)
+    document = pdfium.PdfDocument(str(pdf_path))
+    try:
+        assert len(document) == 1
+        bitmap = document[0].render(scale=2)
+        image = bitmap.to_pil()
+        image.save(shots / "sheet-print.png")
+        [code] = zxingcpp.read_barcodes(image)
+        assert code.text == url
+    finally:
+        document.close()
+
+
+def test_officer_scans_the_printed_sheet_and_checks_in(browser, live_server, db, scene, shots):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    image_module = pytest.importorskip("PIL.Image")
+    run = scene["run"]
+
+    # The admin prints the sheet.
+    admin, admin_errors = _page(browser, live_server)
+    admin.goto("/login")
+    admin.fill("#email", scene["admin"].email)
+    admin.fill("#password", PASSWORD)
+    admin.click("[data-testid=login-submit]")
+    admin.goto(f"/admin/runs/{run.id}/checkin-sheet")
+    sheet = shots / "sheet.png"
+    admin.screenshot(path=str(sheet), full_page=True)
+    assert admin_errors == []
+    _check_printed_sheet(admin, shots, f"{live_server}/c/{run.checkin_token}")
+
+    # A real decoder reads the code from the screenshot, and the officer's phone opens it.
+    with image_module.open(sheet) as image:
+        [code] = zxingcpp.read_barcodes(image)
+    assert code.text == f"{live_server}/c/{run.checkin_token}"
+
+    officer, errors = _page(browser, live_server)
+    officer.goto(code.text)
+    assert "Deputy Sheriff Jonathan R. Miller" in officer.inner_text("[data-testid=checkin-hero]")
+    officer.screenshot(path=str(shots / "form.png"), full_page=True)
+    officer.fill("#name", "Sgt. Maria Lopez")
+    officer.fill("#agency", "Winter Springs Police Department")
+    officer.fill("#badge", "1432")
+    officer.check("#public")
+    officer.click("[data-testid=checkin-submit]")
+    officer.wait_for_selector("[data-testid=checkin-done]")
+    assert "You're checked in" in officer.inner_text("h1")
+    officer.screenshot(path=str(shots / "done.png"), full_page=True)
+    assert errors == []  # no CSP violation, no missing file
+
+    [stored] = db.session.scalars(db.select(Checkin)).all()
+    assert (stored.name, stored.public, stored.source) == ("Sgt. Maria Lopez", True, "qr")
+
+    # The same phone changes its mind: still one check-in.
+    officer.click("[data-testid=checkin-edit]")
+    officer.uncheck("#public")
+    officer.click("[data-testid=checkin-submit]")
+    officer.wait_for_selector("[data-testid=checkin-done]")
+    db.session.expire_all()
+    [again] = db.session.scalars(db.select(Checkin)).all()
+    assert again.id == stored.id and again.public is False
+
+    admin.emulate_media(media="screen")
+    admin.goto(f"/admin/runs/{run.id}/checkins")
+    assert "Sgt. Maria Lopez" in admin.inner_text("[data-testid=checkin-roster]")
+    admin.screenshot(path=str(shots / "admin-roster.png"), full_page=True)
+
+
+def test_revoked_code_page(browser, live_server, scene, shots):
+    page, errors = _page(browser, live_server)
+    response = page.goto(f"/c/{scene['revoked'].checkin_token}")
+    assert response.status == 404
+    assert "This check-in code isn" in page.inner_text("h1")
+    page.screenshot(path=str(shots / "revoked.png"), full_page=True)
+    assert errors == [] or all("404" in e for e in errors)
+
+
+def test_bad_input_in_the_browser_keeps_what_was_typed(browser, live_server, db, scene, shots):
+    page, _errors = _page(browser, live_server)
+    page.goto(f"/c/{scene['run'].checkin_token}")
+    page.fill("#agency", "Oviedo PD")
+    page.click("[data-testid=checkin-submit]")
+    page.wait_for_selector("[data-testid=checkin-errors]")
+    assert page.input_value("#agency") == "Oviedo PD"
+    assert "Please enter your name." in page.inner_text("form")
+    page.screenshot(path=str(shots / "form-error.png"), full_page=True)
+    assert db.session.scalars(db.select(Checkin)).all() == []
