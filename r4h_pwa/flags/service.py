@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from .. import labels
 from ..errors import ApiError
@@ -286,8 +286,8 @@ def shipment_by_family_token(token: str) -> Shipment | None:
     shipment = db.session.scalar(
         _shipment_query()
         .options(
-            selectinload(Shipment.run).selectinload(Run.laps),
-            selectinload(Shipment.run).selectinload(Run.checkins),
+            joinedload(Shipment.run).selectinload(Run.laps),
+            joinedload(Shipment.run).selectinload(Run.checkins),
         )
         .where(Shipment.family_token == token)
     )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import zxingcpp
 
 from r4h_pwa.extensions import db as _db
-from r4h_pwa.models import Checkin, Lap, Run, Runner, Shipment
+from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner, Shipment, Track
 from tests.factories import (
     PASSWORD,
     bearer,
@@ -44,11 +44,8 @@ def make_synced_run(runner: Runner, mile_number: int | None = 1294, lap_ms=None,
     """A run as it is after its first sync: status synced, laps, check-ins, mile number."""
     lap_ms = LAP_MS if lap_ms is None else lap_ms
     started = kw.pop("started_at", RUN_STARTED)
-    hero = kw.pop("hero", None) or make_hero(
-        name="Julian Becerra", rank="Officer", agency="Fountain Police Department",
-        state="CO", end_of_watch=date(2023, 2, 11),
-    )
-    track = kw.pop("track", None) or make_track(name="Winter Springs High School")
+    hero = kw.pop("hero", None) or _becerra()
+    track = kw.pop("track", None) or _school_track()
     run = make_run(
         runner, hero=hero, track=track, status=kw.pop("status", "synced"), scheduled_at=None,
         started_at=started, finished_at=started + timedelta(milliseconds=sum(lap_ms[-1:])),
@@ -62,6 +59,20 @@ def make_synced_run(runner: Runner, mile_number: int | None = 1294, lap_ms=None,
         run.checkins.append(Checkin(**data))
     _db.session.flush()
     return run
+
+
+def _becerra() -> Hero:
+    """The hero of the news story, made once per database."""
+    found = _db.session.scalar(sa.select(Hero).where(Hero.name == "Julian Becerra"))
+    return found or make_hero(
+        name="Julian Becerra", rank="Officer", agency="Fountain Police Department",
+        state="CO", end_of_watch=date(2023, 2, 11),
+    )
+
+
+def _school_track() -> Track:
+    found = _db.session.scalar(sa.select(Track).where(Track.name == "Winter Springs High School"))
+    return found or make_track(name="Winter Springs High School")
 
 
 def default_checkins() -> list[dict]:
@@ -109,6 +120,11 @@ class Story:
 @pytest.fixture
 def story(db) -> Story:
     """The usual cast, committed."""
+    return build_story()
+
+
+def build_story() -> Story:
+    """Make the usual cast in the current app context, and commit."""
     runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=1)
     token = make_device_token(runner)
     other = make_runner(name="Other Runner")
@@ -116,7 +132,7 @@ def story(db) -> Story:
     admin = make_admin(name="Ada Admin")
     run = make_synced_run(runner)
     shipment = make_shipment(run)
-    db.session.commit()
+    _db.session.commit()
     return Story(runner.id, runner.email, token, other_token, other.email, admin.email, run.id,
                  shipment.id, shipment.family_token)
 
