@@ -1,12 +1,19 @@
 """Fixtures for check-in tests: a planned run, a signed-in admin, and the form's CSRF token."""
 
+import os
 import re
+import threading
+from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from r4h_pwa.models import Checkin
 from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -40,3 +47,36 @@ def admin_client(app, db):
     response = client.post("/login", data={"email": admin.email, "password": PASSWORD})
     assert response.status_code == 302
     return client
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free loopback port in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The system Chromium, headless, launched once for the session (a launch takes seconds)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no system Chromium at /usr/bin/chromium")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where screenshots go: R4H_SHOTS_DIR (for example shots/checkin), else a temp folder."""
+    folder = Path(os.environ.get("R4H_SHOTS_DIR") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -3,22 +3,16 @@
 Set R4H_SHOTS_DIR to keep the screenshots (for example shots/checkin); else they go to tmp.
 """
 
-import os
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from r4h_pwa.models import Checkin, utcnow
 from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -26,39 +20,6 @@ PHONE = {"width": 390, "height": 844}
 def database_url(tmp_path):
     """One database is enough for a browser test: a SQLite file the server thread shares."""
     return f"sqlite:///{tmp_path / 'e2e.sqlite'}"
-
-
-@pytest.fixture
-def live_server(app):
-    """The app served on a free loopback port in a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser():
-    """The system Chromium, headless."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no system Chromium at /usr/bin/chromium")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    """Where screenshots go."""
-    folder = Path(os.environ.get("R4H_SHOTS_DIR") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
