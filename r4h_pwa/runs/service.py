@@ -285,13 +285,8 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
     run = db.session.scalar(sa.select(Run).where(Run.id == submitted.id).with_for_update())
     is_new = run is None
     if is_new:
-        run = Run(
-            id=submitted.id,
-            runner_id=runner_id,
-            hero_id=submitted.hero_id,
-            track_id=track.id,
-            status="finished",
-        )
+        run = Run(id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id)
+        _fill_in(run, submitted, device_id, content_hash)
         db.session.add(run)
         db.session.flush()  # a concurrent insert of the same id fails here, before any lock
     elif run.runner_id != runner_id:
@@ -313,28 +308,32 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         )
     else:
         _claim_planned_run(run.id, content_hash)
+        _fill_in(run, submitted, device_id, content_hash)
 
     errors = _store_checkins(run.id, submitted.checkins)
     if errors:
         return RunResult(submitted.id, REJECTED, errors=errors)
-    _store_laps(run, submitted.laps, replace=not is_new)
-
-    run.track_id = track.id
-    run.started_at = submitted.started_at
-    run.finished_at = submitted.finished_at
-    if submitted.words:
-        run.words = submitted.words
-    if submitted.video_url:
-        run.video_url = submitted.video_url
-    run.status = "synced"
-    run.synced_at = utcnow()
-    run.device_id = device_id
-    run.content_hash = content_hash
+    _store_laps(run.id, submitted.laps, replace=not is_new)
     if run.mile_number is None and len(submitted.laps) >= track.laps_per_mile:
         db.session.flush()  # the runner's row lock is the last lock taken: no deadlock
         run.mile_number = _next_mile_number(runner_id)
     db.session.flush()
     return RunResult(submitted.id, CREATED, mile_number=run.mile_number)
+
+
+def _fill_in(run: Run, submitted: SubmittedRun, device_id: str, content_hash: str) -> None:
+    """Copy the phone's record onto the run; a planned run keeps words it has if none came."""
+    run.track_id = submitted.track_id
+    run.started_at = submitted.started_at
+    run.finished_at = submitted.finished_at
+    if submitted.words or run.words is None:
+        run.words = submitted.words
+    if submitted.video_url or run.video_url is None:
+        run.video_url = submitted.video_url
+    run.status = "synced"
+    run.synced_at = utcnow()
+    run.device_id = device_id
+    run.content_hash = content_hash
 
 
 class _LostRace(Exception):
@@ -384,13 +383,16 @@ def _store_checkins(run_id: str, checkins: tuple[SubmittedCheckin, ...]) -> dict
     return errors
 
 
-def _store_laps(run: Run, laps: tuple[tuple[int, int], ...], replace: bool) -> None:
-    if replace and run.laps:
-        # A run filled in twice never happens (content_hash guards it); a planned run
-        # given laps by hand loses them to the phone's record, which is the truth.
-        run.laps.clear()
-        db.session.flush()
-    db.session.add_all(Lap(run_id=run.id, seq=seq, elapsed_ms=ms) for seq, ms in laps)
+def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -> None:
+    """Insert the laps in one executemany; bypassing the unit of work keeps 200 laps cheap."""
+    table = Lap.__table__
+    if replace:
+        # Only a planned run given laps by hand has any; the phone's record is the truth.
+        db.session.execute(sa.delete(table).where(table.c.run_id == run_id))
+    if laps:
+        db.session.execute(
+            sa.insert(table), [{"run_id": run_id, "seq": seq, "elapsed_ms": ms} for seq, ms in laps]
+        )
 
 
 def _next_mile_number(runner_id: int) -> int:

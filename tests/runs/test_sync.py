@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from r4h_pwa.extensions import db as _db
-from r4h_pwa.models import Checkin, Hero, Run, Runner
+from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner
 from tests.factories import make_run
 from tests.runs.conftest import counts, escort, make_phone, run_payload, sync
 
@@ -276,3 +276,18 @@ def test_timestamps_with_offsets_are_stored_in_utc(client, db, phone):
         "finished_at": "2025-03-01T14:12:30.25Z",
     }
     assert sync(client, phone, same_instant).json["results"][0]["status"] == "duplicate"
+
+
+def test_a_planned_run_with_laps_entered_by_hand_takes_the_phones_laps(client, db, phone):
+    planned = make_run(
+        _db.session.get(Runner, phone.runner_id), hero=_db.session.get(Hero, phone.hero_id)
+    )
+    _db.session.add_all(Lap(run=planned, seq=n, elapsed_ms=n * 1000) for n in (1, 2, 3))
+    _db.session.commit()
+    run = run_payload(phone, id=planned.id, laps=8, words="The phone's words")
+    assert sync(client, phone, run).json["results"][0]["mile_number"] == 1
+    stored = _stored(planned.id)
+    assert [(lap.seq, lap.elapsed_ms) for lap in stored.laps] == [
+        (n, n * 90_000) for n in range(1, 9)
+    ]
+    assert stored.words == "The phone's words"

@@ -1,0 +1,378 @@
+"""Sync ingest benchmark: runs per second into POST /api/v1/sync under gunicorn.
+
+    .venv/bin/python tests/bench/bench_sync_ingest.py [--seconds 8] [--clients 10]
+
+For each database (a temporary SQLite file, then PostgreSQL from BENCH_DATABASE_URL or
+TEST_DATABASE_URL, default postgresql://root@127.0.0.1:5432/t_sync, whose tables it EMPTIES)
+it starts gunicorn with 2 workers on a free loopback port, seeds a runner, hero, track and
+device token, then drives 10 concurrent clients (threads, http.client, one connection each):
+
+1. GET /healthz for a fixed time: the floor, a trivial JSON route that touches the database;
+2. POST /api/v1/sync for the same time, one finished 7-lap run with one check-in per push,
+   30% of pushes repeating a run already pushed (each must answer duplicate).
+
+It checks every reply, then that the database holds exactly the distinct runs pushed with
+gapless mile numbers, and prints runs/s beside healthz requests/s and their ratio. JSON goes
+to tests/bench/out/bench_sync_ingest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "bench" / "out"
+VENV_BIN = ROOT / ".venv" / "bin"
+REPEAT_SHARE = 0.30
+sys.path.insert(0, str(ROOT))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _sqlalchemy_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def seed(database_url: str) -> dict:
+    """Empty the database, then add a runner, a hero, a 7-lap track and a device token."""
+    from datetime import date
+
+    from r4h_pwa import create_app
+    from r4h_pwa.auth.service import issue_device_token
+    from r4h_pwa.extensions import db
+    from r4h_pwa.models import Hero, Runner, Track
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(database_url), "PASSWORD_HASH_METHOD": "pbkdf2"}
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        runner = Runner(email="bench@example.org", name="Bench Runner", starting_mile_count=1293)
+        runner.set_password("bench-password-123")
+        hero = Hero(
+            name="Bench Hero",
+            agency="Example County Police Department",
+            state="FL",
+            kind="police",
+            end_of_watch=date(2024, 2, 11),
+        )
+        track = Track(name="Bench Track", laps_per_mile=7, min_lap_seconds=40)
+        db.session.add_all([runner, hero, track])
+        token, device = issue_device_token(runner, "Bench phone", 30)
+        db.session.commit()
+        seeded = {
+            "token": token,
+            "device_id": device.id,
+            "runner_id": runner.id,
+            "hero_id": hero.id,
+            "track_id": track.id,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
+
+
+def check_stored(database_url: str, runner_id: int, expected_runs: int) -> dict:
+    """What the database holds after the load: run count and whether numbers are gapless."""
+    import sqlalchemy as sa
+
+    from r4h_pwa import create_app
+    from r4h_pwa.extensions import db
+    from r4h_pwa.models import Lap, Run, Runner
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(database_url)})
+    with app.app_context():
+        numbers = db.session.scalars(
+            sa.select(Run.mile_number).where(Run.runner_id == runner_id).order_by(Run.mile_number)
+        ).all()
+        laps = db.session.scalar(sa.select(sa.func.count()).select_from(Lap))
+        runner = db.session.get(Runner, runner_id)
+        result = {
+            "runs_stored": len(numbers),
+            "laps_stored": laps,
+            "runs_expected": expected_runs,
+            "gapless": numbers == list(range(1294, 1294 + len(numbers))),
+            "miles_logged": runner.miles_logged,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+class Server:
+    """gunicorn with 2 sync workers on a loopback port, serving wsgi:app."""
+
+    def __init__(self, database_url: str, workdir: Path):
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "R4H_SECRET_KEY": "bench-secret",
+            "R4H_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
+        }
+        self.log = open(workdir / f"gunicorn-{self.port}.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not become ready")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def run_payload(seeded: dict) -> dict:
+    """A finished 7-lap run with one escort, as the phone sends it."""
+    return {
+        "id": str(uuid.uuid4()),
+        "hero_id": seeded["hero_id"],
+        "track_id": seeded["track_id"],
+        "started_at": "2025-03-01T14:00:00Z",
+        "finished_at": "2025-03-01T14:11:00Z",
+        "laps": [{"seq": n, "elapsed_ms": n * 92_345} for n in range(1, 8)],
+        "checkins": [
+            {
+                "id": str(uuid.uuid4()),
+                "name": "Sgt. Dana Reyes",
+                "agency": "Example County Sheriff",
+                "badge": "1234",
+                "role": "escort",
+                "public": True,
+            }
+        ],
+        "words": "For Officer Bench Hero, who kept Example County safe.",
+        "video_url": "https://example.org/video/1",
+    }
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def drive(port: int, clients: int, seconds: float, make_request, max_requests: int) -> dict:
+    """Run `clients` threads for `seconds` (or max_requests in all); make_request(conn, i)."""
+    stop_at = time.monotonic() + seconds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures: list[str] = []
+    issued = [0]
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        rng = random.Random(index)
+        while time.monotonic() < stop_at:
+            with lock:
+                if issued[0] >= max_requests:
+                    break
+                issued[0] += 1
+            began = time.perf_counter()
+            try:
+                problem = make_request(conn, rng)
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                problem = f"{type(exc).__name__}: {exc}"
+            elapsed = time.perf_counter() - began
+            with lock:
+                latencies.append(elapsed)
+                if problem:
+                    failures.append(problem)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    return {
+        "requests": len(latencies),
+        "seconds": round(wall, 3),
+        "per_second": round(len(latencies) / wall, 1),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+        "failures": len(failures),
+        "first_failures": failures[:5],
+    }
+
+
+def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
+    """Seed, serve, drive healthz then sync, and check what was stored."""
+    seeded = seed(database_url)
+    server = Server(database_url, workdir)
+    headers = {"Authorization": f"Bearer {seeded['token']}", "Content-Type": "application/json"}
+    pushed: list[dict] = []  # runs whose first push was answered created
+    pushed_lock = threading.Lock()
+    statuses = {"created": 0, "duplicate": 0}
+
+    def healthz(conn, rng) -> str | None:
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200 or json.loads(body) != {"status": "ok"}:
+            return f"healthz {response.status}"
+        return None
+
+    def push(conn, rng) -> str | None:
+        with pushed_lock:
+            repeat = bool(pushed) and rng.random() < REPEAT_SHARE
+            run = rng.choice(pushed) if repeat else run_payload(seeded)
+        body = json.dumps({"device_id": seeded["device_id"], "runs": [run]})
+        conn.request("POST", "/api/v1/sync", body=body, headers=headers)
+        response = conn.getresponse()
+        reply = response.read()
+        if response.status != 200:
+            return f"sync {response.status}: {reply[:200]!r}"
+        status = json.loads(reply)["results"][0]["status"]
+        with pushed_lock:
+            if status not in statuses or (status == "duplicate") != bool(repeat):
+                return f"sync answered {status} for a {'repeat' if repeat else 'new run'}"
+            statuses[status] += 1
+            if status == "created":
+                pushed.append(run)
+        return None
+
+    try:
+        for _ in range(20):  # warm both workers and their connection pools
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            healthz(conn, None)
+            conn.close()
+        floor = drive(server.port, args.clients, args.seconds, healthz, args.max_requests)
+        sync = drive(server.port, args.clients, args.seconds, push, args.max_requests)
+    finally:
+        server.stop()
+    stored = check_stored(database_url, seeded["runner_id"], statuses["created"])
+    sync["created"] = statuses["created"]
+    sync["duplicate"] = statuses["duplicate"]
+    return {
+        "database": label,
+        "healthz": floor,
+        "sync": sync,
+        "ratio_sync_to_healthz": round(sync["per_second"] / floor["per_second"], 3),
+        "stored": stored,
+        "ok": (
+            not floor["failures"]
+            and not sync["failures"]
+            and stored["runs_stored"] == stored["runs_expected"] == stored["miles_logged"]
+            and stored["laps_stored"] == 7 * stored["runs_expected"]
+            and stored["gapless"]
+        ),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="per phase (default 8)")
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--max-requests", type=int, default=50_000, help="cap per phase")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    postgres_url = os.environ.get(
+        "BENCH_DATABASE_URL",
+        os.environ.get("TEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/t_sync"),
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    results = []
+    try:
+        targets = [("sqlite", f"sqlite:///{workdir / 'bench.sqlite'}")]
+        if not args.skip_postgres:
+            targets.append(("postgresql", postgres_url))
+        for label, url in targets:
+            results.append(bench_database(label, url, args, workdir))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(
+        f"\nSync ingest: {args.clients} clients, {args.seconds:g} s per phase, gunicorn -w 2, "
+        f"1 run (7 laps, 1 check-in) per push, {REPEAT_SHARE:.0%} repeats\n"
+    )
+    header = (
+        f"{'database':<11} {'healthz req/s':>13} {'sync runs/s':>11} {'ratio':>6} "
+        f"{'sync p50 ms':>11} {'sync p99 ms':>11} {'created':>7} {'dup':>5} {'fail':>4}  ok"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        s = r["sync"]
+        print(
+            f"{r['database']:<11} {r['healthz']['per_second']:>13.1f} {s['per_second']:>11.1f} "
+            f"{r['ratio_sync_to_healthz']:>6.3f} {s['p50_ms']:>11.2f} {s['p99_ms']:>11.2f} "
+            f"{s['created']:>7} {s['duplicate']:>5} "
+            f"{s['failures'] + r['healthz']['failures']:>4}  {'yes' if r['ok'] else 'NO'}"
+        )
+        for failure in s["first_failures"] + r["healthz"]["first_failures"]:
+            print(f"    failure: {failure}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    report = {
+        "benchmark": "sync_ingest",
+        "clients": args.clients,
+        "seconds_per_phase": args.seconds,
+        "gunicorn_workers": 2,
+        "repeat_share": REPEAT_SHARE,
+        "runs_per_push": 1,
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
+    path = OUT / "bench_sync_ingest.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nJSON: {path.relative_to(ROOT)}")
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
