@@ -53,7 +53,7 @@ class HeroForm(FlaskForm):
     incident_date = StringField("Incident date (optional)", widget=DateInput())
     cause = _text("Cause", Hero.cause, autocomplete="off")
     story = TextAreaField("Short story", render_kw={"maxlength": STORY_MAX, "rows": 6})
-    source_url = _url("Source link (memorial page)", Hero.source_url)
+    source_url = _url("Source link (optional)", Hero.source_url)
     fundraiser_url = _url("Fundraiser link (optional)", Hero.fundraiser_url)
     fundraiser_verified_by = _text(
         "Fundraiser verified by", Hero.fundraiser_verified_by, autocomplete="off"
