@@ -78,6 +78,8 @@ BAD_RUNS = [
     ("started_at a date", _set("started_at", "2025-03-01"), "started_at"),
     ("started_at words", _set("started_at", "yesterday"), "started_at"),
     ("started_at epoch number", _set("started_at", 1740837600), "started_at"),
+    ("started_at in year 1", _set("started_at", "0001-01-01T00:00:00+05:00"), "started_at"),
+    ("finished_at in 9999", _set("finished_at", "9999-12-31T23:59:59-05:00"), "finished_at"),
     ("finished_at missing", _drop("finished_at"), "finished_at"),
     ("finished_at before started_at", _set("finished_at", "2025-03-01T13:59:59Z"), "finished_at"),
     # laps
@@ -123,6 +125,12 @@ BAD_RUNS = [
     ("words 5001 chars", _set("words", "w" * 5001), "words"),
     ("words a number", _set("words", 42), "words"),
     ("words with a NUL", _set("words", "a\x00b"), "words"),
+    ("words with a lone surrogate", _set("words", "a\ud800b"), "words"),
+    (
+        "checkin name with a lone surrogate",
+        _checkins({**_GOOD_CHECKIN, "name": "\udfff"}),
+        "checkins[0].name",
+    ),
     ("video_url javascript", _set("video_url", "javascript:alert(1)"), "video_url"),
     ("video_url ftp", _set("video_url", "ftp://example.org/v.mp4"), "video_url"),
     ("video_url 501 chars", _set("video_url", "https://e.org/" + "v" * 487), "video_url"),
