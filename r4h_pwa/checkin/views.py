@@ -86,13 +86,13 @@ def _cookie_checkin_id(run: Run) -> str | None:
         return None
 
 
-def _remember(response: Response, run: Run, checkin_id: str) -> Response:
+def _remember(response: Response, run_id: str, token: str, checkin_id: str) -> Response:
     """Give the phone its check-in id in a signed, HttpOnly cookie scoped to this run's URL."""
     response.set_cookie(
         COOKIE,
-        _serializer().dumps({"run": run.id, "id": checkin_id}),
+        _serializer().dumps({"run": run_id, "id": checkin_id}),
         max_age=COOKIE_DAYS * 24 * 3600,
-        path=f"/c/{run.checkin_token}",
+        path=f"/c/{token}",
         httponly=True,
         samesite="Lax",
         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure,
@@ -161,7 +161,7 @@ def get_checkin(token: str):
     response = _form_page(run, form, existing)
     if checkin_id is None:
         # The id is made now, so a double tap on the first submit still lands on one row.
-        _remember(response, run, str(uuid.uuid4()))
+        _remember(response, run.id, token, str(uuid.uuid4()))
     return response
 
 
@@ -181,11 +181,12 @@ def post_checkin(token: str):
         return _form_page(run, form, existing, status=422)
     checkin_id = checkin_id or str(uuid.uuid4())
     checkin, created = service.save_qr_checkin(run, checkin_id, form.values())
+    # Read what the page shows before the commit expires it: no reloads after the write.
+    info, saved, run_id = _run_view(run), checkin_json(checkin), run.id
     db.session.commit()
-    page = render_template(
-        "checkin/done.html", run=run, info=_run_view(run), checkin=checkin, created=created
-    )
-    return _remember(_private(make_response(page, 200)), run, checkin.id)
+    page = render_template("checkin/done.html", token=token, info=info, checkin=saved,
+                           created=created)
+    return _remember(_private(make_response(page, 200)), run_id, token, saved["id"])
 
 
 @bp.errorhandler(CSRFError)
