@@ -157,8 +157,10 @@ async function refreshBootstrap() {
 // ---- The runs screen ----
 
 async function showRuns() {
+  await renderRuns();
+  await renderSyncBar();
   show("runs");
-  await renderSync(); // renders the runs list as well
+  renderSync();
 }
 
 function heroTitle(hero) {
@@ -584,6 +586,7 @@ async function showDone(id) {
     ...run.checkins.map((c) => el("li", {}, [c.name, c.agency, c.badge].filter(Boolean).join(" · "))),
   );
   $("done-escort").hidden = run.status !== "outbox";
+  await renderSyncBar(); // the count is right before the bar shows
   if (current() !== "done") show("done");
   renderSync();
 }
@@ -602,6 +605,23 @@ async function exportRun(id) {
 // ---- Sync status ----
 
 async function renderSync() {
+  const waiting = await renderSyncBar();
+  const auth = state.auth;
+  if (auth && auth.signin_needed && !state.signinDismissed && ["runs", "done"].includes(current())) {
+    showSignin(`The sign-in on this phone has ended. Sign in again: ${waiting} waiting run(s) are safe here and will be sent.`);
+  } else if (current() === "runs") {
+    await renderRuns();
+  } else if (current() === "done" && state.doneId) {
+    const run = await db.getRun(state.doneId);
+    if (run) {
+      $("done-status").textContent = statusLine(run);
+      $("done-status").className = `status status-${run.status}`;
+    }
+  }
+}
+
+// The status line: runs waiting (the number alone), last success, last error in plain words.
+async function renderSyncBar() {
   const [waiting, sync, auth] = await Promise.all([
     db.runsWithStatus("outbox"),
     db.getValue("sync"),
@@ -617,17 +637,9 @@ async function renderSync() {
   const error = info.last_error && (!info.last_success_at || info.last_error_at > info.last_success_at);
   $("last-error").textContent = error ? info.last_error : "";
   $("last-error").hidden = !error;
-  const signinNeeded = Boolean(auth && auth.signin_needed);
-  $("signin-again").hidden = !signinNeeded;
+  $("signin-again").hidden = !(auth && auth.signin_needed);
   $("update-ready").hidden = !(state.waitingWorker && !state.run);
-  if (signinNeeded && !state.signinDismissed && ["runs", "done"].includes(current())) {
-    showSignin(`The sign-in on this phone has ended. Sign in again: ${waiting.length} waiting run(s) are safe here and will be sent.`);
-  } else if (current() === "runs") {
-    await renderRuns();
-  } else if (current() === "done" && state.doneId) {
-    const run = await db.getRun(state.doneId);
-    if (run) $("done-status").textContent = statusLine(run);
-  }
+  return waiting.length;
 }
 
 // ---- Service worker and storage ----

@@ -4,6 +4,7 @@ The switch lives here, in the tests, so create_app reads no test-only setting. T
 R4H_E2E_FAULT_FILE holds one word:
 - "500": /api/ requests answer 500 at once, and the app never sees them;
 - "500-after": the app handles the request (and commits), then the answer is lost to a 500;
+- "new-sw": /sw.js comes with another VERSION, as after a deploy;
 - anything else, or no file: normal service.
 """
 
@@ -31,6 +32,8 @@ class FaultSwitch:
 
     def __call__(self, environ, start_response):
         mode = self.mode()
+        if mode == "new-sw" and environ.get("PATH_INFO") == "/sw.js":
+            return self.new_version(environ, start_response)
         if mode not in ("500", "500-after") or not environ.get("PATH_INFO", "").startswith("/api/"):
             return self.wsgi_app(environ, start_response)
         if mode == "500-after":
@@ -44,6 +47,25 @@ class FaultSwitch:
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(FAULT_BODY)))]
         start_response("500 INTERNAL SERVER ERROR", headers)
         return [FAULT_BODY]
+
+    def new_version(self, environ, start_response):
+        """The app's /sw.js with its VERSION changed, so the browser sees a new worker."""
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured.update(status=status, headers=headers)
+            return lambda data: None
+
+        answer = self.wsgi_app(environ, capture)
+        try:
+            body = b"".join(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        body = body.replace(b'const VERSION = "', b'const VERSION = "new-', 1)
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
 
 
 def create_faulty_app():

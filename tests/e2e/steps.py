@@ -28,7 +28,11 @@ WAIT_FOR_WORKER = """async () => {
     await new Promise((resolve) =>
       navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
   }
-  return registration.active.state;
+  const worker = registration.active;
+  if (worker.state !== "activated") {
+    await new Promise((resolve) => worker.addEventListener("statechange", resolve, { once: true }));
+  }
+  return worker.state;
 }"""
 
 

@@ -1,0 +1,162 @@
+"""The service worker: updates wait for the end of a run, caches, fallbacks, Background Sync."""
+
+import socket
+import time
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from r4h_pwa.models import Run
+
+from .steps import (
+    open_app,
+    sign_in,
+    start_unplanned_run,
+    stored_runs,
+    tap_laps,
+    wait_for_service_worker,
+)
+
+CACHE_NAMES = "caches.keys()"
+WAIT_FOR_WAITING = """async () => {
+  const registration = await navigator.serviceWorker.getRegistration();
+  await registration.update();
+  for (let i = 0; i < 200 && !registration.waiting; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return registration.waiting ? registration.waiting.state : null;
+}"""
+CACHED_URLS = """async () => {
+  const urls = [];
+  for (const name of await caches.keys()) {
+    for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+  }
+  return urls;
+}"""
+
+
+def test_a_new_version_never_takes_over_in_the_middle_of_a_run(page, server):
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    page.evaluate("caches.open('another-app')")
+    old_caches = page.evaluate(CACHE_NAMES)
+    start_unplanned_run(page)
+
+    server.fail("new-sw")  # the next /sw.js is a new version, as after a deploy
+    assert page.evaluate(WAIT_FOR_WAITING) == "installed"
+    page.reload()  # even a reload mid-run keeps the running version
+
+    expect(page.get_by_test_id("lap-button")).to_be_visible()
+    expect(page.get_by_test_id("update-ready")).to_be_hidden()
+    names = page.evaluate(CACHE_NAMES)
+    assert set(old_caches) <= set(names)  # the running version keeps its caches
+    assert any("-shell-new-" in name for name in names)
+    assert page.evaluate("navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+
+    page.get_by_test_id("finish-run").click()
+    page.get_by_test_id("confirm-finish").click()  # no lap: the start is dropped
+    expect(page.get_by_test_id("update-ready")).to_be_visible()
+    with page.expect_event("load"):
+        page.get_by_test_id("update-ready").click()
+
+    names = page.evaluate(CACHE_NAMES)
+    assert "another-app" in names  # only its own old caches are deleted
+    r4h = [n for n in names if n.startswith("r4h-")]
+    assert r4h and all("-new-" in n for n in r4h)
+    assert not set(old_caches) - {"another-app"} & set(names)
+
+
+def test_the_app_opens_from_cache_with_a_server_that_never_answers(context, page, server):
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    server.stop()
+    black_hole = socket.socket()  # one bar of signal: connections open, nothing comes back
+    black_hole.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    black_hole.bind(("127.0.0.1", server.port))
+    black_hole.listen(16)
+    try:
+        started = time.monotonic()
+        page.reload(wait_until="domcontentloaded")
+        expect(page.locator("body")).to_have_attribute("data-screen", "runs")
+        assert time.monotonic() - started < 3
+        start_unplanned_run(page)
+    finally:
+        black_hole.close()
+
+
+def test_other_pages_fall_back_to_the_offline_page(context, page, server):
+    open_app(page)
+    wait_for_service_worker(page)
+    context.set_offline(True)
+
+    page.goto("/login")
+
+    expect(page.get_by_role("heading", name="No connection")).to_be_visible()
+    expect(page.get_by_role("link", name="Open the lap counter")).to_have_attribute("href", "/app/")
+
+
+def test_the_api_is_never_cached(page, server):
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    page.reload()
+    expect(page.get_by_test_id("planned-run").first).to_be_visible()
+
+    urls = page.evaluate(CACHED_URLS)
+
+    assert any(url.endswith("/app/") for url in urls)
+    assert not [url for url in urls if "/api/" in url]
+
+
+def test_background_sync_with_no_window_open_pushes_the_run(context, page, server, server_db):
+    context.clock.install()
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    start_unplanned_run(page)
+    tap_laps(page, 7)
+    page.get_by_test_id("finish-run").click()
+    page.get_by_test_id("confirm-finish").click()
+    expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    [run] = stored_runs(page)
+
+    devtools_page = context.new_page()  # about:blank: not a window of the app
+    cdp = context.new_cdp_session(devtools_page)
+    registrations = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    page.close()
+    context.set_offline(False)
+    deadline = time.monotonic() + 5
+    while not registrations and time.monotonic() < deadline:
+        devtools_page.wait_for_timeout(50)
+    [registration] = [r for r in registrations if r["scopeURL"] == f"{server.url}/"][:1]
+
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": server.url,
+            "registrationId": registration["registrationId"],
+            "tag": "r4h-outbox",
+            "lastChance": False,
+        },
+    )
+
+    deadline = time.monotonic() + 10
+    stored = None
+    while stored is None and time.monotonic() < deadline:
+        devtools_page.wait_for_timeout(100)
+        with server_db() as db:
+            stored = db.session.scalar(sa.select(Run).where(Run.id == run["id"]))
+            laps = len(stored.laps) if stored else 0
+    assert stored is not None and laps == 7
+    page = context.new_page()
+    page.goto("/app/")
+    expect(page.get_by_test_id("pending-count")).to_have_text("0")
+    assert stored_runs(page)[0]["status"] == "synced"
