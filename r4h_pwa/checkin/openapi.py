@@ -3,7 +3,7 @@
 from ..apidoc import BEARER, errors, id_param, ok, ref
 
 PATHS: dict = {
-    "/api/v1/runs/{id}/checkins": {
+    "/api/v1/runs/{run_id}/checkins": {
         "get": {
             "summary": "The run's check-in roster, for the runner's phone to poll while online",
             "description": (
@@ -15,7 +15,7 @@ PATHS: dict = {
             ),
             "security": BEARER,
             "parameters": [
-                id_param("id", "The run's UUID"),
+                id_param("run_id", "The run's UUID"),
                 {
                     "name": "If-None-Match",
                     "in": "header",

@@ -80,7 +80,7 @@ def test_roster_answers_304_while_unchanged(client, db, run, phone):
 
 def test_roster_is_in_the_openapi_document(client):
     document = client.get("/api/v1/openapi.json").get_json()
-    operation = document["paths"]["/api/v1/runs/{id}/checkins"]["get"]
+    operation = document["paths"]["/api/v1/runs/{run_id}/checkins"]["get"]
     assert operation["security"] == [{"bearer": []}]
     assert {"200", "304", "401", "404"} <= set(operation["responses"])
     assert "CheckinRoster" in document["components"]["schemas"]
