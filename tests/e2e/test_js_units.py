@@ -1,0 +1,235 @@
+"""Unit tests of the pure JS modules (lap logic, backoff, results), run in Chromium.
+
+No server: Playwright answers the page's requests straight from static/.
+"""
+
+import mimetypes
+import re
+from pathlib import Path
+
+import pytest
+
+STATIC = Path(__file__).resolve().parents[2] / "static"
+ORIGIN = "http://r4h.test"
+TRACK = {"id": 2, "name": "School", "laps_per_mile": 7, "min_lap_ms": 40_000}
+HERO = {"id": 5, "name": "Jordan Avery", "rank": "Officer", "kind": "police"}
+
+
+@pytest.fixture(scope="module")
+def js(browser):
+    """call(module, expression) evaluates an expression with the module imported as m."""
+    context = browser.new_context()
+    page = context.new_page()
+
+    def serve(route):
+        path = route.request.url.removeprefix(ORIGIN)
+        if path.startswith("/static/"):
+            file = STATIC / path.removeprefix("/static/")
+            kind = mimetypes.guess_type(file.name)[0] or "text/plain"
+            route.fulfill(body=file.read_bytes(), content_type=kind)
+        else:
+            route.fulfill(body="<!doctype html><title>units</title>", content_type="text/html")
+
+    page.route(f"{ORIGIN}/**", serve)
+    page.goto(f"{ORIGIN}/units")
+
+    def call(module: str, expression: str, arg=None):
+        script = f"async (arg) => {{ const m = await import('/static/js/{module}'); {expression} }}"
+        return page.evaluate(script, arg)
+
+    yield call
+    context.close()
+
+
+def new_run(js, laps=(), wall=1_000_000):
+    run = js(
+        "counter.js",
+        "return m.startRun({id: null, hero: arg.hero, track: arg.track}, 7, arg.wall);",
+        {"hero": HERO, "track": TRACK, "wall": wall},
+    )
+    run["laps"] = [{"seq": n, "elapsed_ms": ms} for n, ms in enumerate(laps, start=1)]
+    return run
+
+
+def tap(js, run, elapsed_ms, wall_ms=0):
+    return js("counter.js", "return m.recordTap(arg.run, arg.at, arg.wall);", {
+        "run": run, "at": elapsed_ms, "wall": wall_ms,
+    })  # fmt: skip
+
+
+def test_a_new_run_is_counting_with_a_fresh_uuid_and_no_laps(js):
+    run = new_run(js)
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", run["id"]
+    )
+    assert (run["status"], run["planned"], run["laps"], run["runner_id"]) == (
+        "counting",
+        False,
+        [],
+        7,
+    )
+    assert run["started_at"] == "1970-01-01T00:16:40.000Z"
+    assert run["clock"] == {"elapsed_ms": 0, "wall_ms": 1_000_000}
+
+
+@pytest.mark.parametrize(
+    ("laps", "elapsed", "counted"),
+    [
+        ((), 39_999, False),  # lap 1 counts from "Begin laps"
+        ((), 40_000, True),
+        ((60_000,), 99_999, False),
+        ((60_000,), 100_000, True),
+    ],
+)
+def test_the_guard_counts_from_the_last_counted_lap(js, laps, elapsed, counted):
+    outcome = tap(js, new_run(js, laps), elapsed)
+    assert outcome["counted"] is counted
+    stored = outcome["run"]
+    assert len(stored["laps"]) == len(laps) + counted
+    assert stored["log"][-1]["type"] == ("lap" if counted else "ignored")
+    assert stored["log"][-1]["elapsed_ms"] == elapsed
+
+
+def test_a_run_holds_at_most_200_laps(js):
+    run = new_run(js, [60_000 * n for n in range(1, 201)])
+    outcome = tap(js, run, 60_000 * 202)
+    assert (outcome["counted"], outcome["reason"]) == (False, "full")
+
+
+def test_a_finished_run_takes_no_more_taps(js):
+    run = new_run(js) | {"status": "outbox"}
+    assert tap(js, run, 100_000) == {"run": None, "counted": False, "reason": "closed"}
+
+
+def test_undo_removes_the_last_lap_and_logs_it(js):
+    outcome = js("counter.js", "return m.undoLap(arg, 130000, 5);", new_run(js, [60_000, 120_000]))
+    assert outcome["run"]["laps"] == [{"seq": 1, "elapsed_ms": 60_000}]
+    assert outcome["removed"] == {"seq": 2, "elapsed_ms": 120_000}
+    assert outcome["run"]["log"][-1] == {
+        "type": "undo", "seq": 2, "elapsed_ms": 120_000, "at_ms": 130_000, "wall_ms": 5,
+    }  # fmt: skip
+    assert js("counter.js", "return m.undoLap(arg, 1, 1);", new_run(js)) == {"run": None}
+
+
+@pytest.mark.parametrize(
+    ("clock", "laps", "now", "expected"),
+    [
+        ({"elapsed_ms": 90_000, "wall_ms": 1_000}, (), 31_000, 120_000),
+        ({"elapsed_ms": 90_000, "wall_ms": 1_000}, (), 500, 90_000),  # wall clock set back
+        ({"elapsed_ms": 90_000, "wall_ms": 1_000}, (95_000,), 1_000, 95_000),
+    ],
+)
+def test_resume_adds_wall_time_since_the_checkpoint_never_going_back(
+    js, clock, laps, now, expected
+):
+    run = new_run(js, laps) | {"clock": clock}
+    assert (
+        js("counter.js", "return m.resumeElapsed(arg.run, arg.now);", {"run": run, "now": now})
+        == expected
+    )
+
+
+def test_stats_give_split_current_lap_and_projection(js):
+    run = new_run(js, [60_000, 120_000])
+    stats = js("counter.js", "return m.runStats(arg, 150000);", run)
+    assert stats == {
+        "count": 2, "perMile": 7, "currentLap": 3, "currentLapMs": 30_000,
+        "lastSplitMs": 60_000, "projectedMs": 420_000, "mileMs": None, "mileComplete": False,
+    }  # fmt: skip
+    slow = js("counter.js", "return m.runStats(arg, 200000);", run)
+    assert slow["projectedMs"] == 120_000 + 80_000 + 60_000 * 4  # a slow lap counts as it stands
+
+
+def test_stats_mark_the_mile_complete_at_laps_per_mile(js):
+    run = new_run(js, [60_000 * n for n in range(1, 9)])
+    stats = js("counter.js", "return m.runStats(arg, 500000);", run)
+    assert (stats["mileComplete"], stats["mileMs"], stats["projectedMs"]) == (
+        True,
+        420_000,
+        420_000,
+    )
+
+
+def test_finish_dates_the_run_by_its_monotonic_elapsed_time_and_builds_the_payload(js):
+    run = new_run(js, [60_000], wall=1_000_000)
+    run["checkins"] = [{
+        "id": "c1", "name": "Sgt. Reyes", "agency": "Sheriff", "badge": "12",
+        "role": "escort", "public": True, "checked_in_at": "2025-01-01T00:00:00Z",
+    }]  # fmt: skip
+    finished = js("counter.js", "return m.finishRun(arg, 65000.4);", run)["run"]
+    assert finished["status"] == "outbox"
+    assert finished["finished_at"] == "1970-01-01T00:17:45.000Z"  # started_at + 65 s
+    assert finished["payload"] == {
+        "id": run["id"],
+        "hero_id": 5,
+        "track_id": 2,
+        "started_at": run["started_at"],
+        "finished_at": finished["finished_at"],
+        "laps": [{"seq": 1, "elapsed_ms": 60_000}],
+        "checkins": [
+            {
+                "id": "c1",
+                "name": "Sgt. Reyes",
+                "agency": "Sheriff",
+                "badge": "12",
+                "role": "escort",
+                "public": True,
+            }
+        ],  # fmt: skip
+        "words": "",
+        "video_url": "",
+    }
+
+
+def test_an_escort_added_after_finishing_goes_into_the_payload(js):
+    finished = js("counter.js", "return m.finishRun(arg, 1000);", new_run(js, [60_000]))["run"]
+    escort = {"name": "Ofc. Lee", "agency": "", "badge": "", "role": "runner", "public": False}
+    outcome = js(
+        "counter.js", "return m.addCheckin(arg.run, arg.c, 0);", {"run": finished, "c": escort}
+    )
+    [checkin] = outcome["run"]["payload"]["checkins"]
+    assert checkin["name"] == "Ofc. Lee" and checkin["id"] == outcome["checkin"]["id"]
+    synced = finished | {"status": "synced"}
+    assert js(
+        "counter.js", "return m.addCheckin(arg.run, arg.c, 0);", {"run": synced, "c": escort}
+    ) == {"run": None}
+
+
+@pytest.mark.parametrize(
+    ("ms", "text"),
+    [(0, "0:00"), (59_999, "0:59"), (61_000, "1:01"), (3_723_000, "1:02:03"), (None, "–")],
+)
+def test_durations_read_like_a_stopwatch(js, ms, text):
+    assert js("counter.js", "return m.formatDuration(arg);", ms) == text
+
+
+@pytest.mark.parametrize(
+    ("attempt", "low", "high"),
+    [(1, 2_500, 5_000), (2, 5_000, 10_000), (4, 20_000, 40_000), (30, 300_000, 600_000)],
+)
+def test_backoff_doubles_with_jitter_up_to_ten_minutes(js, attempt, low, high):
+    lowest = js("outbox.js", "return m.backoffDelay(arg, () => 0);", attempt)
+    highest = js("outbox.js", "return m.backoffDelay(arg, () => 1);", attempt)
+    assert (lowest, highest) == (low, high)
+    jittered = js("outbox.js", "return [1,2,3,4,5,6,7,8].map(() => m.backoffDelay(arg));", attempt)
+    assert all(low <= d <= high for d in jittered) and len(set(jittered)) > 1
+
+
+@pytest.mark.parametrize(
+    ("status", "local"),
+    [
+        ("created", "synced"),
+        ("duplicate", "synced"),
+        ("conflict", "parked"),
+        ("rejected", "parked"),
+    ],
+)
+def test_only_created_or_duplicate_takes_a_run_out_of_the_outbox(js, status, local):
+    run = new_run(js) | {"status": "outbox"}
+    result = {"id": run["id"], "status": status, "mile_number": 9, "errors": {"id": "why"}}
+    applied = js("outbox.js", "return m.applyResult(arg.run, arg.result, 'now');", {
+        "run": run, "result": result,
+    })  # fmt: skip
+    assert applied["status"] == local
+    assert applied["result"] == {"status": status, "errors": {"id": "why"}, "at": "now"}
+    assert applied["laps"] == run["laps"] and applied["id"] == run["id"]
