@@ -14,6 +14,8 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 
 from ..models import RECIPIENT_KINDS
 from .service import FORMATS, KIND_LABELS, MAX_ACK_MESSAGE, MAX_NOTE, US_STATES
@@ -32,7 +34,7 @@ class ShipmentForm(FlaskForm):
 
     recipient_kind = RadioField(
         "Who receives the flag",
-        choices=[(kind, KIND_LABELS[kind]) for kind in RECIPIENT_KINDS],
+        choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in RECIPIENT_KINDS],
         default="family",
         validate_choice=False,  # read_shipment says what is wrong, in plain words
     )
@@ -42,7 +44,7 @@ class ShipmentForm(FlaskForm):
     city = _text("City", 80, autocomplete="address-level2")
     state = SelectField(
         "State",
-        choices=[("", "Choose a state"), *((code, code) for code in sorted(US_STATES))],
+        choices=[SelectChoice("", "Choose a state"), *map(SelectChoice, sorted(US_STATES))],
         validate_choice=False,
         render_kw={"autocomplete": "address-level1"},
     )
@@ -95,9 +97,9 @@ class PrintForm(FlaskForm):
     format = SelectField(
         "Print as",
         choices=[
-            ("label", "4×6 labels (thermal printer)"),
-            ("letter", "Labels, two per letter page"),
-            ("card", "4×6 keepsake cards"),
+            SelectChoice("label", "4×6 labels (thermal printer)"),
+            SelectChoice("letter", "Labels, two per letter page"),
+            SelectChoice("card", "4×6 keepsake cards"),
         ],
         default="label",
         validate_choice=False,
@@ -106,7 +108,7 @@ class PrintForm(FlaskForm):
     def validate_format(self, field) -> None:
         """Only the three formats."""
         if field.data not in FORMATS:
-            raise ValueError("Choose labels, letter pages or cards.")
+            raise ValidationError("Choose labels, letter pages or cards.")
 
 
 class AckForm(FlaskForm):

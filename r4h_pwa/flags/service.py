@@ -66,7 +66,7 @@ STATUS_TIMES = {
     "delivered": "delivered_at",
     "received": "received_at",
 }
-KIND_LABELS = {"family": "Family", "intermediary": "Delivers it in person"}
+KIND_LABELS = {"family": "The family", "intermediary": "Someone who delivers it in person"}
 
 # --- reading and checking input ------------------------------------------------------------
 
@@ -396,7 +396,8 @@ def card_for(shipment: Shipment) -> labels.Card:
         flag_type=run.hero.flag_type,
         words=(
             f"This flag was carried for {mile}, run by {run.runner.name} "
-            f"on {long_date(run_day(run))}."
+            f"on {long_date(run_day(run))}. With our gratitude, and our prayers for your "
+            "family."
         ),
         family_url=url,
         short_url=_short_url(url),

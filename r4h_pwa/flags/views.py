@@ -18,6 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from wtforms.fields.choices import SelectChoice
 
 from .. import labels
 from ..auth import admin_required, current_actor, device_required
@@ -205,13 +206,13 @@ def _admin_shipment(shipment_id: str):
     return shipment
 
 
-def _run_choices(runs) -> list[tuple[str, str]]:
+def _run_choices(runs) -> list[SelectChoice]:
     def label(run) -> str:
         mile = f"Mile {run.mile_number:,}" if run.mile_number else "Unnumbered"
         when = service.long_date(service.run_day(run))
         return f"{mile} · {run.hero.display_name} · {run.runner.name} · {when}"
 
-    return [("", "Choose a synced run"), *((run.id, label(run)) for run in runs)]
+    return [SelectChoice("", "Choose a synced run"), *(SelectChoice(r.id, label(r)) for r in runs)]
 
 
 @bp.get("/admin/shipments")
@@ -381,8 +382,9 @@ def post_print():
         data = service.print_pdf(shipments, fmt)
         _mark_printed(shipments, fmt)
         return _pdf(data, filename)
+    ids = [shipment.id for shipment in shipments]
     return Response(
-        stream_with_context(_print_progress(shipments, fmt, filename)),
+        stream_with_context(_print_progress(ids, fmt, filename)),
         mimetype="application/x-ndjson",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -393,8 +395,11 @@ def _mark_printed(shipments, fmt: str) -> None:
         db.session.commit()
 
 
-def _print_progress(shipments, fmt: str, filename: str):
+def _print_progress(ids: list[str], fmt: str, filename: str):
     """NDJSON lines {done, total} as each page is drawn, then the PDF itself in base64."""
+    # The generator runs after the view returned, under a fresh app context and so a fresh
+    # session: load the shipments here, or their changes would go to a session long gone.
+    shipments = service.shipments_by_ids(ids)
     total = len(shipments)
     document = labels.Document(fmt)
     yield json.dumps({"done": 0, "total": total}) + "\n"

@@ -11,6 +11,14 @@ import zxingcpp
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner, Shipment, Track
+from tests.e2e.conftest import (  # noqa: F401  (the browser tests' fixtures, reused)
+    browser,
+    context,
+    demo_database,
+    page,
+    playwright_session,
+    server,
+)
 from tests.factories import (
     PASSWORD,
     bearer,
@@ -162,11 +170,11 @@ def reload(db, shipment_id: str) -> Shipment:
     return db.session.get(Shipment, shipment_id)
 
 
-def decode_qr(pdf: bytes, page: int = 0, scale: float = 4) -> list[str]:
+def decode_qr(pdf: bytes, index: int = 0, scale: float = 4) -> list[str]:
     """Rasterise one page of a PDF and read every QR code on it with zxing-cpp."""
     document = pdfium.PdfDocument(pdf)
     try:
-        image = document[page].render(scale=scale).to_pil()
+        image = document[index].render(scale=scale).to_pil()
     finally:
         document.close()
     return [result.text for result in zxingcpp.read_barcodes(image)]
@@ -181,10 +189,10 @@ def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
         document.close()
 
 
-def page_text(pdf: bytes, page: int = 0) -> str:
+def page_text(pdf: bytes, index: int = 0) -> str:
     """The text on one page of a PDF."""
     document = pdfium.PdfDocument(pdf)
     try:
-        return document[page].get_textpage().get_text_range()
+        return document[index].get_textpage().get_text_range()
     finally:
         document.close()
