@@ -48,15 +48,22 @@ def test_anonymous_is_sent_to_login(client, story, path):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("path", ADMIN_GETS + ADMIN_POSTS)
-def test_a_runner_is_refused(client, db, story, path):
+@pytest.mark.parametrize(
+    ("method", "path"), [("get", p) for p in ADMIN_GETS] + [("post", p) for p in ADMIN_POSTS]
+)
+def test_a_runner_is_refused(client, db, story, method, path):
     sign_in(client, story.runner_email)
     url = path.format(id=story.shipment_id)
-    response = client.post(url, data=_form(story.run_id)) if path in ADMIN_POSTS and (
-        "new" in path or "{id}/" in path or "print" in path) else client.get(url)
+    if method == "post":
+        data = {**_form(story.run_id), "ids": [story.shipment_id], "format": "label"}
+        response = client.post(url, data=data)
+    else:
+        response = client.get(url)
     assert response.status_code == 403
     shipment = reload(db, story.shipment_id)
     assert shipment.status == "draft" and shipment.family_token == story.family_token
+    assert shipment.family_token_revoked_at is None and shipment.city == "Woodland Park"
+    assert shipment_count(db) == 1
 
 
 def test_list_shows_each_shipment_with_its_status(admin, story):
