@@ -93,8 +93,9 @@ SCHEMAS: dict = {
                 "enum": ["created", "duplicate", "conflict", "rejected"],
                 "description": "created and duplicate mean the server holds the run: the "
                 "phone may drop it from its outbox. conflict: this id is stored with other "
-                "content or belongs to someone else; the server kept its copy. rejected: "
-                "invalid, nothing of it was stored.",
+                "content, belongs to another runner, or is a planned run for another hero; "
+                "the server kept its copy. rejected: invalid (errors says why), nothing of it "
+                "was stored.",
             },
             "mile_number": {
                 **NULL_INT,

@@ -327,6 +327,7 @@ def main() -> int:
         os.environ.get("TEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/t_sync"),
     )
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    load_before = [round(x, 2) for x in os.getloadavg()]
     results = []
     try:
         targets = [("sqlite", f"sqlite:///{workdir / 'bench.sqlite'}")]
@@ -366,11 +367,17 @@ def main() -> int:
         "repeat_share": REPEAT_SHARE,
         "runs_per_push": 1,
         "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "results": results,
     }
     path = OUT / "bench_sync_ingest.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nJSON: {path.relative_to(ROOT)}")
+    print(
+        f"\n{os.cpu_count()} CPUs; load average {load_before[0]} before, "
+        f"{report['load_average_after'][0]} after (other work on the machine skews both columns)"
+    )
+    print(f"JSON: {path.relative_to(ROOT)}")
     return 0 if all(r["ok"] for r in results) else 1
 
 
