@@ -47,6 +47,11 @@ SCHEMAS: dict = {
             "badge": {"type": "string", "maxLength": 60},
             "role": {"type": "string", "enum": ["escort", "runner", "supporter"]},
             "public": {**BOOL, "description": "Consent to be named on the family page"},
+            "checked_in_at": {
+                **_TIMESTAMP,
+                "description": "Optional: when the phone recorded it (else the sync time). "
+                "Not compared when a run is repeated.",
+            },
         },
     },
     "SyncRun": {

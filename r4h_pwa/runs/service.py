@@ -47,6 +47,8 @@ class SubmittedCheckin:
     badge: str
     role: str
     public: bool
+    # When the phone recorded it; not part of the run's content hash.
+    checked_in_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,8 @@ def validate_run(data: Any) -> tuple[SubmittedRun | None, dict[str, str]]:
     track_id = fields.integer("track_id", 1, MAX_ID)
     started_at = fields.timestamp("started_at")
     finished_at = fields.timestamp("finished_at")
-    for key, value in (("started_at", started_at), ("finished_at", finished_at)):
-        if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-            fields.errors.setdefault(key, f"Must be a time between {MIN_YEAR} and {MAX_YEAR}.")
-            started_at = finished_at = None  # out of range for UTC arithmetic
+    started_at = _sane_time(fields, "started_at", started_at)
+    finished_at = _sane_time(fields, "finished_at", finished_at)
     if started_at and finished_at and finished_at < started_at:
         fields.errors.setdefault("finished_at", "Must not be before started_at.")
     words = _unicode(fields, "words", fields.text("words", MAX_WORDS))
@@ -178,6 +178,16 @@ def validate_run(data: Any) -> tuple[SubmittedRun | None, dict[str, str]]:
         video_url=video_url,
     )
     return submitted, {}
+
+
+def _sane_time(fields: Fields, key: str, value: datetime | None) -> datetime | None:
+    """The time, or None with an error if its year is out of range for UTC arithmetic."""
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        fields.errors.setdefault(
+            f"{fields.prefix}{key}", f"Must be a time between {MIN_YEAR} and {MAX_YEAR}."
+        )
+        return None
+    return value
 
 
 def _unicode(fields: Fields, key: str, value: str) -> str:
@@ -236,6 +246,9 @@ def _validate_checkins(fields: Fields, data: dict) -> tuple[SubmittedCheckin, ..
             badge=_unicode(entry, "badge", entry.text("badge", 60)),
             role=entry.choice("role", CHECKIN_ROLES, default="escort"),
             public=entry.boolean("public"),
+            checked_in_at=_sane_time(
+                entry, "checked_in_at", entry.timestamp("checked_in_at", False)
+            ),
         )
         if checkin.id is not None:
             if checkin.id in seen:
@@ -388,6 +401,8 @@ def _store_checkins(run_id: str, checkins: tuple[SubmittedCheckin, ...]) -> dict
         checkin = stored.get(submitted.id)
         if checkin is None:
             checkin = Checkin(id=submitted.id, run_id=run_id, source="phone")
+            if submitted.checked_in_at is not None:
+                checkin.checked_in_at = submitted.checked_in_at
             db.session.add(checkin)
         elif checkin.run_id != run_id:
             errors[f"checkins[{index}].id"] = "This check-in id belongs to another run."

@@ -291,3 +291,17 @@ def test_a_planned_run_with_laps_entered_by_hand_takes_the_phones_laps(client, d
         (n, n * 90_000) for n in range(1, 9)
     ]
     assert stored.words == "The phone's words"
+
+
+def test_a_check_in_keeps_the_time_the_phone_recorded(client, db, phone):
+    recorded = escort(checked_in_at="2025-03-01T14:03:00.500Z")
+    unrecorded = escort(name="Later escort")
+    run = run_payload(phone, checkins=[recorded, unrecorded])
+    sync(client, phone, run)
+    assert _db.session.get(Checkin, recorded["id"]).checked_in_at.isoformat() == (
+        "2025-03-01T14:03:00.500000+00:00"
+    )
+    assert _db.session.get(Checkin, unrecorded["id"]).checked_in_at.year >= 2025
+    # The time is not content: a repeat without it is still a duplicate.
+    del recorded["checked_in_at"]
+    assert sync(client, phone, run).json["results"][0]["status"] == "duplicate"

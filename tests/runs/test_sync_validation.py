@@ -121,6 +121,16 @@ BAD_RUNS = [
     ("role a list", _checkins({**_GOOD_CHECKIN, "role": ["escort"]}), "checkins[0].role"),
     ("public a string", _checkins({**_GOOD_CHECKIN, "public": "yes"}), "checkins[0].public"),
     ("public a number", _checkins({**_GOOD_CHECKIN, "public": 1}), "checkins[0].public"),
+    (
+        "checked_in_at without a zone",
+        _checkins({**_GOOD_CHECKIN, "checked_in_at": "2025-03-01T14:05:00"}),
+        "checkins[0].checked_in_at",
+    ),
+    (
+        "checked_in_at in year 1",
+        _checkins({**_GOOD_CHECKIN, "checked_in_at": "0001-01-01T00:00:00+01:00"}),
+        "checkins[0].checked_in_at",
+    ),
     # words and video
     ("words 5001 chars", _set("words", "w" * 5001), "words"),
     ("words a number", _set("words", 42), "words"),
