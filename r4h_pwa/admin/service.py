@@ -49,6 +49,9 @@ US_STATES = frozenset({
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WHOLE_NUMBER = re.compile(r"^\d{1,9}$")
 
+DUPLICATE_HERO_MESSAGE = "This hero is already listed (same name, agency and end of watch)."
+TAKEN_EMAIL_MESSAGE = "Another account already uses this email."
+TAKEN_TRACK_MESSAGE = "Another track already has this name."
 LOCKED_MILES_MESSAGE = (
     "Locked: this runner already has numbered miles. Each mile number was given once and "
     "never changes, so the starting count can no longer move."
@@ -166,7 +169,7 @@ def check_hero(data: Mapping[str, Any], hero: Hero | None = None):
     """validate_hero plus the duplicate check the form needs: returns (values, errors)."""
     values, errors = validate_hero(data)
     if not errors and find_same_hero(values, hero.id if hero else None):
-        errors["name"] = "This hero is already listed (same name, agency and end of watch)."
+        errors["name"] = DUPLICATE_HERO_MESSAGE
     return values, errors
 
 
@@ -270,7 +273,7 @@ def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runn
     elif values["email"]:
         other = db.session.scalar(sa.select(Runner).where(Runner.email == values["email"]))
         if other is not None and other is not runner:
-            _fail(fields, "email", "Another account already uses this email.")
+            _fail(fields, "email", TAKEN_EMAIL_MESSAGE)
     if values["role"] and values["role"] not in ROLES:
         _fail(fields, "role", "Choose admin or runner.")
     if runner is not None and acting is not None and runner.id == acting.id:
@@ -340,7 +343,7 @@ def validate_track(data: Mapping[str, Any], track: Track | None = None):
             sa.select(Track).where(sa.func.lower(Track.name) == values["name"].lower())
         ).first()
         if same is not None and same is not track:
-            _fail(fields, "name", "Another track already has this name.")
+            _fail(fields, "name", TAKEN_TRACK_MESSAGE)
     return values, fields.errors
 
 

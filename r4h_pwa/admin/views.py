@@ -1,5 +1,7 @@
 """Server-rendered admin pages, usable on a phone. Bad input re-renders the form with 422."""
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -20,6 +22,18 @@ def _apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
     for name, message in errors.items():
         target = form[name] if name in form else form[next(iter(form._fields))]
         target.errors = [*target.errors, message]
+
+
+def _save(form: FlaskForm, save: Callable, field: str, message: str):
+    """Run save() and commit; if another admin took the unique key meanwhile, say so."""
+    try:
+        row = save()
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        _apply_errors(form, {field: message})
+        return None
+    return row
 
 
 def _saved(message: str, endpoint: str, **values):
@@ -63,9 +77,12 @@ def _submit_hero(hero: Hero | None):
     if errors:
         _apply_errors(form, errors)
         return _hero_page(form, hero, 422)
-    hero = service.save_hero(hero, values)
-    db.session.commit()
-    return _saved(f"Saved {hero.display_name}.", "admin.get_heroes")
+    saved = _save(
+        form, lambda: service.save_hero(hero, values), "name", service.DUPLICATE_HERO_MESSAGE
+    )
+    if saved is None:
+        return _hero_page(form, hero, 422)
+    return _saved(f"Saved {saved.display_name}.", "admin.get_heroes")
 
 
 @bp.get("/heroes/new")
@@ -137,9 +154,12 @@ def _submit_runner(runner: Runner | None):
     if errors:
         _apply_errors(form, errors)
         return _runner_page(form, runner, 422)
-    runner = service.save_runner(runner, values)
-    db.session.commit()
-    return _saved(f"Saved {runner.name}.", "admin.get_runners")
+    saved = _save(
+        form, lambda: service.save_runner(runner, values), "email", service.TAKEN_EMAIL_MESSAGE
+    )
+    if saved is None:
+        return _runner_page(form, runner, 422)
+    return _saved(f"Saved {saved.name}.", "admin.get_runners")
 
 
 @bp.get("/runners/new")
@@ -195,9 +215,12 @@ def _submit_track(track: Track | None):
     if errors:
         _apply_errors(form, errors)
         return _track_page(form, track, 422)
-    track = service.save_track(track, values)
-    db.session.commit()
-    return _saved(f"Saved {track.name}.", "admin.get_tracks")
+    saved = _save(
+        form, lambda: service.save_track(track, values), "name", service.TAKEN_TRACK_MESSAGE
+    )
+    if saved is None:
+        return _track_page(form, track, 422)
+    return _saved(f"Saved {saved.name}.", "admin.get_tracks")
 
 
 @bp.get("/tracks/new")

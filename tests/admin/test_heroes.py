@@ -213,3 +213,14 @@ def test_post_with_csrf_token_is_accepted(csrf_on, client, db):
     assert client.post("/admin/heroes/new", data={**GOOD, "csrf_token": token}).status_code == 303
     assert count(Hero) == 1
 
+
+
+def test_hero_added_by_someone_else_meanwhile_is_explained(admin_client, db, monkeypatch):
+    make_hero(name=GOOD["name"], agency=GOOD["agency"], end_of_watch=date(2024, 2, 11))
+    db.session.commit()
+    # As if another admin saved the same hero between our check and our commit.
+    monkeypatch.setattr("r4h_pwa.admin.service.find_same_hero", lambda *a, **k: None)
+    response = admin_client.post("/admin/heroes/new", data=GOOD)
+    assert response.status_code == 422
+    assert "This hero is already listed" in response.get_data(as_text=True)
+    assert count(Hero) == 1

@@ -2,6 +2,7 @@
 
 import pytest
 
+from r4h_pwa.admin import service
 from r4h_pwa.models import Track
 from tests.admin.conftest import count
 from tests.factories import make_track
@@ -80,3 +81,20 @@ def test_track_names_are_unique_ignoring_case(admin_client, db):
 def test_unknown_track_is_404(admin_client, method):
     assert getattr(admin_client, method)("/admin/tracks/999/edit", data=GOOD).status_code == 404
     assert count(Track) == 0
+
+
+def test_track_name_taken_meanwhile_is_explained(admin_client, db, monkeypatch):
+    make_track(name=GOOD["name"])
+    db.session.commit()
+    checked = service.validate_track
+
+    def as_if_added_after_the_check(data, track=None):
+        values, errors = checked(data, track)
+        errors.pop("name", None)
+        return values, errors
+
+    monkeypatch.setattr(service, "validate_track", as_if_added_after_the_check)
+    response = admin_client.post("/admin/tracks/new", data=GOOD)
+    assert response.status_code == 422
+    assert "Another track already has this name." in response.get_data(as_text=True)
+    assert count(Track) == 1
