@@ -67,7 +67,8 @@ def _handle_http(exc: HTTPException):
     status = exc.code or 500
     if status >= 500:
         db.session.rollback()
-    message = _MESSAGES.get(status, exc.description or "Request failed.")
+    custom = exc.description and exc.description != type(exc).description
+    message = exc.description if custom else _MESSAGES.get(status, exc.description or "Failed.")
     if isinstance(exc, CSRFError):
         message = "The form expired or was sent without its security token. Reload and try again."
     if status == 429:

@@ -1,6 +1,6 @@
 """Response headers that every page gets: a strict CSP with no inline script, and friends."""
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -33,8 +33,20 @@ def _set_headers(response):
     return response
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _refuse_nul_in_forms():
+    """No text field here may hold a NUL character (PostgreSQL cannot store one): refuse it."""
+    if request.method not in ("POST", "PUT", "PATCH") or request.mimetype not in FORM_TYPES:
+        return
+    if any("\x00" in value for _key, value in request.form.items(multi=True)):
+        abort(400, "A field contains a NUL character.")
+
+
 def init_app(app: Flask) -> None:
-    """Install the header hook, and ProxyFix when the app sits behind an HTTPS proxy."""
+    """Install the header hooks, and ProxyFix when the app sits behind an HTTPS proxy."""
+    app.before_request(_refuse_nul_in_forms)
     app.after_request(_set_headers)
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
