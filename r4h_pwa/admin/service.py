@@ -200,6 +200,19 @@ def delete_hero(hero: Hero) -> str | None:
     return None
 
 
+def list_heroes(query: str, page: int, per_page: int = 50):
+    """A page of heroes whose name or agency contains query, latest end of watch first."""
+    select = sa.select(Hero).order_by(Hero.end_of_watch.desc(), Hero.name)
+    if query:
+        select = select.where(
+            sa.or_(
+                Hero.name.icontains(query, autoescape=True),
+                Hero.agency.icontains(query, autoescape=True),
+            )
+        )
+    return db.paginate(select, page=page, per_page=per_page)
+
+
 def kind_choices() -> list[tuple[str, str]]:
     """Kinds for a select, each with the flag it gets."""
     return [(k, f"{KIND_LABELS[k]} ({FLAG_TYPES[k].lower()} flag)") for k in HERO_KINDS]

@@ -57,13 +57,10 @@ def get_dashboard():
 @bp.get("/heroes")
 @admin_required
 def get_heroes():
-    """Every hero, most recent end of watch first."""
-    page = db.paginate(
-        sa.select(Hero).order_by(Hero.end_of_watch.desc(), Hero.name),
-        page=request.args.get("page", 1, type=int),
-        per_page=50,
-    )
-    return render_template("admin/heroes.html", page=page)
+    """Every hero (or those whose name or agency matches ?q=), latest end of watch first."""
+    query = request.args.get("q", "").strip()[:100]
+    page = service.list_heroes(query, request.args.get("page", 1, type=int))
+    return render_template("admin/heroes.html", page=page, query=query)
 
 
 def _hero_page(form: HeroForm, hero: Hero | None, status: int = 200):

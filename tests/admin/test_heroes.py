@@ -224,3 +224,27 @@ def test_hero_added_by_someone_else_meanwhile_is_explained(admin_client, db, mon
     assert response.status_code == 422
     assert "This hero is already listed" in response.get_data(as_text=True)
     assert count(Hero) == 1
+
+
+def test_heroes_list_finds_by_name_or_agency(admin_client, db):
+    make_hero(name="Jordan Avery", agency="Example County PD")
+    make_hero(name="Casey Morgan", agency="Example Fire Rescue")
+    make_hero(name="Rex 100%_sure", agency="Sheriff")
+    db.session.commit()
+    by_name = admin_client.get("/admin/heroes?q=avery").get_data(as_text=True)
+    assert "Jordan Avery" in by_name and "Casey Morgan" not in by_name
+    by_agency = admin_client.get("/admin/heroes?q=fire rescue").get_data(as_text=True)
+    assert "Casey Morgan" in by_agency and "Jordan Avery" not in by_agency
+    wildcard = admin_client.get("/admin/heroes?q=%25_").get_data(as_text=True)
+    assert "Rex 100%_sure" in wildcard and "Jordan Avery" not in wildcard
+    none = admin_client.get("/admin/heroes?q=nobody")
+    assert none.status_code == 200 and "No hero matches." in none.get_data(as_text=True)
+
+
+def test_heroes_list_pages(admin_client, db):
+    for n in range(55):
+        make_hero(name=f"Hero {n:02d}")
+    db.session.commit()
+    first = admin_client.get("/admin/heroes").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "/admin/heroes?page=2" in first
+    assert admin_client.get("/admin/heroes?page=3").status_code == 404
