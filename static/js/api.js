@@ -29,7 +29,7 @@ async function call(path, { method = "GET", token, body, timeoutMs = 20000 } = {
   }
   const data = await response.json().catch(() => null);
   if (!response.ok) {
-    const err = (data && data.error) || {};
+    const err = data?.error || {};
     const message = err.message || `The server answered ${response.status}.`;
     throw new ApiError(response.status, err.code || `http_${response.status}`, message, data);
   }

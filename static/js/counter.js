@@ -4,14 +4,7 @@
 export const MAX_LAPS = 200; // the server refuses more in one run
 const MAX_LOG = 1000;
 
-export function newId() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+export const newId = () => crypto.randomUUID(); // secure contexts only, as service workers
 
 export function startRun(choice, runnerId, wallMs) {
   const { hero, track } = choice;

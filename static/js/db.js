@@ -75,39 +75,16 @@ export async function transact(stores, mode, work) {
   return result;
 }
 
-export function getValue(key) {
-  return transact(["kv"], "readonly", (tx) => request(tx.objectStore("kv").get(key)));
-}
+const read = (store, ask) => transact([store], "readonly", (tx) => request(ask(tx.objectStore(store))));
+const write = (store, ask) => transact([store], "readwrite", (tx) => request(ask(tx.objectStore(store))));
 
-export function setValue(key, value) {
-  return transact(["kv"], "readwrite", (tx) => request(tx.objectStore("kv").put(value, key)));
-}
-
-export function deleteValue(key) {
-  return transact(["kv"], "readwrite", (tx) => request(tx.objectStore("kv").delete(key)));
-}
-
-export function getRun(id) {
-  return transact(["runs"], "readonly", (tx) => request(tx.objectStore("runs").get(id)));
-}
-
-export function allRuns() {
-  return transact(["runs"], "readonly", (tx) => request(tx.objectStore("runs").getAll()));
-}
-
-export function runsWithStatus(status) {
-  return transact(["runs"], "readonly", (tx) =>
-    request(tx.objectStore("runs").index("status").getAll(status)),
-  );
-}
-
-export function putRun(run) {
-  return transact(["runs"], "readwrite", (tx) => request(tx.objectStore("runs").put(run)));
-}
-
-export function deleteRun(id) {
-  return transact(["runs"], "readwrite", (tx) => request(tx.objectStore("runs").delete(id)));
-}
+export const getValue = (key) => read("kv", (kv) => kv.get(key));
+export const setValue = (key, value) => write("kv", (kv) => kv.put(value, key));
+export const getRun = (id) => read("runs", (runs) => runs.get(id));
+export const allRuns = () => read("runs", (runs) => runs.getAll());
+export const runsWithStatus = (status) => read("runs", (runs) => runs.index("status").getAll(status));
+export const putRun = (run) => write("runs", (runs) => runs.put(run));
+export const deleteRun = (id) => write("runs", (runs) => runs.delete(id));
 
 // Reads the run, lets change(run) return its new version (or null for no write), stores it:
 // all in one strict transaction, so two quick taps can never both read the same old run.

@@ -29,18 +29,23 @@ export function applyResult(run, result, now) {
 
 export class Outbox {
   constructor(onChange) {
-    this.onChange = onChange; // called after every attempt, with the new sync state
+    this.onChange = onChange; // after every attempt; onChange(true) once runs were answered
     this.running = null;
+    this.again = false;
     this.attempt = 0;
     this.timer = null;
   }
 
   push() {
-    if (!this.running) {
-      this.running = this.pushAll().finally(() => {
-        this.running = null;
-      });
+    if (this.running) {
+      this.again = true; // a run finished mid-push was not in its list: push once more after
+      return this.running;
     }
+    this.running = this.pushAll().finally(() => {
+      this.running = null;
+      if (this.again) this.push();
+      this.again = false;
+    });
     return this.running;
   }
 
@@ -53,7 +58,7 @@ export class Outbox {
     clearTimeout(this.timer);
     const auth = await db.getValue("auth");
     const waiting = await db.runsWithStatus("outbox");
-    const mine = waiting.filter((run) => auth && run.runner_id === auth.runner.id);
+    const mine = waiting.filter((run) => run.runner_id === auth?.runner.id);
     if (!auth || auth.signin_needed || mine.length === 0) {
       this.onChange();
       return;
@@ -64,7 +69,7 @@ export class Outbox {
         await this.apply(batch, await this.send(auth, batch));
       }
       this.attempt = 0;
-      await this.note({ last_success_at: new Date().toISOString(), last_error: null });
+      await this.note({ last_success_at: new Date().toISOString(), last_error: null }, true);
     } catch (error) {
       if (error.status === 401) {
         await db.setValue("auth", { ...auth, signin_needed: { code: error.code, message: error.message } });
@@ -82,7 +87,7 @@ export class Outbox {
       return reply.results;
     } catch (error) {
       // 422 when no run of the batch was accepted: it still holds one result per run.
-      const results = error instanceof ApiError && error.body && error.body.results;
+      const results = error instanceof ApiError && error.body?.results;
       if (Array.isArray(results)) return results;
       throw error;
     }
@@ -98,17 +103,17 @@ export class Outbox {
     }
   }
 
-  async note(change) {
+  async note(change, answered = false) {
     const state = (await db.getValue("sync")) || {};
     await db.setValue("sync", { ...state, ...change });
-    this.onChange();
+    this.onChange(answered);
   }
 }
 
 export async function requestBackgroundSync() {
   try {
     const registration = await navigator.serviceWorker.getRegistration();
-    if (registration && registration.sync) await registration.sync.register(SYNC_TAG);
+    await registration?.sync?.register(SYNC_TAG);
   } catch {
     // No Background Sync here (Safari, Firefox): app start, online and Sync now still push.
   }

@@ -17,7 +17,7 @@ export function current() {
   return document.body.dataset.screen;
 }
 
-// Builds an element: el("li", {className: "x", dataset: {id}}, "text", child...)
+// Builds an element: el("li", {className: "x", dataset: {id}, onclick}, "text", child...)
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   const { dataset, ...rest } = props;
@@ -25,6 +25,13 @@ export function el(tag, props = {}, ...children) {
   Object.assign(node.dataset, dataset || {});
   node.append(...children.filter((child) => child !== null && child !== undefined));
   return node;
+}
+
+// Sets an element's text and, when hide is given, whether it is hidden.
+export function put(id, text, hide) {
+  const node = $(id);
+  node.textContent = text;
+  if (hide !== undefined) node.hidden = hide;
 }
 
 let noticeTimer = null;

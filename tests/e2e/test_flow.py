@@ -57,7 +57,10 @@ def test_a_planned_run_from_hero_card_through_ceremony_to_its_mile(context, page
     expect(card.get_by_role("link", name="Watch the video")).to_have_attribute(
         "href", "https://example.org/video/avery"
     )
-    expect(card.get_by_role("img", name="Check-in code for escorts")).to_be_visible()
+    expect(card.locator("#hero-qr-img")).to_be_visible()
+    card.get_by_role("button", name="Show the check-in code full screen").click()
+    expect(page.get_by_role("button", name="Close the check-in code")).to_be_visible()
+    page.get_by_role("button", name="Close the check-in code").click()
 
     page.get_by_role("button", name="Prayer").click()
     expect(page.locator("#prayer-text")).to_contain_text("Officer Jordan Avery")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
-ORIGIN = "http://r4h.test"
+ORIGIN = "http://localhost:9"  # a secure context, as the app needs
 TRACK = {"id": 2, "name": "School", "laps_per_mile": 7, "min_lap_ms": 40_000}
 HERO = {"id": 5, "name": "Jordan Avery", "rank": "Officer", "kind": "police"}
 
