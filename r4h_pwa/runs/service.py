@@ -301,50 +301,59 @@ def _sync_one(runner_id: int, device_id: str, submitted: SubmittedRun, reply_id:
 
 def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunResult:
     """Change the session for one validated run; the caller commits only a created run."""
+    laps_per_mile, hero_known = db.session.execute(
+        sa.select(
+            sa.select(Track.laps_per_mile).where(Track.id == submitted.track_id).scalar_subquery(),
+            sa.exists().where(Hero.id == submitted.hero_id),
+        )
+    ).one()
     errors = {}
-    track = db.session.get(Track, submitted.track_id)
-    if db.session.get(Hero, submitted.hero_id) is None:
+    if not hero_known:
         errors["hero_id"] = "No hero has this id."
-    if track is None:
+    if laps_per_mile is None:
         errors["track_id"] = "No track has this id."
     if errors:
         return RunResult(submitted.id, REJECTED, errors=errors)
 
     content_hash = submitted.content_hash
     # The row lock makes a concurrent push of the same planned run wait for this one.
-    run = db.session.scalar(sa.select(Run).where(Run.id == submitted.id).with_for_update())
-    is_new = run is None
-    if is_new:
+    stored = db.session.execute(
+        sa.select(Run.runner_id, Run.hero_id, Run.content_hash, Run.mile_number)
+        .where(Run.id == submitted.id)
+        .with_for_update()
+    ).first()
+    if stored is None:
         run = Run(id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id)
         _fill_in(run, submitted, device_id, content_hash)
         db.session.add(run)
         db.session.flush()  # a concurrent insert of the same id fails here, before any lock
-    elif run.runner_id != runner_id:
+    elif stored.runner_id != runner_id:
         return RunResult(
             submitted.id, CONFLICT, errors={"id": "This run id is already used by another run."}
         )
-    elif run.content_hash is not None:
-        if run.content_hash == content_hash:
-            return RunResult(submitted.id, DUPLICATE, mile_number=run.mile_number)
+    elif stored.content_hash is not None:
+        if stored.content_hash == content_hash:
+            return RunResult(submitted.id, DUPLICATE, mile_number=stored.mile_number)
         return RunResult(
             submitted.id,
             CONFLICT,
-            mile_number=run.mile_number,
+            mile_number=stored.mile_number,
             errors={"id": "This run was already synced with other content; the server kept it."},
         )
-    elif run.hero_id != submitted.hero_id:
+    elif stored.hero_id != submitted.hero_id:
         return RunResult(
             submitted.id, CONFLICT, errors={"hero_id": "This planned run is for another hero."}
         )
     else:
-        _claim_planned_run(run.id, content_hash)
+        _claim_planned_run(submitted.id, content_hash)
+        run = db.session.get(Run, submitted.id)
         _fill_in(run, submitted, device_id, content_hash)
 
     errors = _store_checkins(run.id, submitted.checkins)
     if errors:
         return RunResult(submitted.id, REJECTED, errors=errors)
-    _store_laps(run.id, submitted.laps, replace=not is_new)
-    if run.mile_number is None and len(submitted.laps) >= track.laps_per_mile:
+    _store_laps(run.id, submitted.laps, replace=stored is not None)
+    if run.mile_number is None and len(submitted.laps) >= laps_per_mile:
         db.session.flush()  # the runner's row lock is the last lock taken: no deadlock
         run.mile_number = _next_mile_number(runner_id)
     db.session.flush()

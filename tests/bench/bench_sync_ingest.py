@@ -8,8 +8,9 @@ it starts gunicorn with 2 workers on a free loopback port, seeds a runner, hero,
 device token, then drives 10 concurrent clients (threads, http.client, one connection each):
 
 1. GET /healthz for a fixed time: the floor, a trivial JSON route that touches the database;
-2. POST /api/v1/sync for the same time, one finished 7-lap run with one check-in per push,
-   30% of pushes repeating a run already pushed (each must answer duplicate).
+2. POST /api/v1/sync for the same time, one finished 7-lap run with one check-in per push
+   (--runs-per-push N for batches), 30% of runs repeating a run already stored (each must
+   answer duplicate).
 
 It checks every reply, then that the database holds exactly the distinct runs pushed with
 gapless mile numbers, and prints runs/s beside healthz requests/s and their ratio. JSON goes
@@ -269,22 +270,26 @@ def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
         return None
 
     def push(conn, rng) -> str | None:
+        batch = []  # (run, is_repeat)
         with pushed_lock:
-            repeat = bool(pushed) and rng.random() < REPEAT_SHARE
-            run = rng.choice(pushed) if repeat else run_payload(seeded)
-        body = json.dumps({"device_id": seeded["device_id"], "runs": [run]})
+            for _ in range(args.runs_per_push):
+                repeat = bool(pushed) and rng.random() < REPEAT_SHARE
+                batch.append((rng.choice(pushed), True) if repeat else (run_payload(seeded), False))
+        body = json.dumps({"device_id": seeded["device_id"], "runs": [run for run, _ in batch]})
         conn.request("POST", "/api/v1/sync", body=body, headers=headers)
         response = conn.getresponse()
         reply = response.read()
         if response.status != 200:
             return f"sync {response.status}: {reply[:200]!r}"
-        status = json.loads(reply)["results"][0]["status"]
+        results = json.loads(reply)["results"]
         with pushed_lock:
-            if status not in statuses or (status == "duplicate") != bool(repeat):
-                return f"sync answered {status} for a {'repeat' if repeat else 'new run'}"
-            statuses[status] += 1
-            if status == "created":
-                pushed.append(run)
+            for (run, repeat), result in zip(batch, results, strict=True):
+                status = result["status"]
+                if status not in statuses or (status == "duplicate") != repeat:
+                    return f"sync answered {status} for a {'repeat' if repeat else 'new run'}"
+                statuses[status] += 1
+                if status == "created":
+                    pushed.append(run)
         return None
 
     try:
@@ -297,13 +302,14 @@ def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
     finally:
         server.stop()
     stored = check_stored(database_url, seeded["runner_id"], statuses["created"])
+    sync["runs_per_second"] = round(sync["per_second"] * args.runs_per_push, 1)
     sync["created"] = statuses["created"]
     sync["duplicate"] = statuses["duplicate"]
     return {
         "database": label,
         "healthz": floor,
         "sync": sync,
-        "ratio_sync_to_healthz": round(sync["per_second"] / floor["per_second"], 3),
+        "ratio_sync_to_healthz": round(sync["runs_per_second"] / floor["per_second"], 3),
         "stored": stored,
         "ok": (
             not floor["failures"]
@@ -320,6 +326,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=8.0, help="per phase (default 8)")
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--max-requests", type=int, default=50_000, help="cap per phase")
+    parser.add_argument("--runs-per-push", type=int, default=1, help="runs per request (<= 50)")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     postgres_url = os.environ.get(
@@ -340,18 +347,20 @@ def main() -> int:
 
     print(
         f"\nSync ingest: {args.clients} clients, {args.seconds:g} s per phase, gunicorn -w 2, "
-        f"1 run (7 laps, 1 check-in) per push, {REPEAT_SHARE:.0%} repeats\n"
+        f"{args.runs_per_push} run(s) of 7 laps and 1 check-in per push, "
+        f"{REPEAT_SHARE:.0%} of runs repeated\n"
     )
     header = (
         f"{'database':<11} {'healthz req/s':>13} {'sync runs/s':>11} {'ratio':>6} "
-        f"{'sync p50 ms':>11} {'sync p99 ms':>11} {'created':>7} {'dup':>5} {'fail':>4}  ok"
+        f"{'push p50 ms':>11} {'push p99 ms':>11} {'created':>7} {'dup':>5} {'fail':>4}  ok"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         s = r["sync"]
         print(
-            f"{r['database']:<11} {r['healthz']['per_second']:>13.1f} {s['per_second']:>11.1f} "
+            f"{r['database']:<11} {r['healthz']['per_second']:>13.1f} "
+            f"{s['runs_per_second']:>11.1f} "
             f"{r['ratio_sync_to_healthz']:>6.3f} {s['p50_ms']:>11.2f} {s['p99_ms']:>11.2f} "
             f"{s['created']:>7} {s['duplicate']:>5} "
             f"{s['failures'] + r['healthz']['failures']:>4}  {'yes' if r['ok'] else 'NO'}"
@@ -365,13 +374,14 @@ def main() -> int:
         "seconds_per_phase": args.seconds,
         "gunicorn_workers": 2,
         "repeat_share": REPEAT_SHARE,
-        "runs_per_push": 1,
+        "runs_per_push": args.runs_per_push,
         "cpus": os.cpu_count(),
         "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "results": results,
     }
-    path = OUT / "bench_sync_ingest.json"
+    suffix = "" if args.runs_per_push == 1 else f"_batch{args.runs_per_push}"
+    path = OUT / f"bench_sync_ingest{suffix}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(
         f"\n{os.cpu_count()} CPUs; load average {load_before[0]} before, "
