@@ -18,6 +18,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -34,6 +35,7 @@ bp = Blueprint("checkin", __name__)
 
 COOKIE = "r4h_checkin"
 COOKIE_DAYS = 14
+ENVIRON_KEY = "r4h.checkin_id"
 CSRF_MESSAGE = (
     "This form expired or was sent without its security code. "
     "Check your details and press Check in again."
@@ -43,12 +45,23 @@ CSRF_MESSAGE = (
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def _client_limit() -> str:
+# Three limits on submissions. Per phone (address + the phone's check-in id), so escorts who
+# share one address (a school's Wi-Fi, carrier NAT) are not refused together; per address, a
+# looser one, so dropping the cookie does not lift the limit; and per run, against a flood.
+def _phone_limit() -> str:
     return current_app.config.get("CHECKIN_RATE_LIMIT", "10 per minute")
+
+
+def _address_limit() -> str:
+    return current_app.config.get("CHECKIN_ADDRESS_RATE_LIMIT", "60 per minute")
 
 
 def _run_limit() -> str:
     return current_app.config.get("CHECKIN_RUN_RATE_LIMIT", "200 per hour")
+
+
+def _phone_key() -> str:
+    return f"checkin-phone:{get_remote_address()}:{_phone_checkin_id()}"
 
 
 def _token_key() -> str:
@@ -72,18 +85,36 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="r4h-checkin")
 
 
-def _cookie_checkin_id(run: Run) -> str | None:
-    """The check-in id this phone holds for this run, from its signed cookie."""
+def _signed_cookie() -> dict | None:
     raw = request.cookies.get(COOKIE)
     if not raw:
         return None
     try:
         data = _serializer().loads(raw)
-        if not isinstance(data, dict) or data.get("run") != run.id:
+        if not isinstance(data, dict):
             return None
-        return str(uuid.UUID(data.get("id", "")))
+        return {"run": data.get("run"), "id": str(uuid.UUID(data.get("id", "")))}
     except (BadSignature, ValueError, TypeError, AttributeError):
         return None
+
+
+def _cookie_checkin_id(run: Run) -> str | None:
+    """The check-in id this phone holds for this run, from its signed cookie."""
+    data = _signed_cookie()
+    return data["id"] if data is not None and data["run"] == run.id else None
+
+
+def _phone_checkin_id() -> str:
+    """The id this request's check-in will have: the phone's own, else one made for it now.
+
+    The rate limiter keys on it before the view runs, and the view then stores under it, so a
+    first submission and its repeats count against the same phone.
+    """
+    # Kept on the request, not on g: g belongs to the app context, which can outlive a request.
+    if ENVIRON_KEY not in request.environ:
+        data = _signed_cookie()
+        request.environ[ENVIRON_KEY] = data["id"] if data is not None else str(uuid.uuid4())
+    return request.environ[ENVIRON_KEY]
 
 
 def _remember(response: Response, run_id: str, token: str, checkin_id: str) -> Response:
@@ -161,12 +192,13 @@ def get_checkin(token: str):
     response = _form_page(run, form, existing)
     if checkin_id is None:
         # The id is made now, so a double tap on the first submit still lands on one row.
-        _remember(response, run.id, token, str(uuid.uuid4()))
+        _remember(response, run.id, token, _phone_checkin_id())
     return response
 
 
 @bp.post("/c/<token>")
-@limiter.limit(_client_limit)
+@limiter.limit(_phone_limit, key_func=_phone_key)
+@limiter.limit(_address_limit)
 @limiter.limit(_run_limit, key_func=_token_key)
 def post_checkin(token: str):
     """Check in, or update this phone's own check-in; answer "You're checked in"."""
@@ -178,8 +210,9 @@ def post_checkin(token: str):
     form = CheckinForm()
     if not form.validate_on_submit():
         existing = service.own_checkin(run, checkin_id)
-        return _form_page(run, form, existing, status=422)
-    checkin_id = checkin_id or str(uuid.uuid4())
+        response = _form_page(run, form, existing, status=422)
+        return response if checkin_id else _remember(response, run.id, token, _phone_checkin_id())
+    checkin_id = checkin_id or _phone_checkin_id()
     checkin, created = service.save_qr_checkin(run, checkin_id, form.values())
     # Read what the page shows before the commit expires it: no reloads after the write.
     info, saved, run_id = _run_view(run), checkin_json(checkin), run.id

@@ -144,9 +144,10 @@ def test_a_cookie_for_another_run_does_not_move_a_checkin(app, db, run):
         ({**GOOD, "agency": "y" * 161}, "160 characters or fewer"),
         ({**GOOD, "badge": "z" * 61}, "60 characters or fewer"),
         ({**GOOD, "role": "chief"}, "Choose escort, runner or supporter."),
-        ({**GOOD, "name": "Bad\x00Name"}, "Use letters, numbers and punctuation only."),
+        ({**GOOD, "name": "Bad\x07Name"}, "Use letters, numbers and punctuation only."),
     ],
-    ids=["empty-name", "blank-name", "10kB-name", "long-agency", "long-badge", "bad-role", "nul"],
+    ids=["empty-name", "blank-name", "10kB-name", "long-agency", "long-badge", "bad-role",
+         "control-char"],
 )
 def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(client, db, run, data,
                                                                       message):
@@ -156,6 +157,15 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(client, db
     assert message in body
     assert "You're checked in" not in body
     assert "Please fix the fields marked below." in body
+    assert checkins(db) == []
+
+
+def test_a_nul_character_is_refused_and_nothing_stored(client, db, run):
+    # The app may refuse NUL for every form before the view runs (400), or the form does (422).
+    response = client.post(f"/c/{run.checkin_token}", data={**GOOD, "agency": "PD\x00"})
+    assert response.status_code in (400, 422)
+    assert "NUL" in response.get_data(as_text=True) or "punctuation" in response.get_data(
+        as_text=True)
     assert checkins(db) == []
 
 
@@ -309,6 +319,36 @@ def test_the_run_wide_limit_stops_a_flood_from_many_addresses(small_run_limit, a
                                     data={**GOOD, "name": f"Officer {n}"}).status_code)
     assert statuses == [200, 200, 200, 429]
     assert len(checkins(db)) == 3
+
+
+def test_escorts_sharing_one_address_are_not_refused_together(limits_on, app, db, run):
+    # A school's Wi-Fi or a carrier's NAT: 30 phones, one address, all within a minute.
+    statuses = [app.test_client().post(f"/c/{run.checkin_token}",
+                                       data={**GOOD, "name": f"Officer {n}"}).status_code
+                for n in range(30)]
+    assert statuses == [200] * 30
+    assert len(checkins(db)) == 30
+
+
+@pytest.fixture
+def small_address_limit(app_config):
+    """Rate limits on, with a per-address limit small enough to reach in a test."""
+    app_config.update(RATELIMIT_ENABLED=True, CHECKIN_ADDRESS_RATE_LIMIT="5 per minute")
+
+
+def test_dropping_the_cookie_does_not_lift_the_address_limit(small_address_limit, app, db, run):
+    statuses = [app.test_client().post(f"/c/{run.checkin_token}",
+                                       data={**GOOD, "name": f"Bot {n}"}).status_code
+                for n in range(6)]
+    assert statuses == [200] * 5 + [429]
+    assert len(checkins(db)) == 5
+
+
+def test_the_phone_limit_counts_invalid_submissions_too(limits_on, client, db, run):
+    statuses = [client.post(f"/c/{run.checkin_token}", data={"name": ""}).status_code
+                for _ in range(11)]
+    assert statuses == [422] * 10 + [429]
+    assert checkins(db) == []
 
 
 def test_the_form_has_no_inline_script_or_style(client, run):
