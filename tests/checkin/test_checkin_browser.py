@@ -135,3 +135,25 @@ def test_bad_input_in_the_browser_keeps_what_was_typed(browser, live_server, db,
     assert "Please enter your name." in page.inner_text("form")
     page.screenshot(path=str(shots / "form-error.png"), full_page=True)
     assert db.session.scalars(db.select(Checkin)).all() == []
+
+
+def test_form_reads_well_in_dark_mode(browser, live_server, scene, shots):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, base_url=live_server,
+                                  color_scheme="dark")
+    page = context.new_page()
+    page.goto(f"/c/{scene['run'].checkin_token}")
+    colors = page.evaluate(
+        """() => {
+            const style = (selector) => getComputedStyle(document.querySelector(selector));
+            return {
+              inputInk: style('#name').color, inputPaper: style('#name').backgroundColor,
+              labelInk: style('label[for=name]').color,
+              bodyPaper: style('body').backgroundColor,
+            };
+        }"""
+    )
+    page.screenshot(path=str(shots / "form-dark.png"), full_page=True)
+    context.close()
+    assert colors["inputInk"] != colors["inputPaper"]
+    assert colors["labelInk"] != colors["bodyPaper"]
+    assert colors["bodyPaper"] != "rgb(255, 255, 255)"
