@@ -3,17 +3,9 @@ const CACHE_PREFIX = "r4h-";
 const SHELL_CACHE = `${CACHE_PREFIX}shell-${VERSION}`;
 const STATIC_CACHE = `${CACHE_PREFIX}static-${VERSION}`;
 const APP_SHELL = [
-  "/app/",
-  "/offline/",
-  "/manifest.webmanifest",
-  "/static/css/app.css",
-  "/static/js/app.js",
-  "/static/js/api.js",
-  "/static/js/counter.js",
-  "/static/js/db.js",
-  "/static/js/outbox.js",
-  "/static/js/screens.js",
-  "/static/icons/icon-192.png",
+  "/app/", "/offline/", "/manifest.webmanifest", "/static/css/app.css", "/static/icons/icon-192.png",
+  "/static/js/app.js", "/static/js/api.js", "/static/js/counter.js", "/static/js/db.js",
+  "/static/js/outbox.js", "/static/js/screens.js",
 ];
 
 self.addEventListener("install", (event) => event.waitUntil(precache()));
@@ -51,14 +43,14 @@ function handleFetch(event) {
 }
 
 async function fromCache(request) {
-  // Only this version's caches: a waiting version's files never leak into a running page.
+  // This version's caches only: a waiting version's files never leak into a running page.
   const options = { ignoreSearch: true };
   const shell = await (await caches.open(SHELL_CACHE)).match(request, options);
   return shell || (await caches.open(STATIC_CACHE)).match(request, options);
 }
 
 async function cacheFirst(request) {
-  // The app shell too: one bar of signal must not make the runner wait for the network.
+  // One bar of signal must not make the runner wait for the network.
   const cached = await fromCache(request);
   if (cached) return cached;
   const response = await fetch(request);
@@ -78,13 +70,12 @@ async function networkFirst(request) {
 }
 
 async function backgroundSync() {
-  // An open window pushes with its outbox; with none open, the worker pushes by itself.
   const windows = await self.clients.matchAll({ type: "window" });
   windows.forEach((client) => client.postMessage({ type: "SYNC" }));
   if (!windows.length) await pushOutbox();
 }
 
-// The same push as outbox.js (keep the two alike), for Background Sync with no window open.
+// outbox.js's push (keep the two alike), for Background Sync with no window open.
 function idb(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);

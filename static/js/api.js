@@ -3,7 +3,6 @@
 export class ApiError extends Error {
   constructor(status, code, message, body = null) {
     super(message);
-    this.name = "ApiError";
     this.status = status; // 0 when the server was not reached at all
     this.code = code;
     this.body = body;
@@ -36,18 +35,11 @@ async function call(path, { method = "GET", token, body, timeoutMs = 20000 } = {
   return data;
 }
 
-export function signIn(email, password, deviceName) {
-  const body = { email, password, device_name: deviceName };
-  return call("/api/v1/auth/token", { method: "POST", body });
-}
-
-export function fetchBootstrap(token) {
-  return call("/api/v1/bootstrap", { token });
-}
-
-export function postSync(token, deviceId, runs) {
-  return call("/api/v1/sync", { method: "POST", token, body: { device_id: deviceId, runs } });
-}
+export const signIn = (email, password, device_name) =>
+  call("/api/v1/auth/token", { method: "POST", body: { email, password, device_name } });
+export const fetchBootstrap = (token) => call("/api/v1/bootstrap", { token });
+export const postSync = (token, device_id, runs) =>
+  call("/api/v1/sync", { method: "POST", token, body: { device_id, runs } });
 
 export function inPlainWords(error) {
   if (!(error instanceof ApiError)) return "Something went wrong on this phone. Nothing was lost.";

@@ -1,4 +1,4 @@
-// Wiring: screens, taps, the clock, sign-in, the outbox and the service worker.
+// Wiring: screens, taps, the clock, sign-in, the outbox, the service worker.
 
 import { fetchBootstrap, inPlainWords, signIn } from "./api.js";
 import * as counter from "./counter.js";
@@ -7,13 +7,13 @@ import { Outbox, requestBackgroundSync } from "./outbox.js";
 import { $, buzz, current, downloadJson, el, formatDay, formatWhen, notice, put, say, show } from "./screens.js";
 
 const state = {
-  settings: { speak: false, silence_s: 60 },
+  settings: { speak: false },
   choice: null, // the run picked, before "Begin laps"
   run: null, // the counting run, as last read back from IndexedDB
   clockBase: 0, // performance.now() at elapsed 0
   stopRoster: () => {},
 };
-// Once the server has answered, refresh the next mile number and the planned runs.
+// Once the server answered, refresh the next mile number and the planned runs.
 const outbox = new Outbox((answered) => {
   if (answered) refreshBootstrap();
   renderSync();
@@ -47,17 +47,14 @@ function wire() {
       showRuns();
     },
     "signin-again": () => showSignin(),
-    "hero-back": () => showRuns(),
+    "hero-back": showRuns,
     "open-prayer": openPrayer,
     "prayer-done": openSilence,
     "prayer-skip": closeCeremony,
     "open-silence": openSilence,
     "silence-start": startSilence,
-    "silence-less": () => adjustSilence(-15),
-    "silence-more": () => adjustSilence(15),
     "silence-skip": closeCeremony,
-    "hero-qr": () => ($("qr-full").hidden = false),
-    "qr-full": () => ($("qr-full").hidden = true),
+    "hero-qr": () => $("hero-qr").classList.toggle("full"),
     "begin-laps": onBegin,
     // Keyboard and switch users press the button: a click with no pointer (detail 0).
     "lap-button": (event) => event.detail === 0 && onLapTap(event),
@@ -69,7 +66,7 @@ function wire() {
     "done-escort": () => openEscort(state.doneId),
     "escort-cancel": () => ($("escort-panel").hidden = true),
     "done-export": () => exportRun(state.doneId),
-    "done-back": () => showRuns(),
+    "done-back": showRuns,
     "sync-now": () => {
       notice("Syncing…");
       outbox.pushSoon();
@@ -78,7 +75,6 @@ function wire() {
   };
   for (const [id, handler] of Object.entries(clicks)) $(id).onclick = handler;
   $("lap-button").onpointerdown = onLapTap;
-  $("lap-button").oncontextmenu = (event) => event.preventDefault();
   $("signin-form").onsubmit = onSignin;
   $("unplanned-form").onsubmit = onUnplanned;
   $("escort-form").onsubmit = onSaveEscort;
@@ -87,7 +83,6 @@ function wire() {
   addEventListener("pagehide", saveCheckpoint);
   document.addEventListener("visibilitychange", onVisibility);
 }
-
 
 function showSignin(reason) {
   $("signin-email").value ||= state.auth?.runner.email || "";
@@ -103,9 +98,8 @@ async function onSignin(event) {
   button.disabled = true;
   put("signin-error", "", true);
   try {
-    const reply = await signIn($("signin-email").value, $("signin-password").value, $("signin-device").value);
-    const { token, device_id, expires_at, runner } = reply;
-    state.auth = { token, device_id, expires_at, runner };
+    // A fresh {token, device_id, expires_at, runner}, so signin_needed is gone.
+    state.auth = await signIn($("signin-email").value, $("signin-password").value, $("signin-device").value);
     await db.setValue("auth", state.auth);
     $("signin-password").value = "";
     await refreshBootstrap();
@@ -123,7 +117,7 @@ async function refreshBootstrap() {
   if (!state.auth || state.auth.signin_needed) return;
   try {
     const data = await fetchBootstrap(state.auth.token);
-    await db.setValue("bootstrap", { ...data, fetched_at: new Date().toISOString() });
+    await db.setValue("bootstrap", data);
     state.bootstrap = data;
     if (current() === "runs") await renderRuns();
   } catch (err) {
@@ -132,7 +126,6 @@ async function refreshBootstrap() {
     renderSync();
   }
 }
-
 
 async function showRuns() {
   state.stopRoster();
@@ -163,7 +156,7 @@ async function renderRuns() {
   fillSelect("unplanned-track", boot ? boot.tracks : [], (t) => `${t.name} (${t.laps_per_mile} laps a mile)`);
 
   const parked = runs.filter((run) => run.status === "parked");
-  const others = runs.filter((run) => run.status !== "parked").slice(0, 30);
+  const others = runs.filter((run) => run.status !== "parked");
   $("parked-heading").hidden = !parked.length;
   $("parked-list").replaceChildren(...parked.map(runItem));
   $("history-heading").hidden = !others.length;
@@ -213,7 +206,6 @@ function onUnplanned(event) {
   if (hero && track) openHero({ id: null, hero, track });
 }
 
-
 function openHero(choice) {
   state.choice = choice;
   const { hero } = choice;
@@ -222,16 +214,13 @@ function openHero(choice) {
   put("hero-name", heroTitle(hero));
   put("hero-agency", [hero.agency, hero.state].filter(Boolean).join(", "));
   put("hero-eow", formatDay(hero.end_of_watch));
-  put("hero-cause", hero.cause || "");
   put("hero-words", choice.words || "", !choice.words);
   $("hero-video").href = choice.video_url || "";
   $("hero-video-line").hidden = !choice.video_url;
   $("hero-qr").hidden = !choice.checkin_qr_svg;
   if (choice.checkin_qr_svg) {
     // As an <img>, the SVG can never run script; it shows offline too.
-    const src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(choice.checkin_qr_svg)}`;
-    $("hero-qr-img").src = src;
-    $("qr-full-img").src = src;
+    $("hero-qr-img").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(choice.checkin_qr_svg)}`;
   }
   $("speak-laps").checked = state.settings.speak;
   closeCeremony();
@@ -239,8 +228,8 @@ function openHero(choice) {
   showRoster(choice.id, [], "hero-roster");
 }
 
-// The roster of escorts checked in by QR code: polled while online (roster.js, loaded only
-// when needed), merged with those added on this phone, which show offline as well.
+// Escorts checked in by QR code, polled while online (roster.js, loaded when needed) and
+// merged with those added on this phone, which also show offline.
 async function showRoster(runId, phoneCheckins, listId) {
   state.stopRoster();
   const list = $(listId);
@@ -269,22 +258,14 @@ function openPrayer() {
   $("prayer").scrollIntoView();
 }
 
-const silence = { seconds: 60, endsAt: null, timer: null };
+const silence = { seconds: 60, endsAt: null, timer: null }; // 60 s unless the runner stops it
 
 function openSilence() {
   closeCeremony();
-  silence.seconds = state.settings.silence_s;
   put("silence-time", duration(silence.seconds * 1000));
   put("silence-start", "Start");
   $("silence").hidden = false;
   $("silence").scrollIntoView();
-}
-
-function adjustSilence(delta) {
-  if (silence.endsAt) return;
-  silence.seconds = Math.min(600, Math.max(15, silence.seconds + delta));
-  put("silence-time", duration(silence.seconds * 1000));
-  saveSettings({ silence_s: silence.seconds });
 }
 
 function startSilence() {
@@ -313,7 +294,6 @@ function saveSettings(change) {
   state.settings = { ...state.settings, ...change };
   return db.setValue("settings", state.settings);
 }
-
 
 async function onBegin() {
   if (!state.choice || !state.auth) return;
@@ -419,7 +399,7 @@ function openFinish() {
   const { count, perMile, mileComplete } = counter.runStats(state.run, elapsedNow());
   let text = `${count} of ${perMile} laps in ${duration(elapsedNow())}.`;
   if (!count) text = "No laps were counted. Finishing drops this start.";
-  else if (!mileComplete) text += " That is short of a mile: it is kept, marked incomplete, with no mile number.";
+  else if (!mileComplete) text += " Short of a mile: it is kept as incomplete, with no mile number.";
   put("confirm-text", text);
   $("confirm-panel").hidden = false;
   $("confirm-finish").focus();
@@ -448,7 +428,7 @@ async function takeWakeLock() {
   try {
     state.wakeLock = await navigator.wakeLock.request("screen");
   } catch {
-    // Battery saver or no permission: the counter still works, the screen may dim.
+    // Battery saver or no permission: the counter works, the screen may dim.
   }
 }
 
@@ -459,8 +439,7 @@ function saveCheckpoint() {
 async function onVisibility() {
   if (document.visibilityState === "hidden") return saveCheckpoint();
   if (state.run) {
-    // performance.now() can pause while a phone sleeps: the wall clock since the last
-    // checkpoint catches the run up, never back.
+    // performance.now() can pause while a phone sleeps: catch up by the wall clock, never back.
     const run = await db.getRun(state.run.id);
     if (run?.status === "counting") {
       state.run = run;
@@ -472,7 +451,6 @@ async function onVisibility() {
   }
   outbox.push();
 }
-
 
 function openEscort(runId) {
   $("escort-form").reset();
@@ -526,7 +504,6 @@ async function exportRun(id) {
   downloadJson(file, { format: "r4h-run/1", exported_at: new Date().toISOString(), run });
 }
 
-
 async function renderSync() {
   const waiting = await renderSyncBar();
   const screen = current();
@@ -560,7 +537,6 @@ async function renderSyncBar() {
   return n;
 }
 
-
 async function registerWorker() {
   const container = navigator.serviceWorker;
   if (!container) return;
@@ -578,12 +554,12 @@ async function registerWorker() {
     watch(registration.installing);
     registration.addEventListener("updatefound", () => watch(registration.installing));
   } catch {
-    // No service worker (private mode, old browser): the app works online only.
+    // No service worker (private mode): the app works online only.
   }
 }
 
 function applyUpdate() {
-  // A new version never takes over mid-run: the button only shows when no run is counting.
+  // A new version never takes over mid-run: the button shows only with no run counting.
   if (state.run || !state.waitingWorker) return;
   state.updating = true;
   state.waitingWorker.postMessage({ type: "SKIP_WAITING" });

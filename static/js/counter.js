@@ -1,5 +1,5 @@
-// Lap counting as pure functions of a run record: no DOM, no clock, no storage.
-// Laps are {seq, elapsed_ms}; elapsed_ms is from a monotonic clock started at "Begin laps".
+// Lap counting as pure functions of a run record. Laps are {seq, elapsed_ms}, with
+// elapsed_ms from a monotonic clock started at "Begin laps".
 
 export const MAX_LAPS = 200; // the server refuses more in one run
 const MAX_LOG = 1000;
@@ -15,19 +15,13 @@ export function startRun(choice, runnerId, wallMs) {
     hero_id: hero.id,
     track_id: track.id,
     hero,
-    track: {
-      id: track.id,
-      name: track.name,
-      laps_per_mile: track.laps_per_mile,
-      min_lap_ms: track.min_lap_ms,
-    },
+    track,
     words: choice.words || "",
     video_url: choice.video_url || "",
-    checkin_url: choice.checkin_url || null,
     status: "counting",
     started_at: new Date(wallMs).toISOString(),
     start_wall_ms: wallMs,
-    // The latest (elapsed, wall clock) pair: how a reopened page finds its place again.
+    // The latest (elapsed, wall clock) pair: how a reopened page finds its place.
     clock: { elapsed_ms: 0, wall_ms: wallMs },
     laps: [],
     log: [],
@@ -45,7 +39,7 @@ function logged(run, entry) {
 }
 
 // The double-tap guard: a tap sooner than the track's minimum lap time after the last
-// counted lap (or after "Begin laps", for lap 1) is ignored, and kept in the log as ignored.
+// counted lap (or "Begin laps", for lap 1) is ignored, and logged as ignored.
 export function recordTap(run, elapsedMs, wallMs) {
   if (!run || run.status !== "counting") return { run: null, counted: false, reason: "closed" };
   const at = Math.max(1, Math.round(elapsedMs));
@@ -76,9 +70,9 @@ export function checkpoint(run, elapsedMs, wallMs) {
   return { run: { ...run, clock: { elapsed_ms: elapsed, wall_ms: wallMs } } };
 }
 
-// performance.now() does not survive a reload, and may pause while a phone sleeps. So the
-// elapsed time is the last stored (elapsed, wall clock) pair plus the wall-clock time since,
-// never less than what was stored: a wall clock set back cannot make the run go backwards.
+// performance.now() does not survive a reload and may pause while a phone sleeps, so elapsed
+// is the stored (elapsed, wall clock) pair plus the wall-clock time since, never less than
+// what was stored: a wall clock set back cannot make the run go backwards.
 export function resumeElapsed(run, nowWallMs) {
   const base = Math.max(run.clock.elapsed_ms, lastLapMs(run));
   return base + Math.max(0, nowWallMs - run.clock.wall_ms);
@@ -102,14 +96,7 @@ export function syncPayload(run) {
     started_at: run.started_at,
     finished_at: run.finished_at,
     laps: run.laps.map(({ seq, elapsed_ms }) => ({ seq, elapsed_ms })),
-    checkins: run.checkins.map(({ id, name, agency, badge, role, public: isPublic }) => ({
-      id,
-      name,
-      agency,
-      badge,
-      role,
-      public: isPublic,
-    })),
+    checkins: run.checkins.map(({ id, name, agency, badge, role, public: p }) => ({ id, name, agency, badge, role, public: p })),
     words: run.words,
     video_url: run.video_url,
   };

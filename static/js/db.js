@@ -1,5 +1,5 @@
 // A small IndexedDB wrapper: opens on first use, reopens if the connection goes away.
-// Every write is its own transaction with durability "strict": done means on disk.
+// Every write is its own transaction, durability "strict": done means on disk.
 
 const DB_NAME = "r4h";
 const DB_VERSION = 1;
@@ -51,7 +51,7 @@ async function begin(stores, mode) {
   }
 }
 
-// Runs work(tx) in one transaction; resolves with its result once the transaction is complete.
+// Runs work(tx) in one transaction; resolves with its result once that is complete.
 export async function transact(stores, mode, work) {
   const tx = await begin(stores, mode);
   const done = new Promise((resolve, reject) => {
@@ -86,8 +86,8 @@ export const runsWithStatus = (status) => read("runs", (runs) => runs.index("sta
 export const putRun = (run) => write("runs", (runs) => runs.put(run));
 export const deleteRun = (id) => write("runs", (runs) => runs.delete(id));
 
-// Reads the run, lets change(run) return its new version (or null for no write), stores it:
-// all in one strict transaction, so two quick taps can never both read the same old run.
+// Reads the run, lets change(run) return {run} (or null: no write), stores it, all in one
+// strict transaction: two quick taps can never both read the same old run.
 export function updateRun(id, change) {
   return transact(["runs"], "readwrite", async (tx) => {
     const store = tx.objectStore("runs");

@@ -1,5 +1,5 @@
-// The outbox: finished runs wait here (status "outbox") until the server answers created or
-// duplicate. Conflicts and rejections are parked, never dropped. Retries back off with jitter.
+// Finished runs (status "outbox") wait until the server answers created or duplicate.
+// Conflicts and rejections are parked, never dropped. Retries back off with jitter.
 
 import { ApiError, inPlainWords, postSync } from "./api.js";
 import * as db from "./db.js";
@@ -115,6 +115,6 @@ export async function requestBackgroundSync() {
     const registration = await navigator.serviceWorker.getRegistration();
     await registration?.sync?.register(SYNC_TAG);
   } catch {
-    // No Background Sync here (Safari, Firefox): app start, online and Sync now still push.
+    // No Background Sync (Safari, Firefox): start, online and Sync now still push.
   }
 }

@@ -10,7 +10,7 @@ export function show(name) {
   }
   document.body.dataset.screen = name;
   $("sync-bar").hidden = !["runs", "done", "signin"].includes(name);
-  window.scrollTo(0, 0);
+  scrollTo(0, 0);
 }
 
 export function current() {
@@ -41,21 +41,16 @@ export function notice(message, kind = "info", ms = 2500) {
   box.className = `notice notice-${kind}`;
   box.hidden = false;
   clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => {
-    box.hidden = true;
-  }, ms);
+  noticeTimer = setTimeout(() => (box.hidden = true), ms);
 }
 
 export function formatDay(isoDate) {
-  if (!isoDate) return "";
-  const options = { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" };
-  return new Date(`${isoDate.slice(0, 10)}T12:00:00Z`).toLocaleDateString(undefined, options);
+  const options = { dateStyle: "long", timeZone: "UTC" }; // a date, not a moment: no shift
+  return new Date(`${isoDate}T12:00:00Z`).toLocaleDateString(undefined, options);
 }
 
 export function formatWhen(iso) {
-  if (!iso) return "";
-  const options = { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
-  return new Date(iso).toLocaleString(undefined, options);
+  return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
 }
 
 export function buzz(pattern) {

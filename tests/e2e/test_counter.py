@@ -136,7 +136,7 @@ def test_a_short_run_is_kept_as_incomplete_with_no_mile_number(context, page, se
     counting(context, page)
     tap_laps(page, 3)
     page.get_by_test_id("finish-run").click()
-    expect(page.locator("#confirm-text")).to_contain_text("short of a mile")
+    expect(page.locator("#confirm-text")).to_contain_text("Short of a mile")
     page.get_by_test_id("confirm-finish").click()
 
     expect(page.locator("#done-status")).to_contain_text("synced · incomplete", timeout=15_000)

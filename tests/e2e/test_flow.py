@@ -57,10 +57,12 @@ def test_a_planned_run_from_hero_card_through_ceremony_to_its_mile(context, page
     expect(card.get_by_role("link", name="Watch the video")).to_have_attribute(
         "href", "https://example.org/video/avery"
     )
-    expect(card.locator("#hero-qr-img")).to_be_visible()
-    card.get_by_role("button", name="Show the check-in code full screen").click()
-    expect(page.get_by_role("button", name="Close the check-in code")).to_be_visible()
-    page.get_by_role("button", name="Close the check-in code").click()
+    code = card.get_by_role("button", name="Check-in code for escorts")
+    expect(code.locator("img")).to_be_visible()
+    code.click()  # full screen, for the escorts to scan
+    assert code.bounding_box()["width"] == 390
+    code.click()
+    assert code.bounding_box()["width"] < 390
 
     page.get_by_role("button", name="Prayer").click()
     expect(page.locator("#prayer-text")).to_contain_text("Officer Jordan Avery")
