@@ -281,19 +281,18 @@ def acknowledge(shipment: Shipment, message: str) -> str:
 
 def shipment_by_family_token(token: str) -> Shipment | None:
     """The shipment behind a live family link, or None (unknown, malformed or revoked)."""
-    if not _TOKEN.match(token):
+    if not is_token_shaped(token):
         return None
-    shipment = db.session.scalar(
-        _shipment_query()
-        .options(
-            joinedload(Shipment.run).selectinload(Run.laps),
-            joinedload(Shipment.run).selectinload(Run.checkins),
+    return db.session.scalar(
+        sa.select(Shipment).where(
+            Shipment.family_token == token, Shipment.family_token_revoked_at.is_(None)
         )
-        .where(Shipment.family_token == token)
     )
-    if shipment is None or shipment.family_token_revoked_at is not None:
-        return None
-    return shipment
+
+
+def is_token_shaped(token: str) -> bool:
+    """Whether a string could be a family token at all (saves a query for junk)."""
+    return bool(_TOKEN.match(token))
 
 
 # --- words and numbers for people -------------------------------------------------------------

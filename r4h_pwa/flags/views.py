@@ -28,7 +28,7 @@ from ..models import SHIPMENT_STATUSES, Run
 from ..serializers import public_url
 from ..validation import json_object
 from . import service
-from .family import family_page
+from .family import chart_svg, lap_rows, page_for_token
 from .forms import AckForm, AdvanceForm, ConfirmForm, NewShipmentForm, PrintForm, ShipmentForm
 from .wall import honor_wall
 
@@ -145,35 +145,50 @@ def get_card(shipment_id: str):
 # --- the family page --------------------------------------------------------------------------
 
 
-def _live_shipment(token: str):
-    shipment = service.shipment_by_family_token(token)
-    if shipment is None:
+def _family_page(token: str):
+    page = page_for_token(token)
+    # End the read with COMMIT, not the pool's ROLLBACK: psycopg forgets its prepared
+    # statements on every ROLLBACK, and planning this query costs PostgreSQL ten times
+    # more than running it prepared.
+    db.session.commit()
+    if page is None:
         abort(404)
-    return shipment
+    return page
+
+
+def _render_family(page, message: str = "", errors: tuple[str, ...] = ()) -> str:
+    # This public page must be fast, so it skips what it does not use: the form is written
+    # out in the template (no WTForms object), and the template is rendered without the
+    # context processors (Flask-Login's would load a session user on every view).
+    template = current_app.jinja_env.get_template("flags/family.html")
+    return template.render(page=page, message=message, errors=errors,
+                           max_message=service.MAX_ACK_MESSAGE, chart_svg=chart_svg,
+                           lap_rows=lap_rows)
 
 
 @bp.get("/f/<token>")
 def get_family(token: str):
     """The mile run for the family's hero; public to whoever holds the token."""
-    shipment = _live_shipment(token)
-    return render_template("flags/family.html", page=family_page(shipment), form=AckForm())
+    return _render_family(_family_page(token))
 
 
 @bp.post("/f/<token>/ack")
 @limiter.limit(_ack_limit)
 def post_ack(token: str):
     """The family says the flag arrived, with an optional message to the runner."""
-    shipment = _live_shipment(token)
+    shipment = service.shipment_by_family_token(token)
+    if shipment is None:
+        abort(404)
     form = AckForm()
     if not form.validate_on_submit():
-        return render_template("flags/family.html", page=family_page(shipment), form=form), 400
+        errors = tuple(e for errs in form.errors.values() for e in errs)
+        return _render_family(_family_page(token), form.message.data or "", errors), 400
     try:
         service.acknowledge(shipment, form.message.data or "")
     except ApiError as exc:
         db.session.rollback()
-        form.message.errors = list(exc.fields.values())
-        shipment = _live_shipment(token)
-        return render_template("flags/family.html", page=family_page(shipment), form=form), 422
+        errors = tuple(exc.fields.values())
+        return _render_family(_family_page(token), form.message.data or "", errors), 422
     db.session.commit()
     return redirect(url_for("flags.get_family_thanks", token=token), 303)
 
@@ -181,8 +196,7 @@ def post_ack(token: str):
 @bp.get("/f/<token>/thanks")
 def get_family_thanks(token: str):
     """Thank the family once they have told us the flag arrived."""
-    shipment = _live_shipment(token)
-    return render_template("flags/thanks.html", page=family_page(shipment))
+    return render_template("flags/thanks.html", page=_family_page(token))
 
 
 # --- the wall of honour -----------------------------------------------------------------------
