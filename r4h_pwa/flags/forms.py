@@ -44,7 +44,7 @@ class ShipmentForm(FlaskForm):
     city = _text("City", 80, autocomplete="address-level2")
     state = SelectField(
         "State",
-        choices=[SelectChoice("", "Choose a state"), *map(SelectChoice, sorted(US_STATES))],
+        choices=[SelectChoice("", "Choose"), *map(SelectChoice, sorted(US_STATES))],
         validate_choice=False,
         render_kw={"autocomplete": "address-level1"},
     )

@@ -263,12 +263,20 @@ def post_new_shipment():
     if form.validate_on_submit():
         run = db.session.get(Run, form.run_id.data) if form.run_id.data else None
         try:
-            if run is None:
-                raise ApiError(422, "invalid", "Choose a run.", {"run_id": "Choose a run."})
-            shipment = service.create_shipment(run, service.read_shipment(form.values()))
+            values = service.read_shipment(form.values())
+        except ApiError as exc:
+            values = None
+            form.show_errors(exc.fields)
+        if run is None:
+            form.show_errors({"run_id": "Choose a run."})
+        try:
+            if values is None or run is None:
+                raise ApiError(422, "invalid", "Some fields are not valid.")
+            shipment = service.create_shipment(run, values)
         except ApiError as exc:
             db.session.rollback()
-            form.show_errors(exc.fields or {"run_id": exc.message})
+            if exc.status == 409:
+                form.show_errors({"run_id": exc.message})
         else:
             db.session.commit()
             flash("Shipment created. Print its label when the flag is ready.", "success")

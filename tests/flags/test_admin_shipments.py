@@ -306,3 +306,13 @@ def test_admin_forms_need_the_csrf_token(csrf_app):
                                       "csrf_token": csrf_token(page)})
     assert response.status_code == 303
     assert client.post("/admin/shipments/new", data=_form(story.run_id)).status_code == 400
+
+
+def test_a_form_with_no_run_and_no_address_names_every_problem(admin, db, story):
+    response = admin.post("/admin/shipments/new", data={"recipient_kind": "family"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for label in ("Run: Choose a run.", "Recipient&#39;s name: This field is required.",
+                  "Address: This field is required.", "City: This field is required."):
+        assert label in html
+    assert shipment_count(db) == 1
