@@ -63,8 +63,8 @@ def checkin_json(checkin: Checkin) -> dict:
     }
 
 
-def run_json(run: Run, with_details: bool = True) -> dict:
-    """A run with its mile number and, unless asked not to, its laps and check-ins."""
+def run_json(run: Run, with_details: bool = True, with_qr: bool = True) -> dict:
+    """A run with its mile number; unless asked not to, its laps, check-ins and check-in QR."""
     checkin_url = public_url(f"/c/{run.checkin_token}")
     data = {
         "id": run.id,
@@ -84,8 +84,10 @@ def run_json(run: Run, with_details: bool = True) -> dict:
         "words": run.words,
         "video_url": run.video_url or None,
         "checkin_url": checkin_url,
-        "checkin_qr_svg": qr_svg(checkin_url, f"Check-in code for the run for {run.hero.name}"),
     }
+    if with_qr:  # ~15 ms each: the list of runs leaves it out, one run and bootstrap keep it
+        label = f"Check-in code for the run for {run.hero.name}"
+        data["checkin_qr_svg"] = qr_svg(checkin_url, label)
     if with_details:
         data["laps"] = [{"seq": lap.seq, "elapsed_ms": lap.elapsed_ms} for lap in run.laps]
         data["checkins"] = [checkin_json(c) for c in run.checkins]

@@ -12,6 +12,16 @@ from flask import request
 from .errors import ApiError
 
 _URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+MIN_YEAR, MAX_YEAR = 2000, 2099
+
+
+def _encodable(value: str) -> bool:
+    """False for text with lone surrogates: JSON allows them, UTF-8 and the database do not."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def json_object() -> dict[str, Any]:
@@ -54,6 +64,8 @@ class Fields:
             self._fail(key, f"At most {max_len} characters.")
         elif "\x00" in value:
             self._fail(key, "Contains a NUL character.")
+        elif not _encodable(value):
+            self._fail(key, "Contains text that is not valid Unicode.")
         return value
 
     def url(self, key: str, max_len: int = 500) -> str:
@@ -125,6 +137,10 @@ class Fields:
             return None
         if parsed.tzinfo is None:
             self._fail(key, "Must include a time zone, for example Z.")
+            return None
+        # Also keeps UTC conversion away from datetime's limits (year 1, year 9999).
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            self._fail(key, f"Must be a time between {MIN_YEAR} and {MAX_YEAR}.")
             return None
         return parsed
 

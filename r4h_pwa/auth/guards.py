@@ -6,6 +6,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import abort, g, request
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from ..errors import ApiError
 from ..extensions import db
@@ -32,7 +33,11 @@ def authenticate_device() -> Device | None:
     token = _bearer_token()
     if token is None:
         return None
-    device = db.session.scalar(sa.select(Device).where(Device.token_hash == hash_token(token)))
+    device = db.session.scalar(
+        sa.select(Device)
+        .options(joinedload(Device.runner))
+        .where(Device.token_hash == hash_token(token))
+    )
     if device is None:
         raise ApiError(401, "token_invalid", "This device is not signed in. Sign in again.")
     if device.revoked_at is not None:

@@ -54,7 +54,7 @@ def post_sync():
 def get_runs():
     """The runner's runs, newest first, without lap and check-in details."""
     runs = service.runs_of(g.runner.id)
-    return jsonify(runs=[run_json(run, with_details=False) for run in runs])
+    return jsonify(runs=[run_json(run, with_details=False, with_qr=False) for run in runs])
 
 
 @bp.get("/api/v1/runs/<run_id>")
