@@ -119,7 +119,8 @@ def _print_one(shipment_id: str, fmt: str):
     shipment = _printable(shipment_id)
     data = service.print_pdf([shipment], fmt)
     stem, marks_printed = PDF_FILES[fmt]
-    if marks_printed and service.mark_label_printed(shipment):
+    # Only a real GET prints: a HEAD (a link checker, a preview) must not change the status.
+    if marks_printed and request.method == "GET" and service.mark_label_printed(shipment):
         db.session.commit()
     return _pdf(data, f"{stem}-{service.short_ref(shipment)}.pdf")
 

@@ -130,3 +130,9 @@ def test_unknown_shipment_is_404(client, story):
     response = client.get("/shipments/00000000-0000-0000-0000-000000000000/label.pdf",
                           headers=story.headers)
     assert response.status_code == 404
+
+
+def test_a_head_request_does_not_mark_the_label_printed(client, db, story):
+    response = client.head(f"/shipments/{story.shipment_id}/label.pdf", headers=story.headers)
+    assert response.status_code == 200
+    assert reload(db, story.shipment_id).status == "draft"
