@@ -165,24 +165,48 @@ def draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
     """Draw data's QR code, quiet zone included, as filled rectangles in a size-pt square."""
     matrix = qr_matrix(data)
     count = len(matrix)
-    module = size / count
     c.setFillColor(white)
     c.rect(x, y, size, size, stroke=0, fill=1)
+    c.saveState()
+    # One unit per module, row 0 at the top: every rectangle has whole-number corners, so
+    # the path is small and abutting modules meet exactly (one non-zero fill, no seams).
+    c.translate(x, y + size)
+    c.scale(size / count, -size / count)
     path = c.beginPath()
-    for row_index, row in enumerate(matrix):
-        top = y + size - (row_index + 1) * module
-        col = 0
-        while col < count:
-            if not row[col]:
-                col += 1
-                continue
-            start = col
-            while col < count and row[col]:
-                col += 1
-            # A hair of overlap between rows keeps anti-aliased renderers from drawing seams.
-            path.rect(x + start * module, top - 0.01, (col - start) * module, module + 0.02)
+    for top, left, width, height in _module_rects(matrix):
+        path.rect(left, top, width, height)
     c.setFillColor(black)
-    c.drawPath(path, stroke=0, fill=1, fillMode=FILL_NON_ZERO)  # overlaps must not cancel
+    c.drawPath(path, stroke=0, fill=1, fillMode=FILL_NON_ZERO)
+    c.restoreState()
+
+
+def _module_rects(matrix: list[list[bool]]) -> list[tuple[int, int, int, int]]:
+    """Dark modules as (row, column, width, height) rectangles: each row's runs of dark
+    modules, with a run merged into the one below it when both span the same columns."""
+    open_runs: dict[tuple[int, int], list[int]] = {}  # (left, width) -> [top, height]
+    rects = []
+    for row_index, row in enumerate(matrix):
+        runs = set()
+        col = 0
+        while col < len(row):
+            if row[col]:
+                start = col
+                while col < len(row) and row[col]:
+                    col += 1
+                runs.add((start, col - start))
+            else:
+                col += 1
+        for key in list(open_runs):
+            if key in runs:
+                open_runs[key][1] += 1
+                runs.discard(key)
+            else:
+                top, height = open_runs.pop(key)
+                rects.append((top, key[0], key[1], height))
+        for key in runs:
+            open_runs[key] = [row_index, 1]
+    rects.extend((top, left, width, height) for (left, width), (top, height) in open_runs.items())
+    return rects
 
 
 # --- the 4x6 label -----------------------------------------------------------------------

@@ -115,3 +115,17 @@ def test_letters_outside_latin_1_are_drawn_not_dropped():
     recipient = ("Łukasz Żółć", "1 Main St", "Town, FL 32708")
     text = page_text(labels.label_pdf(_label(recipient=recipient)))
     assert "Łukasz Żółć" in text
+
+
+def test_module_rectangles_cover_exactly_the_dark_modules():
+    from r4h_pwa.labels import _module_rects
+    from r4h_pwa.qr import qr_matrix
+
+    matrix = qr_matrix(URL)
+    covered = [[0] * len(row) for row in matrix]
+    for top, left, width, height in _module_rects(matrix):
+        for r in range(top, top + height):
+            for c in range(left, left + width):
+                covered[r][c] += 1
+    assert covered == [[1 if dark else 0 for dark in row] for row in matrix]
+    assert len(_module_rects(matrix)) < sum(map(sum, matrix)) / 2  # merged, not per module
