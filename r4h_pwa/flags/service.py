@@ -299,10 +299,10 @@ def is_token_shaped(token: str) -> bool:
 
 
 def local_date(value: datetime | date | None) -> date | None:
-    """The calendar date at the organisation (ORG_TIMEZONE), not in UTC."""
+    """The calendar date in the configured TIMEZONE (the team's), not in UTC."""
     if value is None or not isinstance(value, datetime):
         return value
-    zone = ZoneInfo(current_app.config.get("ORG_TIMEZONE", "America/New_York"))
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
     return value.astimezone(zone).date()
 
 
