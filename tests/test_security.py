@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tests.factories import PASSWORD, make_runner
 
@@ -185,3 +186,42 @@ def test_login_is_rate_limited(app_config, tmp_path):
     assert client.get("/login").status_code == 200
     with app.app_context():
         db.engine.dispose()
+
+
+def test_passwords_are_stored_as_salted_hashes(db):
+    first = make_runner(email="one@example.org")
+    second = make_runner(email="two@example.org")
+    assert PASSWORD not in first.password_hash
+    assert first.password_hash != second.password_hash  # same password, different salt
+    assert first.check_password(PASSWORD)
+    assert not first.check_password(PASSWORD + "x")
+
+
+def test_production_passwords_use_scrypt(tmp_path):
+    from r4h_pwa import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite'}"})
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+
+
+def test_behind_an_https_proxy_responses_carry_hsts(app_config, app):
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # as PROXY_FIX=True does
+    client = app.test_client()
+    secure = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    plain = client.get("/healthz")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_proxy_fix_setting_installs_the_middleware(app_config):
+    from r4h_pwa import create_app
+
+    app_config.update(PROXY_FIX=True)
+    assert isinstance(create_app(app_config).wsgi_app, ProxyFix)
+    app_config.update(PROXY_FIX=False)
+    assert not isinstance(create_app(app_config).wsgi_app, ProxyFix)
+
+
+def test_without_proxy_fix_forwarded_headers_are_ignored(client):
+    response = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers
