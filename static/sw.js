@@ -5,7 +5,7 @@ const STATIC_CACHE = `${CACHE_PREFIX}static-${VERSION}`;
 const APP_SHELL = [
   "/app/", "/offline/", "/manifest.webmanifest", "/static/css/app.css", "/static/icons/icon-192.png",
   "/static/js/app.js", "/static/js/api.js", "/static/js/counter.js", "/static/js/db.js",
-  "/static/js/outbox.js", "/static/js/screens.js",
+  "/static/js/outbox.js",
 ];
 
 self.addEventListener("install", (event) => event.waitUntil(precache()));
@@ -35,6 +35,7 @@ function handleFetch(event) {
   const path = url.pathname;
   if (request.method !== "GET" || url.origin !== location.origin) return;
   if (path.startsWith("/api/") || path === "/sw.js") return; // never cached implicitly
+  if (path === "/app/") openAppDb().then((db) => db?.close()); // the page reads it first thing
   if (path === "/app/" || path.startsWith("/static/") || APP_SHELL.includes(path)) {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === "navigate") {
@@ -42,11 +43,13 @@ function handleFetch(event) {
   }
 }
 
+const opened = {}; // each cache opened once: a cold start fetches a dozen files at once
+const openCache = (name) => (opened[name] ||= caches.open(name));
+
 async function fromCache(request) {
   // This version's caches only: a waiting version's files never leak into a running page.
-  const options = { ignoreSearch: true };
-  const shell = await (await caches.open(SHELL_CACHE)).match(request, options);
-  return shell || (await caches.open(STATIC_CACHE)).match(request, options);
+  const shell = await (await openCache(SHELL_CACHE)).match(request, { ignoreSearch: true });
+  return shell || (await openCache(STATIC_CACHE)).match(request, { ignoreSearch: true });
 }
 
 async function cacheFirst(request) {
@@ -55,7 +58,7 @@ async function cacheFirst(request) {
   if (cached) return cached;
   const response = await fetch(request);
   if (response.ok && response.type === "basic") {
-    await (await caches.open(STATIC_CACHE)).put(request, response.clone());
+    await (await openCache(STATIC_CACHE)).put(request, response.clone());
   }
   return response;
 }
@@ -83,10 +86,14 @@ function idb(request) {
   });
 }
 
-async function pushOutbox() {
+function openAppDb() {
   const open = indexedDB.open("r4h");
-  open.onupgradeneeded = () => open.transaction.abort(); // never create the app's database
-  const db = await idb(open).catch(() => null);
+  open.onupgradeneeded = () => open.transaction.abort(); // only the page creates its database
+  return idb(open).catch(() => null);
+}
+
+async function pushOutbox() {
+  const db = await openAppDb();
   if (!db) return;
   try {
     const read = db.transaction(["kv", "runs"]);

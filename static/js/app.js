@@ -4,7 +4,6 @@ import { fetchBootstrap, inPlainWords, signIn } from "./api.js";
 import * as counter from "./counter.js";
 import * as db from "./db.js";
 import { Outbox, requestBackgroundSync } from "./outbox.js";
-import { $, buzz, current, downloadJson, el, formatDay, formatWhen, notice, put, say, show } from "./screens.js";
 
 const state = {
   settings: { speak: false },
@@ -568,6 +567,73 @@ function applyUpdate() {
 async function askPersistence() {
   const storage = navigator.storage;
   if (storage?.persist) $("storage-warning").hidden = (await storage.persisted()) || (await storage.persist());
+}
+
+// DOM helpers
+
+const $ = (id) => document.getElementById(id);
+const current = () => document.body.dataset.screen;
+const buzz = (pattern) => navigator.vibrate?.(pattern);
+
+function show(name) {
+  for (const screen of document.querySelectorAll(".screen")) {
+    screen.hidden = screen.id !== `screen-${name}`;
+  }
+  document.body.dataset.screen = name;
+  $("sync-bar").hidden = !["runs", "done", "signin"].includes(name);
+  scrollTo(0, 0);
+}
+
+// el("li", { className, dataset, onclick }, "text", child, ...)
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  const { dataset, ...rest } = props;
+  Object.assign(node, rest);
+  Object.assign(node.dataset, dataset || {});
+  node.append(...children);
+  return node;
+}
+
+// Sets an element's text and, when hide is given, whether it is hidden.
+function put(id, text, hide) {
+  const node = $(id);
+  node.textContent = text;
+  if (hide !== undefined) node.hidden = hide;
+}
+
+let noticeTimer = null;
+function notice(message, kind = "info", ms = 2500) {
+  const box = $("notice");
+  box.textContent = message;
+  box.className = `notice notice-${kind}`;
+  box.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => (box.hidden = true), ms);
+}
+
+function formatDay(isoDate) {
+  const options = { dateStyle: "long", timeZone: "UTC" }; // a date, not a moment: no shift
+  return new Date(`${isoDate}T12:00:00Z`).toLocaleDateString(undefined, options);
+}
+
+function formatWhen(iso) {
+  return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
+}
+
+function say(words) {
+  if (!("speechSynthesis" in window)) return;
+  speechSynthesis.cancel(); // the newest lap matters, not a queue of old ones
+  speechSynthesis.speak(new SpeechSynthesisUtterance(words));
+}
+
+function downloadJson(filename, data) {
+  const blob = new Blob([JSON.stringify(data, null, 2)], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 start();

@@ -4,7 +4,7 @@
 export const MAX_LAPS = 200; // the server refuses more in one run
 const MAX_LOG = 1000;
 
-export const newId = () => crypto.randomUUID(); // secure contexts only, as service workers
+export const newId = () => crypto.randomUUID(); // a secure context, as for the worker
 
 export function startRun(choice, runnerId, wallMs) {
   const { hero, track } = choice;
@@ -33,10 +33,7 @@ export function lastLapMs(run) {
   return run.laps.length ? run.laps[run.laps.length - 1].elapsed_ms : 0;
 }
 
-function logged(run, entry) {
-  const log = run.log.length >= MAX_LOG ? run.log.slice(1) : run.log;
-  return [...log, entry];
-}
+const logged = (run, entry) => [...run.log, entry].slice(-MAX_LOG);
 
 // The double-tap guard: a tap sooner than the track's minimum lap time after the last
 // counted lap (or "Begin laps", for lap 1) is ignored, and logged as ignored.

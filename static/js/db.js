@@ -97,3 +97,6 @@ export function updateRun(id, change) {
     return outcome;
   });
 }
+
+// Open now, while the other modules load: a cold start waits on this first.
+open();

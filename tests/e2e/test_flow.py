@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from r4h_pwa.models import Run
+from r4h_pwa.models import Checkin, Run
 
 from .steps import open_app, sign_in, start_unplanned_run, stored_runs, tap_laps
 
@@ -148,3 +148,21 @@ def test_a_conflict_is_parked_visible_and_exportable_never_dropped(context, page
     with server_db() as db:  # the server kept its copy
         stored = db.session.scalar(sa.select(Run).where(Run.id == run["id"]))
         assert stored.laps[0].elapsed_ms == run["laps"][0]["elapsed_ms"]
+
+
+def test_the_phone_shows_the_roster_of_escorts_checked_in_by_qr_code(page, server_db):
+    open_app(page)
+    sign_in(page)
+    with server_db() as db:
+        planned = db.session.scalar(
+            sa.select(Run).where(Run.status == "planned").order_by(Run.scheduled_at)
+        )
+        db.session.add(
+            Checkin(run_id=planned.id, name="Sgt. Ada Park", agency="Example County Sheriff")
+        )
+        db.session.commit()
+
+    page.get_by_test_id("planned-run").first.click()
+
+    expect(page.get_by_test_id("roster-entry")).to_contain_text("Sgt. Ada Park")
+    page.get_by_role("button", name="Back to runs").click()  # leaving stops the polling

@@ -1,0 +1,130 @@
+"""Offline cold start: /app/ to the lap button being usable, against a blank page.
+
+Run: .venv/bin/python -m tests.bench.bench_offline_start [rounds]   (default 15)
+Goal: at most 1.5x the blank page. Writes tests/bench/out/offline_start.json.
+
+Setup, online: sign in, let the service worker install, begin a run (the phone was locked
+mid-run), and put a blank page into the worker's own static cache. Then each round
+relaunches Chromium on that profile, offline, so the browser, the service worker and the
+page all start cold, and opens either /app/ or the blank page (alternating). Both are
+served by the same service worker from its cache. Times run from the navigation's start:
+- /app/: the "r4h:lap-ready" mark, set once the counter shows the stored run with its
+  handlers attached (the lap button is usable);
+- blank: the load event's end.
+"""
+
+import json
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, LiveServer, prepare_database
+from tests.e2e.steps import open_app, sign_in, start_unplanned_run, wait_for_service_worker
+
+OUT = Path(__file__).parent / "out"
+BLANK = "/static/bench/blank.html"
+PUT_BLANK = """async ([cacheName, url]) => {
+  const cache = await caches.open(cacheName);
+  const html = "<!doctype html><meta charset=utf-8><title>blank</title>";
+  await cache.put(url, new Response(html, { headers: { "Content-Type": "text/html" } }));
+}"""
+APP_READY = """() => new Promise((resolve) => {
+  const mark = () => performance.getEntriesByName("r4h:lap-ready")[0];
+  if (mark()) return resolve(mark().startTime);
+  new PerformanceObserver(() => mark() && resolve(mark().startTime)).observe({ type: "mark" });
+})"""
+BLANK_READY = """() => new Promise((resolve) => {
+  const done = () => performance.getEntriesByType("navigation")[0].loadEventEnd;
+  if (done()) return resolve(done());
+  addEventListener("load", () => setTimeout(() => resolve(done())));
+})"""
+
+
+def launch(playwright, profile: Path, **options):
+    """Chromium on a persistent profile: a real browser start, not just a new tab."""
+    return playwright.chromium.launch_persistent_context(
+        profile,
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 390, "height": 844},
+        **options,
+    )
+
+
+def prepare(playwright, server: LiveServer, profile: Path) -> None:
+    """Online: sign in, install the worker, begin a run, cache the blank page."""
+    context = launch(playwright, profile, base_url=server.url)
+    page = context.pages[0] if context.pages else context.new_page()
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    start_unplanned_run(page)
+    with urllib.request.urlopen(f"{server.url}/sw.js") as reply:
+        version = re.search(r'const VERSION = "([^"]+)"', reply.read().decode()).group(1)
+    page.evaluate(PUT_BLANK, [f"r4h-static-{version}", BLANK])
+    context.close()
+
+
+def cold_start(playwright, server: LiveServer, profile: Path, path: str) -> float:
+    """Relaunch offline and open the path; ms from navigation start to usable."""
+    context = launch(playwright, profile, base_url=server.url, offline=True)
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(path)
+        if path == BLANK:
+            expect(page).to_have_title("blank")
+            return page.evaluate(BLANK_READY)
+        ready = page.evaluate(APP_READY)
+        expect(page.get_by_test_id("lap-button")).to_be_enabled()
+        return ready
+    finally:
+        context.close()
+
+
+def main() -> None:
+    """Measure, print the table, write out/offline_start.json."""
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    work = Path(tempfile.mkdtemp(prefix="r4h-start-"))
+    server = LiveServer(work, prepare_database(work / "demo.sqlite")).start()
+    profile = work / "profile"
+    times: dict[str, list[float]] = {"app": [], "blank": []}
+    try:
+        with sync_playwright() as playwright:
+            prepare(playwright, server, profile)
+            server.stop()  # offline for real: nothing answers on the origin either
+            cold_start(playwright, server, profile, "/app/")  # one unmeasured warm-up each
+            cold_start(playwright, server, profile, BLANK)
+            for n in range(rounds):
+                order = [("app", "/app/"), ("blank", BLANK)]
+                for label, path in order if n % 2 == 0 else reversed(order):
+                    times[label].append(cold_start(playwright, server, profile, path))
+    finally:
+        server.stop()
+        shutil.rmtree(profile, ignore_errors=True)
+    app, blank = statistics.median(times["app"]), statistics.median(times["blank"])
+    result = {
+        "rounds": rounds,
+        "app_median_ms": round(app, 1),
+        "blank_median_ms": round(blank, 1),
+        "ratio": round(app / blank, 2),
+        "goal_ratio": 1.5,
+        "raw_ms": times,
+    }
+    OUT.mkdir(exist_ok=True)
+    (OUT / "offline_start.json").write_text(json.dumps(result, indent=2))
+    print(f"{'offline cold start':<22}{'median ms':>10}{'min':>8}{'max':>8}")
+    for label in ("app", "blank"):
+        row = times[label]
+        print(f"{label:<22}{statistics.median(row):>10.1f}{min(row):>8.1f}{max(row):>8.1f}")
+    verdict = "meets" if result["ratio"] <= 1.5 else "MISSES"
+    print(f"{'app/blank':<22}{result['ratio']:>10}  {verdict} goal 1.5")
+
+
+if __name__ == "__main__":
+    main()
