@@ -19,7 +19,7 @@ const outbox = new Outbox((answered) => {
 });
 const duration = counter.formatDuration;
 
-// The clock is monotonic while the page lives; counter.resumeElapsed bridges reloads.
+// Monotonic while the page lives; counter.resumeElapsed bridges reloads.
 const elapsedNow = () => performance.now() - state.clockBase;
 const setElapsed = (ms) => (state.clockBase = performance.now() - ms);
 const heroTitle = (hero) => `${hero.rank} ${hero.name}`.trim();
@@ -55,7 +55,7 @@ function wire() {
     "silence-skip": closeCeremony,
     "hero-qr": () => $("hero-qr").classList.toggle("full"),
     "begin-laps": onBegin,
-    // Keyboard and switch users press the button: a click with no pointer (detail 0).
+    // A keyboard or switch press is a click with no pointer (detail 0).
     "lap-button": (event) => event.detail === 0 && onLapTap(event),
     "undo-lap": onUndo,
     "finish-run": openFinish,
@@ -250,7 +250,7 @@ function openPrayer() {
     "prayer-text",
     `Lord, thank you for the life and service of ${heroTitle(hero)}. Comfort their family, ` +
       `their friends and everyone at ${hero.agency}. Watch over all who serve and protect us, ` +
-      `and let this mile honor the sacrifice that was made. Amen.`,
+      `and let this mile honor their sacrifice. Amen.`,
   );
   closeCeremony();
   $("prayer").hidden = false;
@@ -518,11 +518,8 @@ async function renderSync() {
 
 // The status line: runs waiting (the number alone), last success, last error in plain words.
 async function renderSyncBar() {
-  const [waiting, sync, auth] = await Promise.all([
-    db.runsWithStatus("outbox"),
-    db.getValue("sync"),
-    db.getValue("auth"),
-  ]);
+  const reads = [db.runsWithStatus("outbox"), db.getValue("sync"), db.getValue("auth")];
+  const [waiting, sync, auth] = await Promise.all(reads);
   state.auth = auth;
   const info = sync || {};
   const n = waiting.length;
@@ -558,7 +555,7 @@ async function registerWorker() {
 }
 
 function applyUpdate() {
-  // A new version never takes over mid-run: the button shows only with no run counting.
+  // A new version never takes over mid-run: the button shows only when none counts.
   if (state.run || !state.waitingWorker) return;
   state.updating = true;
   state.waitingWorker.postMessage({ type: "SKIP_WAITING" });
@@ -585,7 +582,7 @@ function show(name) {
 }
 
 // el("li", { className, dataset, onclick }, "text", child, ...)
-function el(tag, props = {}, ...children) {
+function el(tag, props, ...children) {
   const node = document.createElement(tag);
   const { dataset, ...rest } = props;
   Object.assign(node, rest);
