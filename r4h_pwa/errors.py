@@ -1,10 +1,11 @@
 """One place that answers JSON clients with JSON and browsers with a page."""
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import db
+from .database import database_unavailable, rollback_quietly
 
 
 class ApiError(Exception):
@@ -66,7 +67,7 @@ _MESSAGES = {
 def _handle_http(exc: HTTPException):
     status = exc.code or 500
     if status >= 500:
-        db.session.rollback()
+        rollback_quietly()
     custom = exc.description and exc.description != type(exc).description
     message = exc.description if custom else _MESSAGES.get(status, exc.description or "Failed.")
     if isinstance(exc, CSRFError):
@@ -87,8 +88,29 @@ def _handle_api_error(exc: ApiError):
     return json_error(exc.status, exc.code, exc.message, exc.fields)
 
 
+UNAVAILABLE_MESSAGE = "The database is not answering just now. Please try again in a moment."
+
+
+def _handle_database_error(exc: sa.exc.SQLAlchemyError):
+    """A lost, refused or busy database is a 503 "try again" (JSON or a page), not a 500."""
+    if not database_unavailable(exc):
+        return _handle_unexpected(exc)
+    rollback_quietly()  # each unit of work commits whole or not at all: nothing half-stored
+    if wants_json():
+        response = json_error(503, "database_unavailable", UNAVAILABLE_MESSAGE)[0]
+    else:
+        try:
+            page = render_template("error.html", status=503, message=UNAVAILABLE_MESSAGE)
+        except sa.exc.SQLAlchemyError:  # the page asks who is signed in: a database read
+            page = UNAVAILABLE_MESSAGE
+        response = make_response(page)
+    response.status_code = 503
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _handle_unexpected(exc: Exception):
-    db.session.rollback()
+    rollback_quietly()
     if isinstance(exc, HTTPException):
         return _handle_http(exc)
     return _handle_http(InternalServerError())
@@ -98,4 +120,5 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(sa.exc.SQLAlchemyError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)

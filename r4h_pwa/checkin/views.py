@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..auth import admin_required, device_required
+from ..database import retry_if_dropped
 from ..errors import ApiError, json_error, wants_json
 from ..extensions import db, limiter
 from ..models import Run
@@ -213,10 +214,16 @@ def post_checkin(token: str):
         response = _form_page(run, form, existing, status=422)
         return response if checkin_id else _remember(response, run.id, token, _phone_checkin_id())
     checkin_id = checkin_id or _phone_checkin_id()
-    checkin, created = service.save_qr_checkin(run, checkin_id, form.values())
-    # Read what the page shows before the commit expires it: no reloads after the write.
-    info, saved, run_id = _run_view(run), checkin_json(checkin), run.id
-    db.session.commit()
+
+    def save():
+        checkin, created = service.save_qr_checkin(run, checkin_id, form.values())
+        # Read what the page shows before the commit expires it: no reloads after the write.
+        shown = _run_view(run), checkin_json(checkin), run.id, created
+        db.session.commit()
+        return shown
+
+    # The upsert is keyed by the phone's check-in id, so a dropped connection is retried once.
+    info, saved, run_id, created = retry_if_dropped(save)
     page = render_template("checkin/done.html", token=token, info=info, checkin=saved,
                            created=created)
     return _remember(_private(make_response(page, 200)), run_id, token, saved["id"])

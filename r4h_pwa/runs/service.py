@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..database import retry_if_dropped
 from ..errors import ApiError
 from ..extensions import db
 from ..models import CHECKIN_ROLES, Checkin, Hero, Lap, Run, Runner, Track, utcnow
@@ -253,6 +254,14 @@ def sync_runs(runner_id: int, device_id: str, raw_runs: list) -> list[RunResult]
 
 
 def _sync_one(runner_id: int, device_id: str, submitted: SubmittedRun, reply_id: Any) -> RunResult:
+    # A run is idempotent by its UUID, so a dropped connection is worth one more try.
+    result = retry_if_dropped(lambda: _commit_run(runner_id, device_id, submitted))
+    result.id = reply_id
+    return result
+
+
+def _commit_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunResult:
+    """Apply and commit one run (or roll back a run that is not new); retried on a lost race."""
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             result = _apply_run(runner_id, device_id, submitted)
@@ -267,7 +276,6 @@ def _sync_one(runner_id: int, device_id: str, submitted: SubmittedRun, reply_id:
             if attempt == _ATTEMPTS:
                 raise
             continue
-        result.id = reply_id
         return result
     raise AssertionError("unreachable")
 
