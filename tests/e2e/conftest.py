@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import CHROMIUM, LiveServer, launch_chromium, prepare_database
+from .harness import CHROMIUM, LiveServer, prepare_database, shared_browser, stop_shared
 
 HERE = Path(__file__).parent
 
@@ -43,23 +43,22 @@ def server_db(server):
 
 @pytest.fixture(scope="session")
 def playwright_session():
-    """Playwright's sync API for the session."""
+    """Makes sure the system Chromium is there; skips (or fails in CI) when it is not."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("R4H_REQUIRE_BROWSER"):
             pytest.fail(f"R4H_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
         pytest.skip(f"{CHROMIUM} is not installed (run .ci/ensure-chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
 
 
 @pytest.fixture(scope="session")
 def browser(playwright_session):
-    """Debian's headless Chromium."""
-    chromium = launch_chromium(playwright_session)
-    yield chromium
-    chromium.close()
+    """Debian's headless Chromium, one per test process, whichever conftest asks for it."""
+    return shared_browser()
+
+
+def pytest_sessionfinish(session):
+    """Close the shared browser once every test is done."""
+    stop_shared()
 
 
 @pytest.fixture

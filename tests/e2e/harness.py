@@ -154,3 +154,34 @@ class LiveServer:
 def launch_chromium(playwright, **options):
     """Debian's Chromium through Playwright (never Playwright's own download)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, **options)
+
+
+_shared: dict = {}
+
+
+def shared_playwright():
+    """The one Playwright (sync API) of this process, started on first use.
+
+    The sync API runs one instance per thread: every conftest that wants a browser must
+    share this one (a second `with sync_playwright()` fails while the first is alive).
+    """
+    if "playwright" not in _shared:
+        from playwright.sync_api import sync_playwright
+
+        _shared["playwright"] = sync_playwright().start()
+    return _shared["playwright"]
+
+
+def shared_browser():
+    """The one headless Chromium of this process, launched on first use."""
+    if "browser" not in _shared or not _shared["browser"].is_connected():
+        _shared["browser"] = launch_chromium(shared_playwright())
+    return _shared["browser"]
+
+
+def stop_shared() -> None:
+    """Close the shared browser and stop Playwright (at the end of the test session)."""
+    if "browser" in _shared:
+        _shared.pop("browser").close()
+    if "playwright" in _shared:
+        _shared.pop("playwright").stop()
