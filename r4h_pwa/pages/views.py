@@ -16,9 +16,9 @@ from flask_login import current_user
 
 bp = Blueprint("pages", __name__)
 
-# What a new service worker version is made of: when any of these change, /sw.js changes
-# byte for byte, so browsers install the new version (and re-download the shell) by themselves.
-SHELL_GLOBS = ("sw.js", "js/*.js", "css/app.css", "manifest.webmanifest", "icons/icon-192.png")
+# What a service worker version is made of: every static file (the worker serves them all
+# cache-first, so any change must bring a new version) and the pages it precaches. When one
+# changes, /sw.js changes byte for byte and browsers install the new version by themselves.
 SHELL_TEMPLATES = ("app/index.html", "pages/offline.html")
 VERSION_PLACEHOLDER = 'const VERSION = "dev";'
 
@@ -80,10 +80,9 @@ def shell_version() -> str:
     """A short hash of the app shell's files and pages: the service worker's cache version."""
     digest = hashlib.sha256()
     static = Path(current_app.static_folder)
-    for pattern in SHELL_GLOBS:
-        for path in sorted(static.glob(pattern)):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+    for path in sorted(p for p in static.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(static).as_posix().encode())
+        digest.update(path.read_bytes())
     for name in SHELL_TEMPLATES:
         digest.update(render_template(name).encode())
     return digest.hexdigest()[:12]

@@ -93,15 +93,16 @@ def test_every_module_the_app_imports_is_precached(client):
     assert seen >= {"app.js", "db.js", "counter.js", "outbox.js", "api.js"}
 
 
-def test_service_worker_version_follows_the_app_shell(app, tmp_path):
+@pytest.mark.parametrize("changed", ["js/counter.js", "css/site.css"])
+def test_service_worker_version_follows_every_static_file(app, tmp_path, changed):
     static = tmp_path / "static"
     shutil.copytree(STATIC, static)
     app.static_folder = str(static)
     with app.test_request_context():
         before = shell_version()
         assert shell_version() == before
-        counter = static / "js" / "counter.js"
-        counter.write_text(counter.read_text() + "\n// changed\n")
+        path = static / changed
+        path.write_text(path.read_text() + "\n/* changed */\n")
         assert shell_version() != before
 
 
