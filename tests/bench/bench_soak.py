@@ -1,7 +1,7 @@
 """Soak: gunicorn on PostgreSQL under family readers, syncing phones and escort check-ins.
 
     .venv/bin/python tests/bench/bench_soak.py [--seconds 60] [--readers 200] [--phones 20]
-        [--checkins-per-minute 50] [--workers 4] [--phone-think 0.2]
+        [--checkins-per-minute 50] [--workers 4] [--phone-think 0.2] [--kill-every S]
 
 It EMPTIES the tables of BENCH_DATABASE_URL (default postgresql://root@127.0.0.1:5432/t_soak),
 seeds 300 synced runs with shipments (the family pages), one runner and device token per phone,
@@ -25,15 +25,24 @@ each officer sends its own X-Forwarded-For (TEST-NET strings; no traffic goes an
 loopback). The limits are then those an officer meets, and the soak measures the app, not the
 limiter. Family pages and sync have no rate limit.
 
+With --kill-every S, a fault is added: every S seconds (jittered) every backend of the soak
+database is terminated (pg_terminate_backend, from a connection to the maintenance database;
+the shared server keeps running). Clients then meet 503 "try again" answers, counted apart
+from errors and retried as above; a 500, an HTML answer to the phone or a wrong answer is
+still an error, and the database check must still hold.
+
 When the time is up no new work starts; pushes and check-ins in flight finish (a failed one is
 retried for up to 30 s). Then it checks the database against what the clients were told: every
 acknowledged run stored once with its laps and check-ins, repeats answered duplicate, mile
 numbers gapless per runner from the starting count, and every officer's check-in stored once.
 It prints p50/p95/p99 per endpoint and the error count, and writes tests/bench/out/soak.json.
 
-Honest limits: the load generator is one Python process with ~230 threads sharing the 2 cores
-with gunicorn and PostgreSQL; its CPU use is reported. Latency here includes waiting in
-gunicorn's listen queue behind the readers, which is what a phone would feel on this box.
+Honest limits: the load generator is one Python process with ~230 threads sharing the 2
+cores with gunicorn and PostgreSQL; its CPU use is reported. Latency here includes waiting in
+gunicorn's listen queue behind the readers, which is what a phone would feel on this box. The
+PostgreSQL CPU figure sums the server processes alive at the end, so in fault mode it misses
+the killed backends.
+
 Loopback only; every request has a timeout; the run is bounded in time and count.
 """
 
@@ -327,6 +336,8 @@ class Recorder:
         self.lock = threading.Lock()
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter = Counter()
+        self.unavailable: Counter = Counter()  # 503 "try again" answers in the right shape
+        self.statuses: dict[str, Counter] = defaultdict(Counter)
         self.examples: dict[str, list[str]] = defaultdict(list)
         self.max_requests = max_requests
         self.count = 0
@@ -356,7 +367,22 @@ class Recorder:
         with self.lock:
             self.count += 1
             self.latencies[endpoint].append(elapsed)
+            self.statuses[endpoint][str(status)] += 1
         return status, got, text
+
+    def failed(self, endpoint: str, status: int | None, text: str, json_client: bool = False):
+        """A request that did not succeed: a 503 "try again" in the right shape, else an error."""
+        shaped = status == 503
+        if shaped and json_client:
+            try:
+                shaped = json.loads(text)["error"]["code"] == "database_unavailable"
+            except (ValueError, KeyError, TypeError):
+                shaped = False
+        if shaped:
+            with self.lock:
+                self.unavailable[endpoint] += 1
+        else:
+            self.error(endpoint, f"{status}: {text[:150]}")
 
     def error(self, endpoint: str, problem: str) -> None:
         with self.lock:
@@ -372,8 +398,10 @@ def reader(rec: Recorder, family: list, stop: threading.Event, seed: int) -> Non
         token, hero = rng.choice(family)
         status, headers, text = rec.request("GET /f/<token>", "GET", f"/f/{token}",
                                             headers={"Accept": "text/html"})
-        if status != 200 or hero not in text or "Ofc. Quiet Person" in text:
-            rec.error("GET /f/<token>", f"{status}: {text[:120]}")
+        if status != 200:
+            rec.failed("GET /f/<token>", status, text)
+        elif hero not in text or "Ofc. Quiet Person" in text:
+            rec.error("GET /f/<token>", f"wrong page: {text[:120]}")
         elif "noindex" not in " ".join(headers.get("x-robots-tag", [])):
             rec.error("GET /f/<token>", "family page without noindex")
 
@@ -429,7 +457,7 @@ class Phone:
         status, _, text = rec.request("POST /api/v1/sync", "POST", "/api/v1/sync", body,
                                       self.headers)
         if status != 200:
-            rec.error("POST /api/v1/sync", f"{status}: {text[:150]}")
+            rec.failed("POST /api/v1/sync", status, text, json_client=True)
             return False
         results = json.loads(text)["results"]
         for (run, repeat), result in zip(batch, results, strict=True):
@@ -493,7 +521,7 @@ class Officer:
             status, page = self.send(rec, "GET /c/<token>", "GET")
             match = CSRF.search(page) if status == 200 else None
             if match is None:
-                rec.error("GET /c/<token>", f"{status}: {page[:150]}")
+                rec.failed("GET /c/<token>", status, page)
                 time.sleep(0.5)
         if match is None:
             return
@@ -505,8 +533,32 @@ class Officer:
                 if status == 200 and "You're checked in" in text:
                     self.done = True
                     break
-                rec.error("POST /c/<token>", f"{status}: {text[:150]}")
+                rec.failed("POST /c/<token>", status, text)
                 time.sleep(0.5)
+
+
+class Killer:
+    """Terminates every backend of the soak database every `every` seconds (jittered)."""
+
+    def __init__(self, database_url: str, every: float):
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            self.database = conn.info.dbname
+        # From the maintenance database, so its own connection is not among the victims.
+        self.conn = psycopg.connect(database_url, dbname="postgres", autocommit=True)
+        self.every = every
+        self.rounds = 0
+        self.terminated = 0
+
+    def work(self, stop: threading.Event) -> None:
+        rng = random.Random(0)
+        while not stop.wait(self.every * rng.uniform(0.5, 1.5)):
+            self.terminated += self.conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()", [self.database]).fetchone()[0]
+            self.rounds += 1
+        self.conn.close()
 
 
 # ---- the soak ----------------------------------------------------------------------------
@@ -516,10 +568,11 @@ def _percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def soak(args, port: int, seeded: dict) -> tuple[dict, list[Phone], list[Officer], dict]:
+def soak(args, database_url: str, port: int, seeded: dict):
     """Run every client for args.seconds, then let the unfinished ones finish."""
     rec = Recorder(port, MAX_REQUESTS)
     stop = threading.Event()
+    killer = Killer(database_url, args.kill_every) if args.kill_every else None
     phones = [Phone(p, seeded["track_id"], args.repeat_share, n)
               for n, p in enumerate(seeded["phones"])]
     officers_due = round(args.checkins_per_minute * args.seconds / 60)
@@ -533,6 +586,8 @@ def soak(args, port: int, seeded: dict) -> tuple[dict, list[Phone], list[Officer
                 for p in phones]
     officer_threads = [threading.Thread(target=o.work, args=(rec,), daemon=True)
                        for o in officers]
+    if killer is not None:
+        threads.append(threading.Thread(target=killer.work, args=(stop,), daemon=True))
     cpu_before = (time.process_time(), _postgres_cpu())
     began = time.monotonic()
     for thread in threads:
@@ -563,11 +618,15 @@ def soak(args, port: int, seeded: dict) -> tuple[dict, list[Phone], list[Officer
             "p99_ms": round(_percentile(ordered, 0.99) * 1000, 1),
             "max_ms": round(ordered[-1] * 1000, 1) if ordered else None,
             "errors": rec.errors[endpoint],
+            "unavailable_503": rec.unavailable[endpoint],
+            "statuses": dict(rec.statuses[endpoint]),
             "first_errors": rec.examples[endpoint],
         }
     run = {"soak_seconds": round(wall, 1), "with_drain_seconds": round(finished, 1),
            "clients_still_running": still_running, "requests": rec.count,
            "request_cap_hit": rec.count >= MAX_REQUESTS, **cpu}
+    if killer is not None:
+        run["kill_rounds"], run["backends_terminated"] = killer.rounds, killer.terminated
     return endpoints, phones, officers, run
 
 
@@ -581,6 +640,8 @@ def main() -> int:
     parser.add_argument("--phone-think", type=float, default=0.2,
                         help="mean pause between a phone's pushes, s (default 0.2)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--kill-every", type=float, default=0.0, metavar="S",
+                        help="fault mode: terminate the database's backends every S s")
     args = parser.parse_args()
     if not 1 <= args.seconds <= 600:
         parser.error("--seconds must be between 1 and 600")
@@ -593,27 +654,31 @@ def main() -> int:
         server = Server(database_url, Path(workdir), args.workers)
         try:
             server_cpu_before = server.cpu_seconds()
-            endpoints, phones, officers, run = soak(args, server.port, seeded)
+            endpoints, phones, officers, run = soak(args, database_url, server.port, seeded)
             run["server_cpu_s"] = round(server.cpu_seconds() - server_cpu_before, 1)
         finally:
             server.stop()
         log = Path(workdir, "gunicorn.log").read_text()
-    run["gunicorn_log_errors"] = log.count("Traceback") + log.count("[ERROR]")
+    run["gunicorn_log_tracebacks"] = log.count("Traceback")
+    run["gunicorn_log_last_lines"] = log.strip().splitlines()[-3:]  # what it said, if anything
     checked = verify(database_url, seeded, phones, officers)
     statuses = sum((p.statuses for p in phones), Counter())
     errors = sum(e["errors"] for e in endpoints.values())
-    ok = checked["ok"] and errors == 0 and run["clients_still_running"] == 0
+    unavailable = sum(e["unavailable_503"] for e in endpoints.values())
+    ok = (checked["ok"] and errors == 0 and run["clients_still_running"] == 0
+          and (unavailable == 0 or args.kill_every > 0))
 
     print(f"\nSoak: {run['soak_seconds']:g} s, gunicorn -w {args.workers} (sync) on PostgreSQL, "
           f"{os.cpu_count()} CPUs; {args.readers} family readers, {args.phones} phones "
           f"({args.repeat_share:.0%} repeats), {args.checkins_per_minute:g} check-ins/min\n")
     header = (f"{'endpoint':<19}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
-              f"{'p99 ms':>9}{'max ms':>9}{'errors':>7}")
+              f"{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'503s':>6}")
     print(header)
     print("-" * len(header))
     for name, row in endpoints.items():
         print(f"{name:<19}{row['requests']:>9}{row['per_second']:>8}{row['p50_ms']:>9}"
-              f"{row['p95_ms']:>9}{row['p99_ms']:>9}{row['max_ms']!s:>9}{row['errors']:>7}")
+              f"{row['p95_ms']:>9}{row['p99_ms']:>9}{row['max_ms']!s:>9}{row['errors']:>7}"
+              f"{row['unavailable_503']:>6}")
         for problem in row["first_errors"]:
             print(f"    error: {problem}")
     totals = checked["totals"]
@@ -631,6 +696,11 @@ def main() -> int:
           f"load generator {run['client_cpu_s']} (of {os.cpu_count()} x "
           f"{run['with_drain_seconds']:g} s); load average {load_before[0]} before, "
           f"{os.getloadavg()[0]:.2f} after")
+    if args.kill_every:
+        print(f"fault mode: {run['kill_rounds']} kill rounds, {run['backends_terminated']} "
+              f"backends terminated; {unavailable} answers were 503 'try again', then retried")
+    print(f"gunicorn log: {run['gunicorn_log_tracebacks']} tracebacks; last lines "
+          f"{run['gunicorn_log_last_lines']}")
     print(f"result: {'OK' if ok else 'NOT OK'} - {errors} errors, "
           f"{len(checked['problems'])} storage problems")
 
@@ -653,6 +723,8 @@ def main() -> int:
         "run": run,
         "endpoints": endpoints,
         "errors": errors,
+        "unavailable_503": unavailable,
+        "kill_every_s": args.kill_every or None,
         "sync_statuses": dict(statuses),
         "stored": checked,
         "ok": ok,
