@@ -23,6 +23,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Lap, Run, Runner
@@ -53,9 +54,7 @@ class Admin:
     """A connection of its own, to the server's maintenance database, that kills the others."""
 
     def __init__(self, database_url: str):
-        self.conn = psycopg.connect(database_url, autocommit=True)
-        self.database = self.conn.info.dbname
-        self.conn.close()
+        self.database = conninfo_to_dict(database_url)["dbname"]
         # From another database, so that ALLOW_CONNECTIONS may be switched for the test one.
         self.conn = psycopg.connect(database_url, dbname="postgres", autocommit=True)
 
@@ -96,8 +95,10 @@ def admin(database_url):
 
 
 class OwnContextClient:
-    """A test client whose requests run on a thread of their own, away from the test's app
-    context: each request gets its own app context and session, as under a real server."""
+    """A test client whose requests each get their own app context and session, as in production.
+
+    The requests run on a thread of their own, away from the app context the test holds.
+    """
 
     def __init__(self, app):
         self.client = app.test_client()
