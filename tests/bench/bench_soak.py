@@ -35,7 +35,8 @@ When the time is up no new work starts; pushes and check-ins in flight finish (a
 retried for up to 30 s). Then it checks the database against what the clients were told: every
 acknowledged run stored once with its laps and check-ins, repeats answered duplicate, mile
 numbers gapless per runner from the starting count, and every officer's check-in stored once.
-It prints p50/p95/p99 per endpoint and the error count, and writes tests/bench/out/soak.json.
+It prints p50/p95/p99 per endpoint and the error count, and writes tests/bench/out/soak.json
+(soak_faults.json in fault mode).
 
 Honest limits: the load generator is one Python process with ~230 threads sharing the 2
 cores with gunicorn and PostgreSQL; its CPU use is reported. Latency here includes waiting in
@@ -729,7 +730,7 @@ def main() -> int:
         "stored": checked,
         "ok": ok,
     }
-    path = OUT / "soak.json"
+    path = OUT / ("soak_faults.json" if args.kill_every else "soak.json")
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"JSON: {path.relative_to(ROOT)}")
     return 0 if ok else 1
