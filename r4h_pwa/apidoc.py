@@ -20,6 +20,7 @@ def ok(description: str, schema: dict, status: str = "200") -> dict:
 
 
 def errors(*statuses: int) -> dict:
+    """Error responses in the Error shape; every operation can also answer 503 (retry)."""
     names = {
         400: "Malformed request (bad JSON)",
         401: "Missing, invalid, expired or revoked credentials",
@@ -30,9 +31,10 @@ def errors(*statuses: int) -> dict:
         415: "Body is not JSON",
         422: "Invalid fields; error.fields names each one",
         429: "Rate limited",
+        503: "The database is unavailable for a moment; retry after Retry-After seconds",
     }
     error = json_body(ref("Error"))
-    return {str(status): {"description": names[status], **error} for status in statuses}
+    return {str(status): {"description": names[status], **error} for status in (*statuses, 503)}
 
 
 def id_param(name: str, description: str) -> dict:

@@ -11,7 +11,7 @@ def test_sync_documents_every_answer_and_bearer_security(client):
     document = client.get("/api/v1/openapi.json").json
     sync = document["paths"]["/api/v1/sync"]["post"]
     assert sync["security"] == [{"bearer": []}]
-    assert set(sync["responses"]) == {"200", "400", "401", "413", "422"}
+    assert set(sync["responses"]) == {"200", "400", "401", "413", "422", "503"}
     body = sync["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/SyncRequest"}
     refused = document["components"]["schemas"]["SyncRefused"]
