@@ -1,6 +1,7 @@
 """Fixtures: app, client, cli and db, parametrized over SQLite and PostgreSQL."""
 
 import os
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -106,3 +107,10 @@ def client(app):
 def cli(app):
     """A runner for the app's click commands (named cli: 'runner' is an account here)."""
     return app.test_cli_runner()
+
+
+def pytest_sessionfinish(session):
+    """Close the one shared Chromium and Playwright, if any browser test started them."""
+    harness = sys.modules.get("tests.e2e.harness")
+    if harness is not None:
+        harness.stop_shared()

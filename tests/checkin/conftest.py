@@ -9,11 +9,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from r4h_pwa.models import Checkin
+from tests.e2e.harness import CHROMIUM, shared_browser
 from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -64,14 +62,12 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def browser():
-    """The system Chromium, headless, launched once for the session (a launch takes seconds)."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    """The process's one system Chromium, shared with the other browser tests."""
     if not Path(CHROMIUM).exists():
+        if os.environ.get("R4H_REQUIRE_BROWSER"):
+            pytest.fail(f"R4H_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
         pytest.skip("no system Chromium at /usr/bin/chromium")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    return shared_browser()
 
 
 @pytest.fixture
