@@ -255,6 +255,10 @@ class Run(db.Model):
 
     @property
     def is_complete(self) -> bool:
+        # Once synced, the mile number is the verdict: a later edit of the track's laps per
+        # mile must not turn an old run complete or incomplete.
+        if self.status == "synced":
+            return self.mile_number is not None
         return len(self.laps) >= self.track.laps_per_mile
 
     @property

@@ -79,7 +79,7 @@ def run_json(run: Run, with_details: bool = True, with_qr: bool = True) -> dict:
         "finished_at": iso(run.finished_at),
         "synced_at": iso(run.synced_at),
         "mile_number": run.mile_number,
-        "complete": run.is_complete if run.laps else False,
+        "complete": run.is_complete,
         "lap_count": len(run.laps),
         "words": run.words,
         "video_url": run.video_url or None,

@@ -123,3 +123,18 @@ def test_default_timestamps_are_fresh_per_row(db):
     db.session.commit()
     assert a.created_at <= b.created_at
     assert a.created_at.tzinfo is not None
+
+
+def test_a_synced_runs_completeness_survives_a_track_edit(db):
+    track = make_track(laps_per_mile=7)
+    runner = make_runner()
+    short = make_run(runner, track=track, status="synced")
+    db.session.add_all([Lap(run=short, seq=n, elapsed_ms=n * 90_000) for n in range(1, 5)])
+    full = make_run(runner, track=track, status="synced", mile_number=1)
+    db.session.add_all([Lap(run=full, seq=n, elapsed_ms=n * 90_000) for n in range(1, 8)])
+    db.session.flush()
+    track.laps_per_mile = 4
+    assert short.is_complete is False
+    assert full.is_complete is True
+    planned = make_run(runner, track=track)
+    assert planned.is_complete is False
