@@ -1,4 +1,4 @@
-"""The WSGI entry point for gunicorn: `gunicorn wsgi:app`. The only module that builds an app at import."""
+"""The WSGI entry point for gunicorn (`gunicorn wsgi:app`); the one module that builds an app."""
 
 from r4h_pwa import create_app
 

@@ -109,6 +109,18 @@ def cli(app):
     return app.test_cli_runner()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Drop the SQLite copy of tests marked postgres_only: they test PostgreSQL itself."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
+        (drop if on_sqlite and item.get_closest_marker("postgres_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_sessionfinish(session):
     """Close the one shared Chromium and Playwright, if any browser test started them."""
     harness = sys.modules.get("tests.e2e.harness")

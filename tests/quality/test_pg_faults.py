@@ -31,7 +31,7 @@ from tests.checkin.conftest import csrf_token
 from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
 from tests.runs.conftest import counts, escort, make_phone, run_payload, sync
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.postgres_only]
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 # pg_terminate_backend's second argument: how long to wait for each backend to end (0: not).

@@ -67,6 +67,7 @@ def _mile_numbers(runner_id: int) -> list[int]:
     )
 
 
+@pytest.mark.postgres_only
 def test_20_concurrent_pushes_of_one_run_store_it_once(concurrent, db, phone):
     run = run_payload(phone, checkins=[escort(), escort(name="Second escort")])
     replies = concurrent([_push(phone, run) for _ in range(20)])
@@ -78,6 +79,7 @@ def test_20_concurrent_pushes_of_one_run_store_it_once(concurrent, db, phone):
     assert _db.session.get(Runner, phone.runner_id).miles_logged == 1
 
 
+@pytest.mark.postgres_only
 def test_20_concurrent_pushes_of_one_planned_run_fill_it_once(concurrent, db, phone):
     planned = make_run(
         _db.session.get(Runner, phone.runner_id), hero=_db.session.get(Hero, phone.hero_id)
@@ -92,6 +94,7 @@ def test_20_concurrent_pushes_of_one_planned_run_fill_it_once(concurrent, db, ph
     assert _db.session.get(Runner, phone.runner_id).miles_logged == 1
 
 
+@pytest.mark.postgres_only
 def test_concurrent_pushes_of_one_id_with_two_contents_keep_one(concurrent, db, phone):
     first = run_payload(phone, words="First")
     second = {**first, "words": "Second"}
@@ -108,6 +111,7 @@ def test_concurrent_pushes_of_one_id_with_two_contents_keep_one(concurrent, db, 
     assert _mile_numbers(phone.runner_id) == [1]
 
 
+@pytest.mark.postgres_only
 def test_40_runs_from_4_runners_pushed_concurrently_get_gapless_numbers(concurrent, db):
     starts = [0, 1293, 7, 100]
     phones = [make_phone(db, starting_mile_count=start) for start in starts]
@@ -128,6 +132,7 @@ def test_40_runs_from_4_runners_pushed_concurrently_get_gapless_numbers(concurre
     assert counts(db) == (40, 280, 0)
 
 
+@pytest.mark.postgres_only
 def test_concurrent_batches_with_repeats_and_short_runs_stay_gapless(concurrent, db):
     phones = [make_phone(db, starting_mile_count=start) for start in (0, 50)]
     pushes = []
