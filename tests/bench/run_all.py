@@ -52,6 +52,7 @@ class Bench:
     status: str = "not run"
     seconds: float = 0.0
     tail: str = ""
+    ended: str = ""
     fresh: dict[str, bool] = field(default_factory=dict)
 
     def command(self, quick: bool) -> list[str]:
@@ -100,6 +101,7 @@ def run(bench: Bench, quick: bool) -> None:
         )
         bench.status = f"timed out after {bench.timeout} s"
     bench.seconds = time.time() - started
+    bench.ended = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     bench.tail = "\n".join(output.strip().splitlines()[-25:])
     print(bench.tail, flush=True)
     print(f"-- {bench.name}: {bench.status} in {bench.seconds:.0f} s", flush=True)
@@ -475,15 +477,36 @@ Browser benchmarks use `/usr/bin/chromium`.
 """
 
 
+def _saved(bench: Bench) -> dict:
+    return {"status": bench.status, "seconds": bench.seconds, "fresh": bench.fresh,
+            "ended": bench.ended}  # fmt: skip
+
+
+def _restore(bench: Bench, saved: dict) -> None:
+    bench.status = saved.get("status", "skipped")
+    bench.seconds = saved.get("seconds", 0.0)
+    bench.fresh = saved.get("fresh", {})
+    bench.ended = saved.get("ended", "")
+
+
 def remember(benches: list[Bench], quick: bool) -> None:
-    """Keep this run's statuses in out/run_all.json, for a later --report-only."""
+    """Keep the statuses in out/run_all.json; a skipped benchmark keeps its previous entry.
+
+    So `--skip` every benchmark but one reruns that one and the report still names how the
+    others went when they last ran.
+    """
     OUT.mkdir(parents=True, exist_ok=True)
+    try:
+        previous = json.loads(RUN_STATE.read_text()).get("benches", {})
+    except (OSError, ValueError):
+        previous = {}
+    for bench in benches:
+        if bench.status == "skipped" and bench.name in previous:
+            _restore(bench, previous[bench.name])
     state = {
         "quick": quick,
         "finished": datetime.now(UTC).isoformat(),
-        "benches": {
-            b.name: {"status": b.status, "seconds": b.seconds, "fresh": b.fresh} for b in benches
-        },
+        "benches": {b.name: _saved(b) for b in benches},
     }
     RUN_STATE.write_text(json.dumps(state, indent=2) + "\n")
 
@@ -497,10 +520,7 @@ def recall(benches: list[Bench]) -> tuple[bool, bool]:
             bench.status = "skipped"
         return False, False
     for bench in benches:
-        saved = state["benches"].get(bench.name, {})
-        bench.status = saved.get("status", "skipped")
-        bench.seconds = saved.get("seconds", 0.0)
-        bench.fresh = saved.get("fresh", {})
+        _restore(bench, state["benches"].get(bench.name, {}))
     return bool(state.get("quick")), True
 
 
@@ -512,14 +532,16 @@ def report(benches: list[Bench], quick: bool, ran: bool) -> str:
     lines.append(
         f"Report written {now}"
         + (f" after a {mode} run." if ran else " from the JSON on disk (nothing run).")
+        + " A benchmark left out with --skip keeps the entry of its last run."
     )
-    lines += ["", "| Benchmark | This run | Seconds | JSON |", "|---|---|---|---|"]
+    lines += ["", "| Benchmark | Last run | Ended | Seconds | JSON |", "|---|---|---|---|---|"]
     by_output = {}
     for bench in benches:
         for name in bench.outputs:
             by_output[name] = bench
         fresh = ", ".join(f"{n}{'' if bench.fresh.get(n) else ' (older)'}" for n in bench.outputs)
-        lines.append(f"| `{bench.name}.py` | {bench.status} | {bench.seconds:.0f} | {fresh} |")
+        cells = [f"`{bench.name}.py`", bench.status, bench.ended, f"{bench.seconds:.0f}", fresh]
+        lines.append("| " + " | ".join(cells) + " |")
     unmet: list[str] = []
     for title, output, build, what in AREAS:
         lines += ["", f"## {title}", "", f"What: {what}", ""]
@@ -534,7 +556,7 @@ def report(benches: list[Bench], quick: bool, ran: bool) -> str:
             continue
         if bench is not None and not bench.fresh.get(output):
             lines.append(
-                f"Figures from an earlier run ({when}); in this run "
+                f"Figures from an earlier run ({when}); the last run of "
                 f"`{bench.name}.py` was {bench.status}."
             )
             lines.append("")
