@@ -332,7 +332,12 @@ def family(data: dict) -> tuple[list[tuple], list[str]]:
 
 
 def soak(data: dict) -> tuple[list[tuple], list[str]]:
-    rows = []
+    load = (
+        f"{data['seconds']:.0f} s, {data['readers']} family readers, {data['phones']} phones "
+        f"({int(data['repeat_share'] * 100)}% repeats), {data['checkins_per_minute']:.0f} "
+        f"check-ins/min, gunicorn -w {data['gunicorn_workers']}"
+    )
+    rows = [("Load", load, "60 s, 200, 20 (30%), 50/min", data["seconds"] >= 60)]
     for name, e in data["endpoints"].items():
         rows.append(
             (
@@ -531,8 +536,9 @@ def report(benches: list[Bench], quick: bool, ran: bool) -> str:
     mode = "quick" if quick else "full"
     lines.append(
         f"Report written {now}"
-        + (f" after a {mode} run." if ran else " from the JSON on disk (nothing run).")
-        + " A benchmark left out with --skip keeps the entry of its last run."
+        + (f" ({mode} settings)." if ran else " from the JSON on disk (nothing run).")
+        + " A benchmark left out of the newest invocation (--skip) keeps the entry of its last"
+        " run, with its end time."
     )
     lines += ["", "| Benchmark | Last run | Ended | Seconds | JSON |", "|---|---|---|---|---|"]
     by_output = {}
