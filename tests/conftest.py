@@ -2,6 +2,7 @@
 
 import os
 import sys
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -88,6 +89,27 @@ def app(app_config, tmp_path):
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+@pytest.fixture
+def empty_app(database_url, tmp_path):
+    """An app on an empty, unmigrated database: a new SQLite file or a new PostgreSQL schema."""
+    schema = None
+    url = database_url
+    if database_url.startswith("postgresql"):
+        schema = f"empty_{uuid.uuid4().hex[:10]}"
+        engine = sa.create_engine(_normalise(POSTGRES_URL))
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        url = f"{database_url}?options=-csearch_path%3D{schema}"
+    app = create_app(make_config(url, tmp_path))
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+    if schema:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture

@@ -1,16 +1,13 @@
 """Command-line tools: init-db, create-user, seed-demo and import-heroes."""
 
-import uuid
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from r4h_pwa import create_app
 from r4h_pwa.admin.service import validate_hero
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Hero, Run, Runner, Track
-from tests.conftest import POSTGRES_URL, make_config
 from tests.factories import make_hero
 
 
@@ -20,27 +17,6 @@ def _count(model) -> int:
 
 
 # init-db -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def empty_app(database_url, tmp_path):
-    """An app on an empty database: a new SQLite file, or a new PostgreSQL schema."""
-    schema = None
-    url = database_url
-    if database_url.startswith("postgresql"):
-        schema = f"cli_{uuid.uuid4().hex[:10]}"
-        engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        url = f"{database_url}?options=-csearch_path%3D{schema}"
-    app = create_app(make_config(url, tmp_path))
-    yield app
-    with app.app_context():
-        _db.engine.dispose()
-    if schema:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
 
 
 def test_init_db_creates_the_schema_and_can_run_again(empty_app):

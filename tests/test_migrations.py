@@ -1,37 +1,11 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
-import uuid
-
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
-from r4h_pwa import create_app
 from r4h_pwa.extensions import db
-from tests.conftest import POSTGRES_URL, make_config
-
-
-@pytest.fixture
-def empty_app(database_url, tmp_path):
-    """An app on an empty database: a new SQLite file, or a new PostgreSQL schema."""
-    schema = None
-    url = database_url
-    if database_url.startswith("postgresql"):
-        schema = f"mig_{uuid.uuid4().hex[:10]}"
-        engine = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"))
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        url = f"{database_url}?options=-csearch_path%3D{schema}"
-    app = create_app(make_config(url, tmp_path))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if schema:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
 
 
 def _differences(app):
