@@ -26,9 +26,7 @@ import http.client
 import json
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,11 +37,11 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "bench" / "out"
-VENV_BIN = ROOT / ".venv" / "bin"
 DEFAULT_DB = "postgresql://root@127.0.0.1:5432/t_checkin"
 TIMEOUT = 15
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 sys.path.insert(0, str(ROOT))
+from tests.bench._gunicorn import Gunicorn  # noqa: E402
 
 
 def _app_config(database_url: str, **extra) -> dict:
@@ -51,11 +49,6 @@ def _app_config(database_url: str, **extra) -> dict:
     uri = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     return {"SQLALCHEMY_DATABASE_URI": uri, **extra}
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed(database_url: str) -> str:
@@ -99,51 +92,6 @@ def count_checkins(database_url: str) -> tuple[int, int]:
         names = db.session.scalar(sa.select(sa.func.count(sa.distinct(Checkin.name))))
         db.engine.dispose()
     return total, names
-
-
-class Gunicorn:
-    """gunicorn serving wsgi:app on a loopback port; stopped by its own pid."""
-
-    def __init__(self, database_url: str, workers: int, workdir: Path):
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "R4H_DATABASE_URL": database_url,
-            "R4H_SECRET_KEY": "bench-secret",
-            "R4H_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
-            "R4H_PROXY_FIX": "true",
-            "R4H_RATELIMIT_ENABLED": "true",
-        }
-        self.log = open(workdir / f"gunicorn-{self.port}.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--timeout", "30", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
-            try:
-                status, _, _ = request(self.port, "GET", "/healthz")
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("gunicorn did not become ready")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 def request(port: int, method: str, path: str, body: str | None = None,
@@ -277,7 +225,8 @@ def main() -> int:
 
     token = seed(database_url)
     with tempfile.TemporaryDirectory(prefix="bench-checkin-") as workdir:
-        server = Gunicorn(database_url, args.workers, Path(workdir))
+        server = Gunicorn(database_url, Path(workdir), args.workers,
+                          env={"R4H_PROXY_FIX": "true", "R4H_RATELIMIT_ENABLED": "true"})
         try:
             started = time.monotonic()
             results = bench(server.port, token, args.officers, args.rounds)

@@ -25,9 +25,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,18 +33,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "bench" / "out"
-VENV_BIN = ROOT / ".venv" / "bin"
 DEFAULT_DB = "postgresql://root@127.0.0.1:5432/t_flags"
 SHIPMENTS = 300
 GOAL = 0.5
 TIMEOUT = 30
 sys.path.insert(0, str(ROOT))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.bench._gunicorn import Gunicorn, cpu_of  # noqa: E402
 
 
 def seed(database_url: str) -> list[tuple[str, str]]:
@@ -101,71 +92,6 @@ def seed(database_url: str) -> list[tuple[str, str]]:
         db.session.remove()
         db.engine.dispose()
     return pairs
-
-
-class Server:
-    """gunicorn with 2 sync workers on a loopback port, serving wsgi:app."""
-
-    def __init__(self, database_url: str, workdir: Path, workers: int):
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "R4H_SECRET_KEY": "bench-secret",
-            "R4H_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
-        }
-        self.log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not become ready")
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU used so far by gunicorn and its workers (from /proc)."""
-        pids = [self.process.pid]
-        try:
-            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-            pids += [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return float("nan")
-        return _cpu_of(pids)
-
-    def stop(self) -> None:
-        """SIGTERM, then wait (kill only if it hangs)."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-def _cpu_of(pids: list[int]) -> float:
-    """User plus system CPU seconds of these processes so far (0 for any that are gone)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
 
 
 def _backend_pids(database_url: str) -> list[int]:
@@ -287,7 +213,7 @@ def main() -> int:
             return "family page without Referrer-Policy no-referrer", len(body)
         return None, len(body)
 
-    server = Server(database_url, workdir, args.workers)
+    server = Gunicorn(database_url, workdir, args.workers)
     phases: dict[str, list[dict]] = {"healthz": [], "family": []}
     try:
         for _ in range(30):  # warm both workers: templates compiled, pools open
@@ -298,9 +224,9 @@ def main() -> int:
         for _ in range(args.rounds):
             for name, request in (("healthz", healthz), ("family", family)):
                 backends = _backend_pids(database_url)
-                before = (server.cpu_seconds(), _cpu_of(backends), time.process_time())
+                before = (server.cpu_seconds(), cpu_of(backends), time.process_time())
                 phase = drive(server.port, args.clients, args.seconds, request)
-                after = (server.cpu_seconds(), _cpu_of(backends), time.process_time())
+                after = (server.cpu_seconds(), cpu_of(backends), time.process_time())
                 phase["server_cpu_s"] = after[0] - before[0]
                 phase["postgres_cpu_s"] = after[1] - before[1]
                 phase["client_cpu_s"] = after[2] - before[2]

@@ -55,9 +55,6 @@ import json
 import os
 import random
 import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -69,7 +66,6 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "bench" / "out"
-VENV_BIN = ROOT / ".venv" / "bin"
 DEFAULT_DB = "postgresql://root@127.0.0.1:5432/t_soak"
 SHIPMENTS = 300
 CHECKIN_RUNS = 5
@@ -79,12 +75,7 @@ MAX_REQUESTS = 500_000  # a hard cap on requests, whatever the clock says
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ENDPOINTS = ("GET /f/<token>", "POST /api/v1/sync", "GET /c/<token>", "POST /c/<token>")
 sys.path.insert(0, str(ROOT))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.bench._gunicorn import Gunicorn, cpu_of  # noqa: E402
 
 
 def _app(database_url: str):
@@ -247,72 +238,6 @@ def verify(database_url: str, seeded: dict, phones: list[Phone], officers: list[
 # ---- the server --------------------------------------------------------------------------
 
 
-class Server:
-    """gunicorn with sync workers on a loopback port, serving wsgi:app; stopped by its pid."""
-
-    def __init__(self, database_url: str, workdir: Path, workers: int):
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "R4H_SECRET_KEY": "bench-secret",
-            "R4H_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
-            "R4H_PROXY_FIX": "true",
-            "R4H_RATELIMIT_ENABLED": "true",
-        }
-        self.log = open(workdir / "gunicorn.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--timeout", "60", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not become ready")
-
-    def cpu_seconds(self) -> float:
-        """User and system CPU used so far by gunicorn and its workers (from /proc)."""
-        pids = [self.process.pid]
-        try:
-            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-            pids += [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return float("nan")
-        return _cpu_of(pids)
-
-    def stop(self) -> None:
-        """SIGTERM, then wait (kill only if it hangs)."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-def _cpu_of(pids: list[int]) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
 def _postgres_cpu() -> float:
     """CPU seconds of every PostgreSQL server process on this machine (same box, loopback)."""
     pids = []
@@ -323,7 +248,7 @@ def _postgres_cpu() -> float:
                     pids.append(int(entry.name))
             except OSError:
                 continue
-    return _cpu_of(pids)
+    return cpu_of(pids)
 
 
 # ---- the clients -------------------------------------------------------------------------
@@ -652,14 +577,15 @@ def main() -> int:
     seeded = seed(database_url, args.phones)
     load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as workdir:
-        server = Server(database_url, Path(workdir), args.workers)
+        server = Gunicorn(database_url, Path(workdir), args.workers, timeout=60,
+                          env={"R4H_PROXY_FIX": "true", "R4H_RATELIMIT_ENABLED": "true"})
         try:
             server_cpu_before = server.cpu_seconds()
             endpoints, phones, officers, run = soak(args, database_url, server.port, seeded)
             run["server_cpu_s"] = round(server.cpu_seconds() - server_cpu_before, 1)
         finally:
             server.stop()
-        log = Path(workdir, "gunicorn.log").read_text()
+        log = Path(server.log.name).read_text()
     run["gunicorn_log_tracebacks"] = log.count("Traceback")
     run["gunicorn_log_last_lines"] = log.strip().splitlines()[-3:]  # what it said, if anything
     checked = verify(database_url, seeded, phones, officers)

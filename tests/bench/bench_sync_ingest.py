@@ -25,9 +25,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,15 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "tests" / "bench" / "out"
-VENV_BIN = ROOT / ".venv" / "bin"
 REPEAT_SHARE = 0.30
 sys.path.insert(0, str(ROOT))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.bench._gunicorn import Gunicorn  # noqa: E402
 
 
 def _sqlalchemy_url(url: str) -> str:
@@ -117,61 +108,6 @@ def check_stored(database_url: str, runner_id: int, expected_runs: int) -> dict:
         db.session.remove()
         db.engine.dispose()
     return result
-
-
-class Server:
-    """gunicorn with 2 sync workers on a loopback port, serving wsgi:app."""
-
-    def __init__(self, database_url: str, workdir: Path):
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "R4H_SECRET_KEY": "bench-secret",
-            "R4H_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
-        }
-        self.log = open(workdir / f"gunicorn-{self.port}.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not become ready")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 def run_payload(seeded: dict) -> dict:
@@ -255,7 +191,7 @@ def drive(port: int, clients: int, seconds: float, make_request, max_requests: i
 def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
     """Seed, serve, drive healthz then sync, and check what was stored."""
     seeded = seed(database_url)
-    server = Server(database_url, workdir)
+    server = Gunicorn(database_url, workdir)
     headers = {"Authorization": f"Bearer {seeded['token']}", "Content-Type": "application/json"}
     pushed: list[dict] = []  # runs whose first push was answered created
     pushed_lock = threading.Lock()
