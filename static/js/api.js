@@ -9,9 +9,11 @@ export class ApiError extends Error {
   }
 }
 
-async function call(path, { method = "GET", token, body, timeoutMs = 20000 } = {}) {
+// Sends one request; answers the response when it is ok (or 304), throws ApiError otherwise.
+async function send(path, { method = "GET", token, body, etag, timeoutMs = 20000 } = {}) {
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
+  if (etag) headers["If-None-Match"] = etag;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -26,20 +28,27 @@ async function call(path, { method = "GET", token, body, timeoutMs = 20000 } = {
     const slow = error.name === "TimeoutError";
     throw new ApiError(0, slow ? "timeout" : "network", error.message);
   }
+  if (response.ok || response.status === 304) return response;
   const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    const err = data?.error || {};
-    const message = err.message || `The server answered ${response.status}.`;
-    throw new ApiError(response.status, err.code || `http_${response.status}`, message, data);
-  }
-  return data;
+  const err = data?.error || {};
+  const message = err.message || `The server answered ${response.status}.`;
+  throw new ApiError(response.status, err.code || `http_${response.status}`, message, data);
 }
+
+const call = async (path, options) => (await send(path, options)).json().catch(() => null);
 
 export const signIn = (email, password, device_name) =>
   call("/api/v1/auth/token", { method: "POST", body: { email, password, device_name } });
 export const fetchBootstrap = (token) => call("/api/v1/bootstrap", { token });
 export const postSync = (token, device_id, runs) =>
   call("/api/v1/sync", { method: "POST", token, body: { device_id, runs } });
+
+// The run's check-ins; with the ETag of those already shown, null when nothing changed.
+export async function fetchRoster(token, runId, etag) {
+  const response = await send(`/api/v1/runs/${encodeURIComponent(runId)}/checkins`, { token, etag });
+  if (response.status === 304) return null;
+  return { etag: response.headers.get("ETag"), checkins: (await response.json()).checkins };
+}
 
 export function inPlainWords(error) {
   if (!(error instanceof ApiError)) return "Something went wrong on this phone. Nothing was lost.";

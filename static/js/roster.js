@@ -1,52 +1,7 @@
-// The run's check-in roster on the runner's phone: the QR code to show escorts, polling the
-// server while online, and merging what the server knows with escorts added on the phone.
-// Small functions for app.js to wire; no globals, no inline script or style.
+// The run's check-in roster on the runner's phone: polling the server while online, and
+// merging what the server knows with escorts added on the phone. Loaded when first needed.
 
-const SVG_NS = "http://www.w3.org/2000/svg";
-const UNSAFE_SVG_ELEMENTS = ["script", "foreignObject", "iframe", "a"];
-
-/** Parse SVG markup (the run's checkin_qr_svg) into an element, or null if it is not an SVG. */
-export function parseSvg(markup) {
-  if (typeof markup !== "string" || !markup.trim()) return null;
-  const parsed = new DOMParser().parseFromString(markup, "image/svg+xml");
-  const svg = parsed.documentElement;
-  if (!svg || svg.namespaceURI !== SVG_NS || svg.localName !== "svg") return null;
-  // The markup comes from our own server; still, nothing in a QR code needs to run or link.
-  for (const name of UNSAFE_SVG_ELEMENTS) {
-    for (const element of [...svg.getElementsByTagNameNS(SVG_NS, name)]) element.remove();
-  }
-  for (const element of [svg, ...svg.querySelectorAll("*")]) {
-    for (const attribute of [...element.attributes]) {
-      if (/^on/i.test(attribute.name) || /href$/i.test(attribute.name)) {
-        element.removeAttribute(attribute.name);
-      }
-    }
-  }
-  return document.importNode(svg, true);
-}
-
-/**
- * Show the run's check-in QR code, large, with its URL as text under it (works offline: both
- * come with the run from /api/v1/bootstrap or GET /api/v1/runs/<id>). Returns the figure.
- */
-export function renderCheckinQr(container, run) {
-  const figure = document.createElement("figure");
-  figure.className = "checkin-qr";
-  figure.dataset.testid = "checkin-qr";
-  const svg = parseSvg(run?.checkin_qr_svg);
-  if (svg) {
-    svg.classList.add("checkin-qr-code");
-    svg.setAttribute("focusable", "false");
-    figure.append(svg);
-  }
-  const caption = document.createElement("figcaption");
-  caption.className = "checkin-qr-url";
-  caption.dataset.testid = "checkin-url";
-  caption.textContent = run?.checkin_url ?? "";
-  figure.append(caption);
-  container.replaceChildren(figure);
-  return figure;
-}
+import { ApiError, fetchRoster } from "./api.js";
 
 /**
  * One roster from the server's check-ins and those added on this phone but not yet synced.
@@ -92,50 +47,7 @@ export function renderRoster(list, checkins) {
   return items.length;
 }
 
-/** An error from the roster API, with its HTTP status and the API's error code. */
-export class RosterError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.name = "RosterError";
-    this.status = status;
-    this.code = code;
-  }
-}
-
-/**
- * Fetch the roster once. With the ETag of the roster already shown, an unchanged roster
- * answers { changed: false } without a body.
- */
-export async function fetchRoster({ runId, token, etag = null, signal, fetchImpl = fetch }) {
-  const headers = { Accept: "application/json", Authorization: `Bearer ${token}` };
-  if (etag) headers["If-None-Match"] = etag;
-  const response = await fetchImpl(`/api/v1/runs/${encodeURIComponent(runId)}/checkins`, {
-    headers,
-    signal,
-    cache: "no-store",
-    credentials: "omit",
-  });
-  if (response.status === 304) return { changed: false, etag, checkins: null };
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    const error = body?.error ?? {};
-    throw new RosterError(
-      response.status,
-      error.code ?? "http_error",
-      error.message ?? `The roster could not be loaded (${response.status}).`,
-    );
-  }
-  const body = await response.json();
-  return { changed: true, etag: response.headers.get("ETag"), checkins: body.checkins ?? [] };
-}
-
-function browserIsOnline() {
-  return typeof navigator === "undefined" || navigator.onLine !== false;
-}
-
-function pageIsVisible() {
-  return typeof document === "undefined" || document.visibilityState !== "hidden";
-}
+const canPoll = () => navigator.onLine !== false && document.visibilityState !== "hidden";
 
 /** Wait intervalMs, or less: until aborted, back online, or the page shows again. */
 function pause(intervalMs, signal) {
@@ -143,17 +55,15 @@ function pause(intervalMs, signal) {
     const wake = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", wake);
-      globalThis.removeEventListener?.("online", wake);
-      globalThis.document?.removeEventListener("visibilitychange", wakeIfVisible);
+      removeEventListener("online", wake);
+      document.removeEventListener("visibilitychange", wakeIfVisible);
       resolve();
     };
-    const wakeIfVisible = () => {
-      if (pageIsVisible()) wake();
-    };
+    const wakeIfVisible = () => canPoll() && wake();
     const timer = setTimeout(wake, intervalMs);
     signal?.addEventListener("abort", wake, { once: true });
-    globalThis.addEventListener?.("online", wake, { once: true });
-    globalThis.document?.addEventListener("visibilitychange", wakeIfVisible);
+    addEventListener("online", wake, { once: true });
+    document.addEventListener("visibilitychange", wakeIfVisible);
   });
 }
 
@@ -163,32 +73,21 @@ function pause(intervalMs, signal) {
  * (signed out, or not this runner's run), which it reports through onError first.
  * Resolves when it stops.
  */
-export async function pollRoster({
-  runId,
-  token,
-  intervalMs = 15000,
-  onUpdate,
-  onError = () => {},
-  signal,
-  fetchImpl = globalThis.fetch?.bind(globalThis),
-  isOnline = browserIsOnline,
-}) {
+export async function pollRoster({ runId, token, intervalMs = 15000, onUpdate, onError = () => {}, signal }) {
   let etag = null;
   while (!signal?.aborted) {
-    if (isOnline() && pageIsVisible()) {
+    if (canPoll()) {
       try {
-        const result = await fetchRoster({ runId, token, etag, signal, fetchImpl });
+        const roster = await fetchRoster(token, runId, etag);
         if (signal?.aborted) break;
-        if (result.changed) {
-          etag = result.etag;
-          onUpdate(result.checkins);
+        if (roster) {
+          etag = roster.etag;
+          onUpdate(roster.checkins);
         }
       } catch (error) {
         if (signal?.aborted) break;
         onError(error);
-        if (error instanceof RosterError && (error.status === 401 || error.status === 404)) {
-          break;
-        }
+        if (error instanceof ApiError && (error.status === 401 || error.status === 404)) break;
       }
     }
     await pause(intervalMs, signal);
