@@ -5,14 +5,16 @@ const STATIC_CACHE = `${CACHE_PREFIX}static-${VERSION}`;
 const APP_SHELL = [
   "/app/", "/offline/", "/manifest.webmanifest", "/static/css/app.css", "/static/icons/icon-192.png",
   "/static/js/app.js", "/static/js/api.js", "/static/js/counter.js", "/static/js/db.js",
-  "/static/js/outbox.js",
+  "/static/js/outbox.js", "/static/js/roster.js", "/static/js/shared.js",
 ];
+importScripts("/static/js/shared.js");
+const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult } = self.r4hOutbox;
 
 self.addEventListener("install", (event) => event.waitUntil(precache()));
 self.addEventListener("activate", (event) => event.waitUntil(deleteStaleCaches()));
 self.addEventListener("fetch", handleFetch);
 self.addEventListener("message", (event) => event.data.type === "SKIP_WAITING" && self.skipWaiting());
-self.addEventListener("sync", (event) => event.tag === "r4h-outbox" && event.waitUntil(backgroundSync()));
+self.addEventListener("sync", (event) => event.tag === SYNC_TAG && event.waitUntil(backgroundSync()));
 
 async function precache() {
   // No skipWaiting here: a new version waits until the page says no run is in progress.
@@ -78,7 +80,8 @@ async function backgroundSync() {
   if (!windows.length) await pushOutbox();
 }
 
-// outbox.js's push (keep the two alike), for Background Sync with no window open.
+// The outbox push, for Background Sync with no window open. What it shares with the page's
+// (outbox.js) lives in shared.js; retries and the sync bar are the page's.
 function idb(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
@@ -87,7 +90,7 @@ function idb(request) {
 }
 
 function openAppDb() {
-  const open = indexedDB.open("r4h");
+  const open = indexedDB.open(DB_NAME);
   open.onupgradeneeded = () => open.transaction.abort(); // only the page creates its database
   return idb(open).catch(() => null);
 }
@@ -98,9 +101,9 @@ async function pushOutbox() {
   try {
     const read = db.transaction(["kv", "runs"]);
     const auth = await idb(read.objectStore("kv").get("auth"));
-    const runs = await idb(read.objectStore("runs").index("status").getAll("outbox"));
-    const mine = runs.filter((run) => auth && run.runner_id === auth.runner.id).slice(0, 50);
-    if (!auth || auth.signin_needed || !mine.length) return;
+    const waiting = await idb(read.objectStore("runs").index("status").getAll("outbox"));
+    const mine = sendable(auth, waiting).slice(0, BATCH); // the page sends the rest
+    if (!mine.length) return;
     const response = await fetch("/api/v1/sync", {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${auth.token}` },
@@ -114,15 +117,7 @@ async function pushOutbox() {
     const store = write.objectStore("runs");
     for (const result of results) {
       const run = result.id && (await idb(store.get(result.id)));
-      if (!run || run.status !== "outbox") continue;
-      const accepted = result.status === "created" || result.status === "duplicate";
-      store.put({
-        ...run,
-        status: accepted ? "synced" : "parked",
-        mile_number: result.mile_number ?? null,
-        synced_at: accepted ? now : null,
-        result: { status: result.status, errors: result.errors || {}, at: now },
-      });
+      if (run?.status === "outbox") store.put(applyResult(run, result, now));
     }
     await new Promise((resolve, reject) => {
       write.oncomplete = resolve;

@@ -1,7 +1,9 @@
 // A small IndexedDB wrapper: opens on first use, reopens if the connection goes away.
 // Every write is its own transaction, durability "strict": done means on disk.
 
-const DB_NAME = "r4h";
+import "./shared.js";
+
+const { DB_NAME } = self.r4hOutbox;
 const DB_VERSION = 1;
 let connection = null;
 

@@ -3,28 +3,16 @@
 
 import { ApiError, inPlainWords, postSync } from "./api.js";
 import * as db from "./db.js";
+import "./shared.js";
 
-const BATCH = 50; // the server's limit per request
+const { SYNC_TAG, BATCH, sendable, applyResult } = self.r4hOutbox;
 const BASE_DELAY_MS = 5000;
 const MAX_DELAY_MS = 10 * 60 * 1000;
-export const SYNC_TAG = "r4h-outbox";
 
 // Exponential backoff with "equal jitter": half the ceiling, plus a random half.
 export function backoffDelay(attempt, random = Math.random) {
   const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt - 1, 12));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-// sw.js holds a copy of this for Background Sync with no window open: keep the two alike.
-export function applyResult(run, result, now) {
-  const accepted = result.status === "created" || result.status === "duplicate";
-  return {
-    ...run,
-    status: accepted ? "synced" : "parked",
-    mile_number: result.mile_number ?? null,
-    synced_at: accepted ? now : null,
-    result: { status: result.status, errors: result.errors || {}, at: now },
-  };
 }
 
 export class Outbox {
@@ -58,8 +46,8 @@ export class Outbox {
     clearTimeout(this.timer);
     const auth = await db.getValue("auth");
     const waiting = await db.runsWithStatus("outbox");
-    const mine = waiting.filter((run) => run.runner_id === auth?.runner.id);
-    if (!auth || auth.signin_needed || mine.length === 0) {
+    const mine = sendable(auth, waiting);
+    if (mine.length === 0) {
       this.onChange();
       return;
     }

@@ -227,7 +227,7 @@ def test_backoff_doubles_with_jitter_up_to_ten_minutes(js, attempt, low, high):
 def test_only_created_or_duplicate_takes_a_run_out_of_the_outbox(js, status, local):
     run = new_run(js) | {"status": "outbox"}
     result = {"id": run["id"], "status": status, "mile_number": 9, "errors": {"id": "why"}}
-    applied = js("outbox.js", "return m.applyResult(arg.run, arg.result, 'now');", {
+    applied = js("shared.js", "return self.r4hOutbox.applyResult(arg.run, arg.result, 'now');", {
         "run": run, "result": result,
     })  # fmt: skip
     assert applied["status"] == local

@@ -12,6 +12,7 @@ from r4h_pwa.pages.views import shell_version
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
+MODULE_IMPORT = re.compile(r'(?:from |import |import\()"\./([\w-]+\.js)"')
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -84,13 +85,24 @@ def test_every_module_the_app_imports_is_precached(client):
     with client.get("/sw.js") as response:
         shell = set(app_shell_list(response.get_data(as_text=True)))
     seen, waiting = set(), ["app.js"]
-    while waiting:  # app.js and its static imports, all the way down
+    while waiting:  # app.js and its imports, static and dynamic, all the way down
         name = waiting.pop()
         seen.add(name)
         assert f"/static/js/{name}" in shell, name
         source = (STATIC / "js" / name).read_text()
-        waiting += [m for m in re.findall(r'from "\./([\w-]+\.js)"', source) if m not in seen]
-    assert seen >= {"app.js", "db.js", "counter.js", "outbox.js", "api.js"}
+        waiting += [m for m in MODULE_IMPORT.findall(source) if m not in seen]
+    assert seen >= {"app.js", "db.js", "counter.js", "outbox.js", "api.js", "shared.js"}
+
+
+def test_the_service_worker_loads_the_outbox_rules_it_shares_with_the_page(client):
+    with client.get("/sw.js") as response:
+        source = response.get_data(as_text=True)
+    assert 'importScripts("/static/js/shared.js");' in source
+    for copy in ('"r4h-outbox"', 'indexedDB.open("r4h")', "50", '"synced" : "parked"'):
+        assert copy not in source, copy  # each lives in shared.js only
+    with client.get("/static/js/shared.js") as response:
+        assert response.status_code == 200
+        assert "export " not in response.get_data(as_text=True)  # importScripts takes no modules
 
 
 @pytest.mark.parametrize("changed", ["js/counter.js", "css/site.css"])

@@ -1,0 +1,28 @@
+// What the page and the service worker must agree on to push the outbox. A classic script:
+// the worker loads it with importScripts, the page imports it (outbox.js, db.js). Both read
+// the one name it defines, self.r4hOutbox.
+
+self.r4hOutbox = Object.freeze({
+  SYNC_TAG: "r4h-outbox",
+  DB_NAME: "r4h",
+  BATCH: 50, // the server's limit per request
+
+  // The finished runs this phone may send now: its signed-in runner's, while the sign-in holds.
+  sendable(auth, waiting) {
+    if (!auth || auth.signin_needed) return [];
+    return waiting.filter((run) => run.runner_id === auth.runner.id);
+  },
+
+  // A stored run after the server's answer: created or duplicate is synced, anything else
+  // (conflict, rejected) is parked with its reasons, never dropped.
+  applyResult(run, result, now) {
+    const accepted = result.status === "created" || result.status === "duplicate";
+    return {
+      ...run,
+      status: accepted ? "synced" : "parked",
+      mile_number: result.mile_number ?? null,
+      synced_at: accepted ? now : null,
+      result: { status: result.status, errors: result.errors || {}, at: now },
+    };
+  },
+});
