@@ -4,8 +4,11 @@ const SHELL_CACHE = `${CACHE_PREFIX}shell-${VERSION}`;
 const STATIC_CACHE = `${CACHE_PREFIX}static-${VERSION}`;
 const APP_SHELL = [
   "/app/", "/offline/", "/manifest.webmanifest", "/static/css/app.css", "/static/icons/icon-192.png",
-  "/static/js/app.js", "/static/js/api.js", "/static/js/counter.js", "/static/js/db.js",
-  "/static/js/outbox.js", "/static/js/roster.js", "/static/js/shared.js",
+  "/static/js/app.js", "/static/js/state.js", "/static/js/dom.js", "/static/js/format.js",
+  "/static/js/screen-signin.js", "/static/js/screen-runs.js", "/static/js/screen-hero.js",
+  "/static/js/screen-counter.js", "/static/js/screen-done.js", "/static/js/escorts.js",
+  "/static/js/updates.js", "/static/js/api.js", "/static/js/counter.js", "/static/js/db.js",
+  "/static/js/outbox.js", "/static/js/shared.js", "/static/js/roster.js",
 ];
 importScripts("/static/js/shared.js");
 const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult } = self.r4hOutbox;

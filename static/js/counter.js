@@ -131,12 +131,3 @@ export function runStats(run, elapsedMs) {
     mileComplete: mileMs !== null,
   };
 }
-
-export function formatDuration(ms) {
-  if (ms === null || ms === undefined) return "–";
-  const total = Math.floor(ms / 1000);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
-}

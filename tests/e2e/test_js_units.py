@@ -200,7 +200,7 @@ def test_an_escort_added_after_finishing_goes_into_the_payload(js):
     [(0, "0:00"), (59_999, "0:59"), (61_000, "1:01"), (3_723_000, "1:02:03"), (None, "–")],
 )
 def test_durations_read_like_a_stopwatch(js, ms, text):
-    assert js("counter.js", "return m.formatDuration(arg);", ms) == text
+    assert js("format.js", "return m.formatDuration(arg);", ms) == text
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,82 @@
+// The runs list: planned runs, an unplanned run, and the runs kept on this phone.
+
+import * as db from "./db.js";
+import { $, el, put, show } from "./dom.js";
+import { formatMile, formatWhen, heroTitle, statusLine } from "./format.js";
+import { resume } from "./screen-counter.js";
+import { exportRun, showDone } from "./screen-done.js";
+import { openHero } from "./screen-hero.js";
+import { state } from "./state.js";
+import { renderSync, renderSyncBar } from "./updates.js";
+
+export function wire() {
+  $("unplanned-form").onsubmit = onUnplanned;
+}
+
+export async function showRuns() {
+  state.stopRoster();
+  await renderRuns();
+  await renderSyncBar();
+  show("runs");
+  renderSync();
+}
+
+export async function renderRuns() {
+  const boot = state.bootstrap;
+  const runs = (await db.allRuns()).sort((a, b) => (b.started_at || "").localeCompare(a.started_at || ""));
+  const local = new Set(runs.map((run) => run.id));
+  const runner = boot ? boot.runner : state.auth?.runner;
+  const next = boot ? ` · next mile ${formatMile(runner.next_mile_number)}` : "";
+  put("runner-line", runner ? runner.name + next : "");
+
+  const planned = boot ? boot.planned_runs.filter((run) => !local.has(run.id)) : [];
+  const choice = (run) =>
+    el(
+      "button",
+      { className: "choice", dataset: { testid: "planned-run" }, onclick: () => openHero(run) },
+      el("strong", {}, heroTitle(run.hero)),
+      el("span", {}, [formatWhen(run.scheduled_at), run.track.name].filter(Boolean).join(" · ")),
+    );
+  $("planned-list").replaceChildren(...planned.map((run) => el("li", {}, choice(run))));
+  $("planned-empty").hidden = planned.length > 0;
+  fillSelect("unplanned-hero", boot ? boot.heroes : [], (h) => `${heroTitle(h)} — ${h.agency}`);
+  fillSelect("unplanned-track", boot ? boot.tracks : [], (t) => `${t.name} (${t.laps_per_mile} laps a mile)`);
+
+  const parked = runs.filter((run) => run.status === "parked");
+  const others = runs.filter((run) => run.status !== "parked");
+  $("parked-heading").hidden = !parked.length;
+  $("parked-list").replaceChildren(...parked.map(runItem));
+  $("history-heading").hidden = !others.length;
+  $("history-list").replaceChildren(...others.map(runItem));
+}
+
+function fillSelect(id, items, label) {
+  const select = $(id);
+  const chosen = select.value;
+  select.replaceChildren(...items.map((item) => el("option", { value: item.id, textContent: label(item) })));
+  if (chosen) select.value = chosen;
+}
+
+function runItem(run) {
+  const open = () => (run.status === "counting" ? resume(run) : showDone(run.id));
+  return el(
+    "li",
+    { className: `run run-${run.status}` },
+    el("strong", {}, heroTitle(run.hero)),
+    el("span", {}, `${formatWhen(run.started_at)} · ${statusLine(run, state.auth?.runner.id)}`),
+    el(
+      "div",
+      { className: "row" },
+      el("button", { textContent: "Open", onclick: open }),
+      el("button", { textContent: "Export", dataset: { testid: "export-run" }, onclick: () => exportRun(run.id) }),
+    ),
+  );
+}
+
+function onUnplanned(event) {
+  event.preventDefault();
+  const boot = state.bootstrap;
+  const hero = boot?.heroes.find((h) => String(h.id) === $("unplanned-hero").value);
+  const track = boot?.tracks.find((t) => String(t.id) === $("unplanned-track").value);
+  if (hero && track) openHero({ id: null, hero, track });
+}
