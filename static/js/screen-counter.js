@@ -13,6 +13,7 @@ import { state, update } from "./state.js";
 import { outbox } from "./updates.js";
 
 const UNDO_ARMED_MS = 4000;
+const TICKING = { tenths: false }; // the running clocks; lap and mile times show tenths
 let ticker = null;
 let undoTimer = null;
 
@@ -74,9 +75,9 @@ function renderCounter() {
 function renderClock() {
   if (!state.run) return;
   const stats = counter.runStats(state.run, elapsedNow());
-  put("elapsed", formatDuration(elapsedNow()));
+  put("elapsed", formatDuration(elapsedNow(), TICKING));
   put("current-lap-no", String(stats.currentLap));
-  put("current-lap", formatDuration(stats.currentLapMs));
+  put("current-lap", formatDuration(stats.currentLapMs, TICKING));
   put("projected", formatDuration(stats.projectedMs));
 }
 

@@ -62,7 +62,7 @@ function openPrayer() {
 
 function openSilence() {
   closeCeremony();
-  put("silence-time", formatDuration(SILENCE_MS));
+  put("silence-time", formatDuration(SILENCE_MS, { tenths: false }));
   put("silence-start", "Start");
   $("silence").hidden = false;
   $("silence").scrollIntoView();
@@ -74,7 +74,8 @@ function startSilence() {
   put("silence-start", "Stop");
   silence.timer = setInterval(() => {
     const left = Math.max(0, silence.endsAt - performance.now());
-    put("silence-time", left ? formatDuration(Math.ceil(left / 1000) * 1000) : "Silence complete");
+    const shown = Math.ceil(left / 1000) * 1000; // counts down: 0:01 is the last second
+    put("silence-time", left ? formatDuration(shown, { tenths: false }) : "Silence complete");
     if (left) return;
     clearInterval(silence.timer);
     silence.endsAt = null;

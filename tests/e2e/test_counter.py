@@ -118,17 +118,22 @@ def test_a_wall_clock_set_back_never_makes_the_run_go_backwards(context, page):
 
 
 def test_counter_shows_split_projection_and_a_clear_mile_complete_cue(context, page):
-    counting(context, page)
+    context.clock.install(time=START)
+    open_app(page)
+    sign_in(page)
+    # A paused clock: each lap takes exactly its fake time, to the tenth the screen shows.
+    page.clock.pause_at(START + timedelta(minutes=1))
+    start_unplanned_run(page)
     tap_laps(page, 2, lap_ms=60_000)
-    expect(page.locator("#last-split")).to_have_text("1:00")
+    expect(page.locator("#last-split")).to_have_text("1:00.0")
     expect(page.locator("#current-lap-no")).to_have_text("3")
-    expect(page.locator("#projected")).to_have_text("7:00")  # 7 laps at the pace so far
+    expect(page.locator("#projected")).to_have_text("7:00.0")  # 7 laps at the pace so far
     expect(page.locator("#lap-of")).to_have_text(" / 7")
     expect(page.locator("#mile-banner")).to_be_hidden()
 
     tap_laps(page, 5, lap_ms=60_000)
 
-    expect(page.locator("#mile-banner")).to_have_text("Mile complete · 7:00")
+    expect(page.locator("#mile-banner")).to_have_text("Mile complete · 7:00.0")
     expect(page.locator("body")).to_have_class("mile-done")
 
 

@@ -79,7 +79,7 @@ def test_a_planned_run_from_hero_card_through_ceremony_to_its_mile(context, page
     finish_and_sync(page)
 
     [run] = stored_runs(page)
-    expect(page.locator("#done-status")).to_contain_text("mile #1294")
+    expect(page.locator("#done-status")).to_contain_text("mile #1,294")
     with server_db() as db:
         stored = db.session.get(Run, run["id"])
         assert stored.status == "synced" and stored.mile_number == 1294

@@ -1,6 +1,7 @@
-"""Unit tests of the pure JS modules (lap logic, backoff, results), run in Chromium.
+"""Unit tests of the pure JS modules (lap logic, backoff, results, formats), run in Chromium.
 
-No server: Playwright answers the page's requests straight from static/.
+No server: Playwright answers the page's requests straight from static/, and /app/ with the
+app shell's template (it is static HTML).
 """
 
 import mimetypes
@@ -8,11 +9,29 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-STATIC = Path(__file__).resolve().parents[2] / "static"
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "static"
+APP_SHELL = ROOT / "templates" / "app" / "index.html"
 ORIGIN = "http://localhost:9"  # a secure context, as the app needs
 TRACK = {"id": 2, "name": "School", "laps_per_mile": 7, "min_lap_ms": 40_000}
 HERO = {"id": 5, "name": "Jordan Avery", "rank": "Officer", "kind": "police"}
+
+
+def serve(route):
+    """Static files from static/, /app/ from its template, a blank page for anything else."""
+    path = route.request.url.removeprefix(ORIGIN)
+    if path.startswith("/static/"):
+        file = STATIC / path.removeprefix("/static/")
+        kind = mimetypes.guess_type(file.name)[0] or "text/plain"
+        route.fulfill(body=file.read_bytes(), content_type=kind)
+    elif path == "/app/":
+        route.fulfill(body=APP_SHELL.read_bytes(), content_type="text/html")
+    elif path.startswith("/api/") or path == "/sw.js":
+        route.fulfill(status=404, body="{}", content_type="application/json")
+    else:
+        route.fulfill(body="<!doctype html><title>units</title>", content_type="text/html")
 
 
 @pytest.fixture(scope="module")
@@ -20,16 +39,6 @@ def js(browser):
     """call(module, expression) evaluates an expression with the module imported as m."""
     context = browser.new_context()
     page = context.new_page()
-
-    def serve(route):
-        path = route.request.url.removeprefix(ORIGIN)
-        if path.startswith("/static/"):
-            file = STATIC / path.removeprefix("/static/")
-            kind = mimetypes.guess_type(file.name)[0] or "text/plain"
-            route.fulfill(body=file.read_bytes(), content_type=kind)
-        else:
-            route.fulfill(body="<!doctype html><title>units</title>", content_type="text/html")
-
     page.route(f"{ORIGIN}/**", serve)
     page.goto(f"{ORIGIN}/units")
 
@@ -197,10 +206,30 @@ def test_an_escort_added_after_finishing_goes_into_the_payload(js):
 
 @pytest.mark.parametrize(
     ("ms", "text"),
-    [(0, "0:00"), (59_999, "0:59"), (61_000, "1:01"), (3_723_000, "1:02:03"), (None, "–")],
+    [
+        (0, "0:00.0"),
+        (59_999, "0:59.9"),  # floored to the tenth, never rounded up to a minute
+        (61_000, "1:01.0"),
+        (88_999, "1:28.9"),
+        (3_599_999, "59:59.9"),
+        (3_723_456, "1:02:03.4"),  # H:MM:SS.t from an hour
+        (None, "–"),
+    ],
 )
-def test_durations_read_like_a_stopwatch(js, ms, text):
+def test_durations_are_floored_to_the_tenth(js, ms, text):
     assert js("format.js", "return m.formatDuration(arg);", ms) == text
+
+
+@pytest.mark.parametrize(("ms", "text"), [(59_999, "0:59"), (3_723_456, "1:02:03")])
+def test_a_ticking_clock_reads_the_same_without_the_tenths(js, ms, text):
+    assert js("format.js", "return m.formatDuration(arg, { tenths: false });", ms) == text
+
+
+@pytest.mark.parametrize(
+    ("number", "text"), [(7, "#7"), (1294, "#1,294"), (1_000_000, "#1,000,000")]
+)
+def test_mile_numbers_have_a_thousands_separator(js, number, text):
+    assert js("format.js", "return m.formatMile(arg);", number) == text
 
 
 @pytest.mark.parametrize(
@@ -233,3 +262,36 @@ def test_only_created_or_duplicate_takes_a_run_out_of_the_outbox(js, status, loc
     assert applied["status"] == local
     assert applied["result"] == {"status": status, "errors": {"id": "why"}, "at": "now"}
     assert applied["laps"] == run["laps"] and applied["id"] == run["id"]
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh phone-sized page on the units origin, failing the test on any script error."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.route(f"{ORIGIN}/**", serve)
+    page.goto(f"{ORIGIN}/units")
+    yield page
+    context.close()
+    assert errors == []
+
+
+def test_the_phone_shows_a_lap_of_88999_ms_as_1_28_9_on_the_counter_and_done_screen(js, phone):
+    # Six laps of a minute, then one of 88,999 ms: the mile is complete at 7:28.9.
+    laps = [60_000 * n for n in range(1, 7)] + [360_000 + 88_999]
+    run = new_run(js, laps) | {"clock": {"elapsed_ms": laps[-1], "wall_ms": 0}}
+    phone.evaluate(
+        "async (run) => { const db = await import('/static/js/db.js');"
+        " run.clock.wall_ms = Date.now(); await db.putRun(run); }",
+        run,
+    )
+    phone.goto(f"{ORIGIN}/app/")  # a counting run on disk: straight back to the counter
+
+    expect(phone.locator("#last-split")).to_have_text("1:28.9")
+    expect(phone.locator("#mile-banner")).to_have_text("Mile complete · 7:28.9")
+    expect(phone.locator("#projected")).to_have_text("7:28.9")
+    phone.get_by_test_id("finish-run").click()
+    phone.get_by_test_id("confirm-finish").click()
+    expect(phone.locator("#done-laps")).to_have_text("7 / 7 laps · mile in 7:28.9")
