@@ -6,9 +6,10 @@ Goal: at most 60 KB (61,440 bytes), icons excluded. Writes tests/bench/out/weigh
 A first visit is a fresh browser profile opening /app/ until the service worker has
 installed and precached the app shell. Each URL counts once, at the size of its body
 (a precache request answered 304 adds nothing new). Playwright does not see the service
-worker's own requests, so every URL of its APP_SHELL list is added at its size. The
-bootstrap data a signed-in phone then fetches is reported on its own line: it is data,
-not the app.
+worker's own requests, so every URL of its APP_SHELL list is added at its size, and so is
+every module the app can load later (imports followed from app.js, dynamic ones such as
+roster.js included, and the worker's importScripts). The bootstrap data a signed-in phone
+then fetches is reported on its own line: it is data, not the app.
 """
 
 import json
@@ -25,6 +26,23 @@ from tests.e2e.steps import open_app, sign_in, wait_for_service_worker
 
 OUT = Path(__file__).parent / "out"
 GOAL_BYTES = 60 * 1024
+JS = Path(__file__).resolve().parents[2] / "static" / "js"
+IMPORT = re.compile(r'(?:from |import |import\()"\./([\w-]+\.js)"')
+
+
+def app_modules(worker_source: str) -> set[str]:
+    """Every module URL the app and its worker can load: imports from app.js, all the way down."""
+    found = {
+        f"/static/js/{m}"
+        for m in re.findall(r'importScripts\("/static/js/([\w-]+\.js)"', worker_source)
+    }
+    waiting = ["app.js"]
+    while waiting:
+        name = waiting.pop()
+        found.add(f"/static/js/{name}")
+        source = (JS / name).read_text(encoding="utf-8")
+        waiting += [m for m in IMPORT.findall(source) if f"/static/js/{m}" not in found]
+    return found
 
 
 def measure(server: LiveServer) -> dict:
@@ -51,8 +69,9 @@ def measure(server: LiveServer) -> dict:
         wait_for_service_worker(page)
         first_visit = dict(bodies)
         with urllib.request.urlopen(f"{server.url}/sw.js") as reply:
-            shell = re.search(r"APP_SHELL = \[(.*?)\]", reply.read().decode(), re.S).group(1)
-        for url in re.findall(r'"([^"]+)"', shell):
+            worker = reply.read().decode()
+        shell = re.search(r"APP_SHELL = \[(.*?)\]", worker, re.S).group(1)
+        for url in sorted(set(re.findall(r'"([^"]+)"', shell)) | app_modules(worker)):
             if url not in first_visit:
                 with urllib.request.urlopen(server.url + url) as reply:
                     first_visit[url] = len(reply.read())
