@@ -43,34 +43,76 @@
     }
     const style = getComputedStyle(el);
     const clips = ["hidden", "clip"].includes(style.overflowX) || el.tagName === "BUTTON";
-    const boxed = style.display !== "inline" && !["INPUT", "SELECT", "TEXTAREA", "IMG"].includes(el.tagName)
-      && !(el instanceof SVGElement);
+    const boxed = style.display !== "inline" && !(el instanceof SVGElement)
+      && !["INPUT", "SELECT", "TEXTAREA", "IMG"].includes(el.tagName);
     if (clips && boxed && el.scrollWidth > el.clientWidth + 1) {
-      problems.push(`${name(el)} is cut: its text needs ${el.scrollWidth} px, it has ${el.clientWidth}`);
+      problems.push(`${name(el)} is cut: its text needs ${el.scrollWidth} px, `
+        + `it has ${el.clientWidth}`);
     }
   }
 
-  const onScreen = (box) => box.top >= -1 && box.bottom <= vh + 1 && box.left >= -1 && box.right <= vw + 1;
-  const uncovered = (el) => {
+  // Tap targets of 48 px or more: every button, and every field that is not a tick box.
+  const TARGETS = "button, select, input:not([type=checkbox], [type=radio], [type=hidden]), "
+    + "a.button, .site-nav a";
+  for (const el of document.querySelectorAll(TARGETS)) {
+    if (!shown(el) || el.closest(".skip-link")) continue;
+    const box = el.getBoundingClientRect();
+    if (box.height < 47.5) {
+      problems.push(`${name(el)} is a tap target ${Math.round(box.height)} px tall`);
+    }
+  }
+
+  const onScreen = (box) => box.top >= -1 && box.bottom <= vh + 1
+    && box.left >= -1 && box.right <= vw + 1;
+  // What covers the middle of el, if that is not el or within `within` (el itself by default).
+  const coveredBy = (el, within = el) => {
     const box = el.getBoundingClientRect();
     const top = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
-    return !top || el.contains(top) || top.contains(el);
+    return !top || within.contains(top) || top.contains(el) ? null : top;
+  };
+  // Fixed boxes drawn over a sheet; hit testing misses those that let taps through (the notice).
+  const overlays = (sheet) => [...document.querySelectorAll("body *")].filter((el) => {
+    const style = getComputedStyle(el);
+    return style.position === "fixed" && !el.contains(sheet) && !sheet.contains(el) && shown(el)
+      && (parseInt(style.zIndex, 10) || 0) >= (parseInt(getComputedStyle(sheet).zIndex, 10) || 0);
+  });
+  const meet = (el, box) => {
+    const other = el.getBoundingClientRect();
+    return other.left < box.right && box.left < other.right
+      && other.top < box.bottom && box.top < other.bottom;
   };
   for (const sheet of document.querySelectorAll("[role=dialog], .qr.full")) {
     if (!shown(sheet)) continue;
     const style = getComputedStyle(sheet), box = sheet.getBoundingClientRect();
-    const scrolls = ["auto", "scroll"].includes(style.overflowY) && sheet.scrollHeight > sheet.clientHeight + 1;
+    const scrolls = ["auto", "scroll"].includes(style.overflowY)
+      && sheet.scrollHeight > sheet.clientHeight + 1;
     if (scrolls && !onScreen(box)) {
-      problems.push(`${tag(sheet)} scrolls, but reaches off the screen (${span(box, "top", "bottom")} of ${vh})`);
+      problems.push(`${tag(sheet)} scrolls, but reaches off the screen `
+        + `(${span(box, "top", "bottom")} of ${vh})`);
     }
-    for (const control of sheet.querySelectorAll("button, input, select, textarea")) {
-      if (!shown(control)) continue;
-      const at = control.getBoundingClientRect();
-      if (!scrolls && !onScreen(at)) {
-        problems.push(`${name(control)} in ${tag(sheet)} is off the screen (${span(at, "top", "bottom")} of ${vh})`);
-      } else if (onScreen(at) && at.top >= box.top && at.bottom <= box.bottom + 1 && !uncovered(control)) {
-        problems.push(`${name(control)} in ${tag(sheet)} is covered by something else`);
+    for (const part of sheet.querySelectorAll("h2, p, label, button, input, select, textarea")) {
+      if (!shown(part)) continue;
+      const at = part.getBoundingClientRect();
+      const control = part.matches("button, input, select, textarea");
+      if (control && !scrolls && !onScreen(at)) {
+        problems.push(`${name(part)} in ${tag(sheet)} is off the screen `
+          + `(${span(at, "top", "bottom")} of ${vh})`);
       }
+      const visible = onScreen(at) && at.top >= box.top && at.bottom <= box.bottom + 1;
+      const cover = visible && (coveredBy(part, sheet) || overlays(sheet).find((o) => meet(o, at)));
+      if (cover) problems.push(`${name(part)} in ${tag(sheet)} is covered by ${name(cover)}`);
+    }
+  }
+
+  // A bar that stays on the screen while the page scrolls may take a quarter of it, no more.
+  for (const bar of document.querySelectorAll("body *")) {
+    const style = getComputedStyle(bar);
+    if (!["fixed", "sticky"].includes(style.position) || !shown(bar)) continue;
+    if (bar.closest("[role=dialog], .qr.full, [role=status]")) continue;
+    const box = bar.getBoundingClientRect();
+    if (box.height > vh / 4) {
+      problems.push(`${tag(bar)}.${bar.classList[0]} stays on the screen and takes `
+        + `${Math.round(box.height)} px of ${vh}`);
     }
   }
 
@@ -84,13 +126,20 @@
     ];
     const sheetOpen = [...document.querySelectorAll("[role=dialog]")].some(shown);
     for (const [n, el] of controls.entries()) {
-      if (!el || !shown(el)) { problems.push(`counter control ${n + 1} of 4 is not shown`); continue; }
-      const box = el.getBoundingClientRect();
-      if (!onScreen(box)) problems.push(`${name(el)} is below the fold (${span(box, "top", "bottom")} of ${vh})`);
-      if (box.width < 48 || box.height < 48) {
-        problems.push(`${name(el)} is a ${Math.round(box.width)}x${Math.round(box.height)} px target`);
+      if (!el || !shown(el)) {
+        problems.push(`counter control ${n + 1} of 4 is not shown`);
+        continue;
       }
-      if (!sheetOpen && onScreen(box) && !uncovered(el)) problems.push(`${name(el)} is covered by something else`);
+      const box = el.getBoundingClientRect();
+      if (!onScreen(box)) {
+        problems.push(`${name(el)} is below the fold (${span(box, "top", "bottom")} of ${vh})`);
+      }
+      if (box.width < 48 || box.height < 48) {
+        const size = `${Math.round(box.width)}x${Math.round(box.height)}`;
+        problems.push(`${name(el)} is a ${size} px target`);
+      }
+      const cover = !sheetOpen && onScreen(box) && coveredBy(el);
+      if (cover) problems.push(`${name(el)} is covered by ${name(cover)}`);
     }
     const lap = controls[0]?.getBoundingClientRect();
     if (lap && lap.height < 0.35 * vh) {

@@ -8,11 +8,17 @@ matrix in one browser, well inside a minute or two.
 On every page of the matrix:
 - the document is no wider than the viewport, and no visible element sticks out sideways;
 - no text is cut: no box with hidden overflow, and no button, holds more text than it shows;
-- every button of an open sheet is on the screen, or the sheet scrolls and is on the screen.
+- every button of an open sheet is on the screen, or the sheet scrolls and is on the screen,
+  and nothing is drawn over the sheet's words;
+- every button and field (tick boxes apart) is a tap target 48 px tall or more;
+- no bar that stays on the screen while the page scrolls takes more than a quarter of it.
 On the lap counter, the lap button, Undo, "Add escort" and Finish are on the first screen,
-unscrolled, even at 320x568, and are tap targets of 48 px or more.
+unscrolled, even at 320x568, uncovered, and the lap button keeps over a third of the screen.
+
+R4H_LAYOUT_SHOTS=shots/layout saves a screenshot of each state at 320x568 and 390x844.
 """
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,22 +36,33 @@ from .steps import LAP_MS, open_app, sign_in
 HERE = Path(__file__).parent
 VIEWPORTS = [(320, 568), (360, 740), (375, 667), (390, 844), (430, 932)]
 SCHEMES = ["light", "dark"]
+SHOT_SIZES = [(320, 568), (390, 844)]
 # A phone, not a narrow desktop window: the page's meta viewport applies, so a page wider
 # than the screen zooms out (as on the phones of the issue) instead of scrolling sideways.
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 MEASURE = (HERE / "layout_measure.js").read_text()
+SHEET_OPEN = """() => [...document.querySelectorAll("[role=dialog], .qr.full")]
+  .some((sheet) => sheet.checkVisibility())"""
 
 
-def measure(page, state: str) -> list[str]:
-    """Every layout problem of the page as it is now, over the whole matrix."""
+def measure(page, state: str) -> list[tuple[str, str, str]]:
+    """Every layout problem of the page as it is now, over the whole matrix.
+
+    With R4H_LAYOUT_SHOTS=<dir>, also saves what it measured at 320x568 and 390x844, to look at.
+    """
     problems = []
+    shots = os.environ.get("R4H_LAYOUT_SHOTS")
     for scheme in SCHEMES:
         page.emulate_media(color_scheme=scheme)
         for width, height in VIEWPORTS:
             page.set_viewport_size({"width": width, "height": height})
             for problem in page.evaluate(MEASURE, [width, height]):
                 problems.append((state, f"{width}x{height} {scheme}", problem))
+            if shots and (width, height) in SHOT_SIZES:
+                name = re.sub(r"[^a-z0-9]+", "-", state.lower()).strip("-") or "home"
+                path = Path(shots) / f"{name}-{width}x{height}-{scheme}.png"
+                page.screenshot(path=path, full_page=not page.evaluate(SHEET_OPEN))
     return problems
 
 
