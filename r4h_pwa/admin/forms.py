@@ -91,6 +91,6 @@ class RunForm(FlaskForm):
     hero_id = _select("Hero")
     runner_id = _select("Runner")
     track_id = _select("Track")
-    scheduled_at = StringField("Date and time (UTC)", widget=DateTimeLocalInput())
+    scheduled_at = StringField("Date and time", widget=DateTimeLocalInput())
     words = TextAreaField("Words about the hero", render_kw={"maxlength": WORDS_MAX, "rows": 5})
     video_url = _url("Video link (optional)", Run.video_url)

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..formatting import from_input_datetime, local
 from ..models import (
     FLAG_TYPES,
     HERO_KINDS,
@@ -388,7 +389,7 @@ def _pick(fields: Fields, key: str, model, label: str):
 
 
 def parse_local_datetime(fields: Fields, key: str) -> datetime | None:
-    """A datetime-local value ('2024-05-01T19:30'), taken as UTC."""
+    """A datetime-local value ('2024-05-01T19:30'), the team's local time, stored as UTC."""
     raw = fields.data.get(key)
     text = "" if raw is None else str(raw).strip()
     if not text:
@@ -401,9 +402,7 @@ def parse_local_datetime(fields: Fields, key: str) -> datetime | None:
     if parsed is None:
         _fail(fields, key, "Enter a date and time, like 2024-05-01 19:30.")
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return from_input_datetime(parsed).astimezone(UTC)
 
 
 def validate_run(data: Mapping[str, Any]):
@@ -462,19 +461,6 @@ def lap_splits(run: Run) -> list[tuple[int, int, int]]:
     return splits
 
 
-def format_ms(ms: int | None) -> str:
-    """Milliseconds as m:ss.s (or h:mm:ss for long runs)."""
-    if ms is None:
-        return "–"
-    tenths = round(ms / 100)
-    minutes, tenths = divmod(tenths, 600)
-    hours, minutes = divmod(minutes, 60)
-    seconds = f"{tenths // 10:02d}.{tenths % 10}"
-    if hours:
-        return f"{hours}:{minutes:02d}:{seconds}"
-    return f"{minutes}:{seconds}"
-
-
 # Devices -----------------------------------------------------------------------------------
 
 
@@ -531,10 +517,10 @@ def _last_months(now: datetime, count: int) -> list[tuple[int, int]]:
 
 
 def miles_per_month(now: datetime | None = None, count: int = 12) -> list[tuple[date, int]]:
-    """Numbered miles per calendar month (UTC, by finish time) for the last count months."""
-    now = now or utcnow()
+    """Numbered miles per calendar month (the team's, by finish time) for the last count months."""
+    now = local(now or utcnow())
     months = _last_months(now, count)
-    start = datetime(months[0][0], months[0][1], 1, tzinfo=UTC)
+    start = datetime(months[0][0], months[0][1], 1, tzinfo=now.tzinfo)
     finished = db.session.scalars(
         sa.select(Run.finished_at).where(
             Run.mile_number.is_not(None), Run.finished_at >= start
@@ -542,6 +528,7 @@ def miles_per_month(now: datetime | None = None, count: int = 12) -> list[tuple[
     )
     tally = dict.fromkeys(months, 0)
     for moment in finished:
+        moment = local(moment)
         key = (moment.year, moment.month)
         if key in tally:
             tally[key] += 1

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from ..auth import admin_required
 from ..auth.service import revoke_device
 from ..extensions import db
+from ..formatting import input_datetime, short_date
 from ..models import Device, Hero, Run, Runner, Track
 from . import service
 from .forms import HeroForm, RunForm, RunnerForm, TrackForm, choices
@@ -269,7 +270,7 @@ def _run_form(run: Run | None = None) -> RunForm:
     tracks = db.session.scalars(sa.select(Track).order_by(Track.name))
     form.hero_id.choices = choices(
         "Choose a hero…",
-        [(h.id, f"{h.display_name} · {h.agency} · {h.end_of_watch:%b %-d, %Y}") for h in heroes],
+        [(h.id, f"{h.display_name} · {h.agency} · {short_date(h.end_of_watch)}") for h in heroes],
     )
     form.runner_id.choices = choices(
         "Choose a runner…", [(r.id, f"{r.name} ({r.role})") for r in runners]
@@ -278,7 +279,7 @@ def _run_form(run: Run | None = None) -> RunForm:
         "Choose a track…", [(t.id, f"{t.name} · {t.laps_per_mile} laps per mile") for t in tracks]
     )
     if run is not None and request.method == "GET" and run.scheduled_at:
-        form.scheduled_at.data = run.scheduled_at.strftime("%Y-%m-%dT%H:%M")
+        form.scheduled_at.data = input_datetime(run.scheduled_at)
     return form
 
 
@@ -323,9 +324,7 @@ def post_new_run():
 def get_run(run_id: str):
     """One run: who, where, when, its mile number and its laps with splits."""
     run = db.get_or_404(Run, run_id)
-    return render_template(
-        "admin/run.html", run=run, splits=service.lap_splits(run), format_ms=service.format_ms
-    )
+    return render_template("admin/run.html", run=run, splits=service.lap_splits(run))
 
 
 @bp.get("/runs/<run_id>/edit")

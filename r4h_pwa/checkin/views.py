@@ -1,8 +1,6 @@
 """Escort check-in by QR code, its admin pages, and the runner's roster API."""
 
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import (
     Blueprint,
@@ -26,6 +24,7 @@ from ..auth import admin_required, device_required
 from ..database import retry_if_dropped
 from ..errors import ApiError, json_error, wants_json
 from ..extensions import db, limiter
+from ..formatting import local_date, long_date, long_time
 from ..models import Run
 from ..qr import qr_svg
 from ..serializers import checkin_json, public_url
@@ -67,19 +66,6 @@ def _phone_key() -> str:
 
 def _token_key() -> str:
     return "checkin-token:" + (request.view_args or {}).get("token", "")[:64]
-
-
-def _when(value: datetime | None) -> str | None:
-    """A time as the team reads it: 'Saturday, March 9, 2024 at 7:30 AM EST'."""
-    if value is None:
-        return None
-    try:
-        zone = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = value.astimezone(zone)
-    hour = local.hour % 12 or 12
-    return f"{local:%A, %B} {local.day}, {local.year} at {hour}:{local:%M %p %Z}"
 
 
 def _serializer() -> URLSafeSerializer:
@@ -142,10 +128,9 @@ def _run_view(run: Run) -> dict:
     """What the public pages say about the run: whom it honours, when and where."""
     return {
         "hero": run.hero,
-        "when": _when(run.scheduled_at or run.started_at),
+        "when": long_time(run.scheduled_at or run.started_at),
         "track": run.track.name,
-        "end_of_watch": f"{run.hero.end_of_watch:%B} {run.hero.end_of_watch.day}, "
-        f"{run.hero.end_of_watch.year}",
+        "end_of_watch": long_date(run.hero.end_of_watch),
     }
 
 
@@ -297,9 +282,8 @@ def get_admin_roster(run_id: str):
         info=_run_view(run),
         checkins=service.roster(run),
         state=service.token_state(run),
-        closes=_when(service.closes_at(run)),
+        closes=service.closes_at(run),
         checkin_url=public_url(f"/c/{run.checkin_token}"),
-        when=_when,
         form=ConfirmForm(),
     )
 
@@ -349,7 +333,7 @@ def post_remove_checkin(run_id: str, checkin_id: str):
 def get_roster_csv(run_id: str):
     """The run's roster as a CSV download, safe to open in a spreadsheet."""
     run = _admin_run(run_id)
-    day = (run.scheduled_at or run.started_at or run.created_at).date().isoformat()
+    day = local_date(run.scheduled_at or run.started_at or run.created_at).isoformat()
     response = Response(service.roster_csv(run), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="checkins-{day}.csv"'
     response.headers["Cache-Control"] = "no-store"

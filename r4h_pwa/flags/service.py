@@ -12,8 +12,7 @@ MAX_ACK_TOTAL characters in all, a further new message is refused (422).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from .. import labels
 from ..errors import ApiError
 from ..extensions import db
+from ..formatting import long_date, number
 from ..models import (
     RECIPIENT_KINDS,
     SHIPMENT_STATUSES,
@@ -298,30 +298,6 @@ def is_token_shaped(token: str) -> bool:
 # --- words and numbers for people -------------------------------------------------------------
 
 
-def local_date(value: datetime | date | None) -> date | None:
-    """The calendar date in the configured TIMEZONE (the team's), not in UTC."""
-    if value is None or not isinstance(value, datetime):
-        return value
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
-    return value.astimezone(zone).date()
-
-
-def long_date(value: datetime | date | None) -> str:
-    """A date as people write it: February 11, 2024."""
-    day = local_date(value)
-    return f"{day:%B} {day.day}, {day.year}" if day else ""
-
-
-def duration(ms: int | None) -> str:
-    """Milliseconds as m:ss (or h:mm:ss), rounded down to the second."""
-    if ms is None:
-        return ""
-    seconds = ms // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def run_day(run: Run) -> datetime | None:
     """When the run happened, for its date."""
     return run.started_at or run.finished_at or run.scheduled_at or run.synced_at
@@ -330,7 +306,7 @@ def run_day(run: Run) -> datetime | None:
 def honor_line(shipment: Shipment) -> str:
     """Flag carried in honor of <rank> <name>, <agency>: mile <n>, run by <runner> on <date>."""
     run = shipment.run
-    mile = f"mile {run.mile_number:,}, " if run.mile_number else ""
+    mile = f"mile {number(run.mile_number)}, " if run.mile_number else ""
     return (
         f"Flag carried in honor of {run.hero.display_name}, {run.hero.agency}: "
         f"{mile}run by {run.runner.name} on {long_date(run_day(run))}"
@@ -387,7 +363,7 @@ def card_for(shipment: Shipment) -> labels.Card:
     """The keepsake card's data for a shipment."""
     run = shipment.run
     url = family_url(shipment)
-    mile = f"mile {run.mile_number:,}" if run.mile_number else "one mile"
+    mile = f"mile {number(run.mile_number)}" if run.mile_number else "one mile"
     return labels.Card(
         hero_name=run.hero.display_name,
         agency=run.hero.agency,

@@ -24,6 +24,7 @@ from .. import labels
 from ..auth import admin_required, current_actor, device_required
 from ..errors import ApiError, wants_json
 from ..extensions import csrf, db, limiter
+from ..formatting import long_date, number
 from ..models import SHIPMENT_STATUSES, Run
 from ..serializers import public_url
 from ..validation import json_object
@@ -223,8 +224,8 @@ def _admin_shipment(shipment_id: str):
 
 def _run_choices(runs) -> list[SelectChoice]:
     def label(run) -> str:
-        mile = f"Mile {run.mile_number:,}" if run.mile_number else "Unnumbered"
-        when = service.long_date(service.run_day(run))
+        mile = f"Mile {number(run.mile_number)}" if run.mile_number else "Unnumbered"
+        when = long_date(service.run_day(run))
         return f"{mile} · {run.hero.display_name} · {run.runner.name} · {when}"
 
     return [SelectChoice("", "Choose a synced run"), *(SelectChoice(r.id, label(r)) for r in runs)]

@@ -6,14 +6,15 @@ It links to nothing private: no family tokens, no addresses, no escorts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from ..formatting import long_date, team_zone
 from ..models import KIND_LABELS, Hero, Run, Runner, utcnow
-from .service import long_date, run_day
+from .service import run_day
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def honor_wall(page: int = 1) -> Wall:
         .group_by(Hero.kind)
         .order_by(sa.func.count(sa.distinct(Hero.id)).desc(), Hero.kind)
     ).all()
-    year_start = datetime(utcnow().year, 1, 1, tzinfo=UTC)
+    year_start = datetime(utcnow().astimezone(team_zone()).year, 1, 1, tzinfo=team_zone())
     this_year = db.session.scalar(
         sa.select(sa.func.count()).select_from(Run).where(numbered, Run.finished_at >= year_start)
     ) or 0

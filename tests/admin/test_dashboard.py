@@ -58,8 +58,10 @@ def test_miles_per_month_buckets_the_last_twelve_months(db):
 def test_old_miles_fall_out_of_the_chart(db):
     now = datetime(2024, 6, 15, tzinfo=UTC)
     runner, hero, track = make_runner(), make_hero(), make_track()
-    _numbered(runner, hero, track, 1, datetime(2023, 6, 30, tzinfo=UTC))  # 12 months back
-    _numbered(runner, hero, track, 2, datetime(2023, 7, 1, tzinfo=UTC))
+    _numbered(runner, hero, track, 1, datetime(2023, 6, 30, 12, tzinfo=UTC))  # 12 months back
+    # 03:00 UTC on July 1 is still June 30 at the team's track (the chart's months are theirs).
+    _numbered(runner, hero, track, 2, datetime(2023, 7, 1, 3, tzinfo=UTC))
+    _numbered(runner, hero, track, 3, datetime(2023, 7, 1, 16, tzinfo=UTC))
     db.session.commit()
     months = miles_per_month(now)
     assert months[0][0].isoformat() == "2023-07-01"
