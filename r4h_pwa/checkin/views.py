@@ -22,14 +22,16 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..auth import admin_required, device_required
 from ..database import retry_if_dropped
-from ..errors import ApiError, json_error, wants_json
+from ..errors import json_error, wants_json
 from ..extensions import db, limiter
 from ..formatting import local_date, long_date, long_time
+from ..forms import ConfirmForm
 from ..models import Run
 from ..qr import qr_svg
+from ..runs.service import run_of
 from ..serializers import checkin_json, public_url
 from . import service
-from .forms import ROLE_HINTS, CheckinForm, ConfirmForm
+from .forms import ROLE_HINTS, CheckinForm
 
 bp = Blueprint("checkin", __name__)
 
@@ -125,7 +127,7 @@ def _private(response: Response) -> Response:
 
 
 def _run_view(run: Run) -> dict:
-    """What the public pages say about the run: whom it honours, when and where."""
+    """What the public pages say about the run: whom it honors, when and where."""
     return {
         "hero": run.hero,
         "when": long_time(run.scheduled_at or run.started_at),
@@ -167,7 +169,7 @@ def _form_page(run: Run, form: CheckinForm, existing, status: int = 200, notice:
 
 @bp.get("/c/<token>")
 def get_checkin(token: str):
-    """The check-in form: whom the run honours and when, and five short fields."""
+    """The check-in form: whom the run honors and when, and five short fields."""
     run = service.run_for_token(token)
     state = service.token_state(run)
     if state != service.OPEN:
@@ -248,9 +250,7 @@ def rate_limited(exc):
 @device_required
 def get_runner_roster(run_id: str):
     """The run's roster for the runner's phone, polled while online; 304 when unchanged."""
-    run = service.runner_run(g.runner, run_id)
-    if run is None:
-        raise ApiError(404, "not_found", "No such run on this account.")
+    run = run_of(g.runner.id, run_id)
     response = jsonify(checkins=[checkin_json(c) for c in service.roster(run)])
     response.headers["Cache-Control"] = "private, no-cache"
     response.add_etag()

@@ -6,7 +6,7 @@ A family may acknowledge more than once (a second visit, a second relative). The
 acknowledgement marks the shipment received and keeps that time. Every message is kept in
 the one ack_message text: a message identical to one already there changes nothing, a
 different one is added after a blank line, so no family's words are lost; past
-MAX_ACK_TOTAL characters in all, a further new message is refused (422).
+MAX_ACK_TOTAL characters in all, a further new message is refused (a ValidationError).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from .. import labels
-from ..errors import ApiError
 from ..extensions import db
 from ..formatting import long_date, number
 from ..models import (
+    MAILING_STATES,
     RECIPIENT_KINDS,
     SHIPMENT_STATUSES,
     Run,
@@ -31,24 +31,15 @@ from ..models import (
     new_token,
     utcnow,
 )
+from ..runs.service import run_of
 from ..serializers import iso, public_url
-from ..validation import Fields
+from ..validation import Conflict, Fields, NotFound, ValidationError
 
 MAX_NOTE = 2000
 MAX_ACK_MESSAGE = 2000
 MAX_ACK_TOTAL = 10000
 MAX_BATCH = 500
 
-US_STATES = frozenset(
-    (
-        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
-        "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
-        "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
-        "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
-        "AS", "GU", "MP", "PR", "VI",  # territories
-        "AA", "AE", "AP",  # military post offices
-    )
-)
 _ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
@@ -66,13 +57,16 @@ STATUS_TIMES = {
     "delivered": "delivered_at",
     "received": "received_at",
 }
-KIND_LABELS = {"family": "The family", "intermediary": "Someone who delivers it in person"}
+RECIPIENT_KIND_LABELS = {
+    "family": "The family",
+    "intermediary": "Someone who delivers it in person",
+}
 
 # --- reading and checking input ------------------------------------------------------------
 
 
 def read_shipment(data: dict) -> dict:
-    """Shipment fields from JSON or a form, cleaned; a 422 ApiError names each bad one."""
+    """Shipment fields from JSON or a form, cleaned; a ValidationError names each bad one."""
     fields = Fields(data)
     values = {
         "recipient_name": fields.text("recipient_name", 120, required=True),
@@ -88,19 +82,19 @@ def read_shipment(data: dict) -> dict:
         "carrier": fields.text("carrier", 40),
         "tracking_number": fields.text("tracking_number", 60),
     }
-    if "state" not in fields.errors and values["state"] not in US_STATES:
-        fields.errors["state"] = "Use the two-letter postal code of a US state, like FL."
+    if "state" not in fields.errors and values["state"] not in MAILING_STATES:
+        fields.fail("state", "Use the two-letter postal code of a US state, like FL.")
     if "postal_code" not in fields.errors:
         match = _ZIP.match(values["postal_code"])
         if match is None:
-            fields.errors["postal_code"] = "Use a ZIP code: 5 digits, or ZIP+4 like 32708-1234."
+            fields.fail("postal_code", "Use a ZIP code: 5 digits, or ZIP+4 like 32708-1234.")
         else:
             five, four = match.groups()
             values["postal_code"] = f"{five}-{four}" if four else five
     for key in ("recipient_name", "address_line1", "address_line2", "city", "carrier",
                 "tracking_number"):
         if key not in fields.errors and any(ch in values[key] for ch in "\r\n\t"):
-            fields.errors[key] = "Keep it on one line."
+            fields.fail(key, "Keep it on one line.")
     fields.check()
     return values
 
@@ -129,33 +123,25 @@ def can_see(actor: Runner | None, shipment: Shipment) -> bool:
 
 
 def shipment_for(actor: Runner, shipment_id: str) -> Shipment:
-    """The shipment if the actor may see it; otherwise a 404 that says nothing about it."""
+    """The shipment if the actor may see it; otherwise NotFound, saying nothing about it."""
     shipment = get_shipment(shipment_id)
     if shipment is None or not can_see(actor, shipment):
-        raise ApiError(404, "not_found", "No shipment with that id is yours.")
+        raise NotFound("No shipment with that id is yours.")
     return shipment
 
 
-def own_run(runner: Runner, run_id: str) -> Run:
-    """The runner's own run; a 404 ApiError if it is unknown or someone else's."""
-    run = db.session.get(Run, run_id) if len(run_id) <= 64 else None
-    if run is None or run.runner_id != runner.id:
-        raise ApiError(404, "not_found", "No run with that id is yours.")
-    return run
-
-
 def synced_run_of(runner: Runner, run_id: str) -> Run:
-    """The runner's run, ready to ship a flag for: 404 unknown or not theirs, 409 not synced."""
-    run = own_run(runner, run_id)
+    """The runner's run, ready to ship a flag for: NotFound, or Conflict if not synced yet."""
+    run = run_of(runner.id, run_id)
     _require_synced(run)
     return run
 
 
 def _require_synced(run: Run) -> None:
     if run.status != "synced":
-        raise ApiError(
-            409, "run_not_synced",
+        raise Conflict(
             "This run has not synced yet. Sync it from the phone, then add the shipment.",
+            code="run_not_synced",
         )
 
 
@@ -224,9 +210,9 @@ def advance(shipment: Shipment, expected: str | None = None) -> str:
     """Move the shipment one status on and stamp the time; expected guards a double click."""
     target = next_status(shipment)
     if target is None:
-        raise ApiError(409, "already_received", "This flag has already been received.")
+        raise Conflict("This flag has already been received.", code="already_received")
     if expected is not None and expected != target:
-        raise ApiError(409, "status_changed", "The status changed meanwhile. Look again.")
+        raise Conflict("The status changed meanwhile. Look again.", code="status_changed")
     _set_status(shipment, target)
     return target
 
@@ -262,13 +248,13 @@ def acknowledge(shipment: Shipment, message: str) -> str:
     """The family says the flag arrived: 'received', 'added' (a new message), or 'unchanged'."""
     message = message.strip().replace("\r\n", "\n")
     if len(message) > MAX_ACK_MESSAGE:
-        raise ApiError(422, "invalid", "The message is too long.",
-                       {"message": f"At most {MAX_ACK_MESSAGE} characters."})
+        raise ValidationError({"message": f"At most {MAX_ACK_MESSAGE} characters."},
+                              "The message is too long.")
     kept = shipment.ack_message
     is_new = bool(message) and f"\n\n{message}\n\n" not in f"\n\n{kept}\n\n"
     if is_new and kept and len(kept) + 2 + len(message) > MAX_ACK_TOTAL:
-        raise ApiError(422, "invalid", "We already have many messages for this flag.",
-                       {"message": "We already have your messages. Thank you."})
+        raise ValidationError({"message": "We already have your messages. Thank you."},
+                              "We already have many messages for this flag.")
     outcome = "unchanged"
     if shipment.status != "received" or shipment.received_at is None:
         _set_status(shipment, "received")

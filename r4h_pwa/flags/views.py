@@ -1,4 +1,4 @@
-"""Flag shipments, their labels, the family page and the wall of honour."""
+"""Flag shipments, their labels, the family page and the wall of honor."""
 
 import base64
 import json
@@ -25,12 +25,15 @@ from ..auth import admin_required, current_actor, device_required
 from ..errors import ApiError, wants_json
 from ..extensions import csrf, db, limiter
 from ..formatting import long_date, number
+from ..forms import ConfirmForm, show_errors
+from ..json_body import json_object
 from ..models import SHIPMENT_STATUSES, Run
+from ..runs.service import run_of
 from ..serializers import public_url
-from ..validation import json_object
+from ..validation import Conflict, ValidationError
 from . import service
 from .family import chart_svg, lap_rows, page_for_token
-from .forms import AckForm, AdvanceForm, ConfirmForm, NewShipmentForm, PrintForm, ShipmentForm
+from .forms import AckForm, AdvanceForm, NewShipmentForm, PrintForm, ShipmentForm
 from .wall import honor_wall
 
 bp = Blueprint("flags", __name__)
@@ -81,7 +84,7 @@ def post_shipment(run_id: str):
 @device_required
 def get_run_shipments(run_id: str):
     """The shipments of one of the runner's runs, with their status and any family message."""
-    run = service.own_run(g.runner, run_id)
+    run = run_of(g.runner.id, run_id)
     return jsonify(shipments=[service.shipment_json(s) for s in service.runs_shipments(run)])
 
 
@@ -95,7 +98,7 @@ def get_shipment(shipment_id: str):
 # --- printing ---------------------------------------------------------------------------------
 
 
-def _printable(shipment_id: str):
+def _shipment_to_print(shipment_id: str):
     """The shipment if the caller may print it; 401 (JSON) or a login redirect for nobody."""
     actor = current_actor()
     if actor is None:
@@ -117,7 +120,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 
 def _print_one(shipment_id: str, fmt: str):
-    shipment = _printable(shipment_id)
+    shipment = _shipment_to_print(shipment_id)
     data = service.print_pdf([shipment], fmt)
     stem, marks_printed = PDF_FILES[fmt]
     # Only a real GET prints: a HEAD (a link checker, a preview) must not change the status.
@@ -187,7 +190,7 @@ def post_ack(token: str):
         return _render_family(_family_page(token), form.message.data or "", errors), 400
     try:
         service.acknowledge(shipment, form.message.data or "")
-    except ApiError as exc:
+    except ValidationError as exc:
         db.session.rollback()
         errors = tuple(exc.fields.values())
         return _render_family(_family_page(token), form.message.data or "", errors), 422
@@ -201,12 +204,12 @@ def get_family_thanks(token: str):
     return render_template("flags/thanks.html", page=_family_page(token))
 
 
-# --- the wall of honour -----------------------------------------------------------------------
+# --- the wall of honor -----------------------------------------------------------------------
 
 
 @bp.get("/honor")
 def get_honor():
-    """The public wall of honour: heroes, mile numbers, dates and the team's totals."""
+    """The public wall of honor: heroes, mile numbers, dates and the team's totals."""
     page = request.args.get("page", "1")
     wall = honor_wall(int(page) if page.isdigit() and len(page) < 6 else 1)
     return render_template("flags/honor.html", wall=wall)
@@ -266,19 +269,19 @@ def post_new_shipment():
         run = db.session.get(Run, form.run_id.data) if form.run_id.data else None
         try:
             values = service.read_shipment(form.values())
-        except ApiError as exc:
+        except ValidationError as exc:
             values = None
-            form.show_errors(exc.fields)
+            show_errors(form, exc.fields)
         if run is None:
-            form.show_errors({"run_id": "Choose a run."})
+            show_errors(form, {"run_id": "Choose a run."})
         try:
             if values is None or run is None:
-                raise ApiError(422, "invalid", "Some fields are not valid.")
+                raise ValidationError({})
             shipment = service.create_shipment(run, values)
-        except ApiError as exc:
+        except (ValidationError, Conflict) as exc:
             db.session.rollback()
-            if exc.status == 409:
-                form.show_errors({"run_id": exc.message})
+            if isinstance(exc, Conflict):
+                show_errors(form, {"run_id": exc.message})
         else:
             db.session.commit()
             flash("Shipment created. Print its label when the flag is ready.", "success")
@@ -306,7 +309,7 @@ def get_admin_shipment(shipment_id: str):
         next_status=service.next_status(shipment),
         family_url=service.family_url(shipment),
         honor_line=service.honor_line(shipment),
-        kinds=service.KIND_LABELS,
+        kinds=service.RECIPIENT_KIND_LABELS,
         advance_form=AdvanceForm(expected=service.next_status(shipment)),
         confirm_form=ConfirmForm(),
     )
@@ -330,8 +333,8 @@ def post_edit_shipment(shipment_id: str):
     if form.validate_on_submit():
         try:
             values = service.read_shipment(form.values())
-        except ApiError as exc:
-            form.show_errors(exc.fields)
+        except ValidationError as exc:
+            show_errors(form, exc.fields)
         else:
             service.update_shipment(shipment, values)
             db.session.commit()
@@ -350,7 +353,7 @@ def post_advance(shipment_id: str):
         abort(400)
     try:
         status = service.advance(shipment, form.expected.data or None)
-    except ApiError as exc:
+    except Conflict as exc:
         flash(exc.message, "error")
     else:
         db.session.commit()

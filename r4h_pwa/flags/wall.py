@@ -1,4 +1,4 @@
-"""The public wall of honour: heroes honoured, mile numbers and the team's totals.
+"""The public wall of honor: heroes honored, mile numbers and the team's totals.
 
 It links to nothing private: no family tokens, no addresses, no escorts.
 """
@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..formatting import long_date, team_zone
-from ..models import KIND_LABELS, Hero, Run, Runner, utcnow
+from ..models import HERO_KIND_LABELS, Hero, Run, Runner, utcnow
 from .service import run_day
 
 
@@ -33,7 +33,7 @@ class WallEntry:
 
 @dataclass(frozen=True)
 class Wall:
-    """The public wall of honour with the team's running totals."""
+    """The public wall of honor with the team's running totals."""
 
     entries: tuple[WallEntry, ...]
     team_miles: int
@@ -100,7 +100,7 @@ def honor_wall(page: int = 1) -> Wall:
         team_miles=sum(miles for _name, miles in runners),
         heroes_honored=heroes,
         miles_this_year=this_year,
-        by_kind=tuple((KIND_LABELS[kind], n) for kind, n in kinds),
+        by_kind=tuple((HERO_KIND_LABELS[kind], n) for kind, n in kinds),
         runners=tuple((name, miles) for name, miles in runners),
         page=page,
         pages=pages,

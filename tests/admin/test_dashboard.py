@@ -1,4 +1,4 @@
-"""The dashboard: team miles, miles per runner, heroes honoured by kind, and the chart."""
+"""The dashboard: team miles, miles per runner, heroes honored by kind, and the chart."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ def _numbered(runner, hero, track, mile, finished_at):
 
 
 def _team(db):
-    """Two runners with history, three heroes honoured (one twice), and one planned run."""
+    """Two runners with history, three heroes honored (one twice), and one planned run."""
     now = datetime.now(UTC)
     track = make_track()
     ana = make_runner(name="Ana", starting_mile_count=1293, miles_logged=2)
@@ -24,7 +24,7 @@ def _team(db):
     _numbered(ana, police, track, 1294, now)
     _numbered(ana, k9, track, 1295, now - timedelta(days=62))
     _numbered(ben, police, track, 1, now)  # the same hero again: still one police hero
-    make_run(ben, fire, track)  # planned: not honoured yet
+    make_run(ben, fire, track)  # planned: not honored yet
     db.session.commit()
     return now
 
@@ -36,7 +36,7 @@ def test_dashboard_figures(db):
     assert [r.name for r in board.runners] == ["Ana", "Ben"]
     kinds = dict(board.heroes_by_kind)
     assert (kinds["Police"], kinds["K9"], kinds["Fire"], kinds["EMS"]) == (1, 1, 0, 0)
-    assert board.heroes_honoured == 2
+    assert board.heroes_honored == 2
     assert board.planned_count == 1
     assert len(board.recent_runs) == 3
 

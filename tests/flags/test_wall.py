@@ -1,4 +1,4 @@
-"""/honor: the public wall of honour, with totals and nothing private."""
+"""/honor: the public wall of honor, with totals and nothing private."""
 
 from tests.flags.conftest import TRACKING, make_synced_run, reload
 
