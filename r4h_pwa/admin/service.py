@@ -30,6 +30,7 @@ from ..models import (
     Track,
     utcnow,
 )
+from ..runs.service import team_miles
 from ..validation import Fields, ValidationError
 
 HERO_FIELDS = (
@@ -555,8 +556,6 @@ def chart_bars(months: list[tuple[date, int]]) -> tuple[list[MonthBar], int]:
 def dashboard(now: datetime | None = None) -> Dashboard:
     """Team miles, miles per runner, heroes honored by kind, recent runs, and the chart."""
     runners = [r for r in runners_with_miles() if r.role == "runner" or r.total_miles]
-    total = sa.func.sum(Runner.starting_mile_count + Runner.miles_logged)
-    team_miles = db.session.scalar(sa.select(sa.func.coalesce(total, 0)))
     honored = dict(
         db.session.execute(
             sa.select(Hero.kind, sa.func.count(sa.distinct(Hero.id)))
@@ -579,7 +578,7 @@ def dashboard(now: datetime | None = None) -> Dashboard:
     )
     bars, chart_max = chart_bars(miles_per_month(now))
     return Dashboard(
-        team_miles=team_miles,
+        team_miles=team_miles(),
         runners=runners,
         heroes_by_kind=[(HERO_KIND_LABELS[k], honored.get(k, 0)) for k in HERO_KINDS],
         heroes_honored=sum(honored.values()),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..formatting import long_date, team_zone
 from ..models import HERO_KIND_LABELS, Hero, Run, Runner, utcnow
+from ..runs.service import team_miles
 from .service import run_day
 
 
@@ -40,7 +41,7 @@ class Wall:
     heroes_honored: int
     miles_this_year: int
     by_kind: tuple[tuple[str, int], ...]
-    runners: tuple[tuple[str, int], ...]
+    runners: tuple[tuple[str, int], ...]  # active accounts only: one who left is not named
     page: int
     pages: int
 
@@ -97,7 +98,7 @@ def honor_wall(page: int = 1) -> Wall:
     ) or 0
     return Wall(
         entries=entries,
-        team_miles=sum(miles for _name, miles in runners),
+        team_miles=team_miles(),
         heroes_honored=heroes,
         miles_this_year=this_year,
         by_kind=tuple((HERO_KIND_LABELS[kind], n) for kind, n in kinds),

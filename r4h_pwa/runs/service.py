@@ -427,6 +427,16 @@ def _next_mile_number(runner_id: int) -> int:
     return db.session.execute(statement).scalar_one()
 
 
+def team_miles() -> int:
+    """The team's miles: over every runner account, active or not, the miles run before this
+    system plus the numbered runs here. A runner who leaves the team does not un-run miles.
+
+    The one definition, shown by the admin dashboard and the public wall alike.
+    """
+    total = sa.func.sum(Runner.starting_mile_count + Runner.miles_logged)
+    return db.session.scalar(sa.select(sa.func.coalesce(total, 0)))
+
+
 def runs_of(runner_id: int) -> list[Run]:
     """The runner's runs, newest first: by finish time, else scheduled time, else creation."""
     newest = sa.func.coalesce(Run.finished_at, Run.scheduled_at, Run.created_at)
