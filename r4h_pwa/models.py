@@ -87,7 +87,15 @@ US_STATES = frozenset({
 MILITARY_POST_OFFICES = frozenset({"AA", "AE", "AP"})
 MAILING_STATES = US_STATES | MILITARY_POST_OFFICES
 ROLES = ("admin", "runner")
-RUN_STATUSES = ("planned", "in_progress", "finished", "synced")
+# A run's status on the server, and what the phone calls the same run (static/js keeps the
+# phone's word in IndexedDB; the server never sees counting, outbox or parked):
+RUN_STATUSES = ("planned", "synced")
+PHONE_RUN_STATUSES = {
+    "counting": "planned",  # laps being counted (a run begun on the phone is not on the server yet)
+    "outbox": "planned",  # finished on the phone, waiting to sync
+    "parked": "planned",  # the server refused it (conflict or rejected); the phone keeps its copy
+    "synced": "synced",  # the server acknowledged it: numbered if it holds a whole mile
+}
 CHECKIN_ROLES = ("escort", "runner", "supporter")
 RECIPIENT_KINDS = ("family", "intermediary")
 SHIPMENT_STATUSES = ("draft", "label_printed", "shipped", "delivered", "received")
