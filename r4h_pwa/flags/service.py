@@ -376,10 +376,7 @@ def print_item(shipment: Shipment, fmt: str) -> labels.Label | labels.Card:
 
 def print_pdf(shipments: list[Shipment], fmt: str) -> bytes:
     """The PDF of shipments in one format: 4x6 labels, 2-up letter, or keepsake cards."""
-    document = labels.Document(fmt)
-    for shipment in shipments:
-        document.add(print_item(shipment, fmt))
-    return document.finish()
+    return labels.pdf(fmt, [print_item(shipment, fmt) for shipment in shipments])
 
 
 # --- JSON -------------------------------------------------------------------------------------
