@@ -14,6 +14,7 @@ from flask_migrate import upgrade
 from .admin import service as admin_service
 from .extensions import db
 from .models import ROLES, Hero, Run, Runner, Track
+from .validation import ValidationError
 
 
 @click.command("init-db")
@@ -33,20 +34,23 @@ def init_db_command() -> None:
 @click.password_option()
 def create_user_command(email: str, name: str, role: str, starting_miles: int, password: str):
     """Create an account (admin or runner)."""
-    values, errors = admin_service.validate_runner(
-        {
-            "name": name,
-            "email": email,
-            "role": role,
-            "is_active_account": True,
-            "starting_mile_count": starting_miles,
-            "password": password,
-        },
-        runner=None,
-        acting=None,
-    )
-    if errors:
-        raise click.ClickException(" ".join(f"{k}: {v}" for k, v in errors.items()))
+    try:
+        values = admin_service.validate_runner(
+            {
+                "name": name,
+                "email": email,
+                "role": role,
+                "is_active_account": True,
+                "starting_mile_count": starting_miles,
+                "password": password,
+            },
+            runner=None,
+            acting=None,
+        )
+    except ValidationError as exc:
+        raise click.ClickException(
+            " ".join(f"{k}: {v}" for k, v in exc.fields.items())
+        ) from None
     admin_service.save_runner(None, values)
     db.session.commit()
     click.echo(f"Created {role} {values['email']}.")

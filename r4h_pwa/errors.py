@@ -6,10 +6,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .database import database_unavailable, rollback_quietly
+from .validation import Conflict, DomainError, NotFound, ValidationError
 
 
 class ApiError(Exception):
-    """A client error raised by a service, answered with the API's error shape."""
+    """A client error raised by a view (not a service), answered with the API's error shape."""
 
     def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
         super().__init__(message)
@@ -88,6 +89,22 @@ def _handle_api_error(exc: ApiError):
     return json_error(exc.status, exc.code, exc.message, exc.fields)
 
 
+DOMAIN_STATUS = {ValidationError: 422, NotFound: 404, Conflict: 409}
+
+
+def domain_status(exc: DomainError) -> int:
+    """The HTTP status of a service's refusal."""
+    return next((s for kind, s in DOMAIN_STATUS.items() if isinstance(exc, kind)), 400)
+
+
+def _handle_domain_error(exc: DomainError):
+    """A refusal no view caught: JSON in the API's shape, or the error page."""
+    status = domain_status(exc)
+    if wants_json():
+        return json_error(status, exc.code, exc.message, exc.fields)
+    return render_template("error.html", status=status, message=exc.message), status
+
+
 UNAVAILABLE_MESSAGE = "The database is not answering just now. Please try again in a moment."
 
 
@@ -119,6 +136,7 @@ def _handle_unexpected(exc: Exception):
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(sa.exc.SQLAlchemyError, _handle_database_error)
     app.register_error_handler(Exception, _handle_unexpected)

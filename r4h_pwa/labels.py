@@ -263,22 +263,9 @@ def _draw_label(c: Canvas, label: Label) -> None:
     _draw(c, width / 2, MARGIN + 4, label.code, 8, align="center")
 
 
-def label_pdf(label: Label) -> bytes:
-    """One 4 x 6 in label (288 x 432 pt) as PDF bytes."""
-    return batch_pdf([label])
-
-
-def batch_pdf(labels: Sequence[Label]) -> bytes:
-    """Many 4 x 6 in labels, one per page."""
-    return _build("label", labels)
-
-
-def letter_2up_pdf(labels: Sequence[Label]) -> bytes:
-    """Labels two to a US-letter page, one per half sheet, turned to fit, with a cut line."""
-    return _build("letter", labels)
-
-
-def _build(kind: str, items: Sequence[Label] | Sequence[Card]) -> bytes:
+def pdf(kind: str, items: Sequence[Label] | Sequence[Card]) -> bytes:
+    """A PDF of one kind: "label" (4 x 6 in, one a page), "letter" (two labels to a US-letter
+    page, with a cut line) or "card" (4 x 6 in keepsake cards). Built with Document."""
     document = Document(kind)
     for item in items:
         document.add(item)
@@ -403,16 +390,6 @@ def _draw_card(c: Canvas, card: Card) -> None:
     c.drawCentredString(centre, MARGIN + 16, card.short_url)
     c.setFillColor(GREY)
     _draw(c, centre, MARGIN + 2, card.org_name, 8, bold=True, align="center")
-
-
-def card_pdf(card: Card) -> bytes:
-    """One 4 x 6 in keepsake card as PDF bytes."""
-    return cards_pdf([card])
-
-
-def cards_pdf(cards: Sequence[Card]) -> bytes:
-    """Keepsake cards, one per 4 x 6 in page."""
-    return _build("card", cards)
 
 
 def _canvas(buffer: io.BytesIO, size: tuple[float, float], title: str) -> Canvas:

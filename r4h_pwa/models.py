@@ -67,7 +67,7 @@ FLAG_TYPES = {
     "dispatch": "Thin gold line",
     "federal": "Thin blue line",
 }
-KIND_LABELS = {
+HERO_KIND_LABELS = {
     "police": "Police",
     "fire": "Fire",
     "ems": "EMS",
@@ -76,8 +76,26 @@ KIND_LABELS = {
     "federal": "Federal",
     "k9": "K9",
 }
+# The states, DC and the territories, by their two-letter postal codes: a hero's state.
+US_STATES = frozenset({
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
+    "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
+    "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
+})
+# A flag can also be mailed to a military post office (APO/FPO), though no hero serves there.
+MILITARY_POST_OFFICES = frozenset({"AA", "AE", "AP"})
+MAILING_STATES = US_STATES | MILITARY_POST_OFFICES
 ROLES = ("admin", "runner")
-RUN_STATUSES = ("planned", "in_progress", "finished", "synced")
+# A run's status on the server, and what the phone calls the same run (static/js keeps the
+# phone's word in IndexedDB; the server never sees counting, outbox or parked):
+RUN_STATUSES = ("planned", "synced")
+PHONE_RUN_STATUSES = {
+    "counting": "planned",  # laps being counted (a run begun on the phone is not on the server yet)
+    "outbox": "planned",  # finished on the phone, waiting to sync
+    "parked": "planned",  # the server refused it (conflict or rejected); the phone keeps its copy
+    "synced": "synced",  # the server acknowledged it: numbered if it holds a whole mile
+}
 CHECKIN_ROLES = ("escort", "runner", "supporter")
 RECIPIENT_KINDS = ("family", "intermediary")
 SHIPMENT_STATUSES = ("draft", "label_printed", "shipped", "delivered", "received")
@@ -190,7 +208,7 @@ class Hero(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
+        return HERO_KIND_LABELS[self.kind]
 
     @property
     def display_name(self) -> str:

@@ -35,3 +35,14 @@ def test_init_db_command_creates_the_schema(empty_app):
     assert result.exit_code == 0, result.output
     with empty_app.app_context():
         assert "runs" in sa.inspect(db.engine).get_table_names()
+
+
+def test_a_run_status_other_than_planned_or_synced_is_refused(empty_app):
+    with empty_app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            checks = sa.inspect(conn).get_check_constraints("runs")
+        status = [c["sqltext"] for c in checks if c["name"] == "ck_runs_status"]
+        assert len(status) == 1
+        assert "'planned'" in status[0] and "'synced'" in status[0]
+        assert "in_progress" not in status[0] and "finished" not in status[0]

@@ -25,7 +25,7 @@ PUBLIC_ENDPOINTS = {
     "flags.get_family",  # by unguessable token only
     "flags.post_ack",
     "flags.get_family_thanks",  # by unguessable token only
-    "flags.get_honor",  # the public wall of honour
+    "flags.get_honor",  # the public wall of honor
 }
 
 REFUSED = {401, 403}

@@ -5,14 +5,13 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, TextA
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import DateInput, DateTimeLocalInput, EmailInput, NumberInput, URLInput
 
+from ..forms import text_field
 from ..models import Hero, Run, Runner, Track
 from .service import STORY_MAX, WORDS_MAX, kind_choices, max_length
 
 
 def _text(label: str, column=None, **render_kw) -> StringField:
-    if column is not None:
-        render_kw.setdefault("maxlength", max_length(column))
-    return StringField(label, render_kw=render_kw)
+    return text_field(label, max_length(column) if column is not None else None, **render_kw)
 
 
 def _url(label: str, column) -> StringField:
@@ -91,6 +90,6 @@ class RunForm(FlaskForm):
     hero_id = _select("Hero")
     runner_id = _select("Runner")
     track_id = _select("Track")
-    scheduled_at = StringField("Date and time (UTC)", widget=DateTimeLocalInput())
+    scheduled_at = StringField("Date and time", widget=DateTimeLocalInput())
     words = TextAreaField("Words about the hero", render_kw={"maxlength": WORDS_MAX, "rows": 5})
     video_url = _url("Video link (optional)", Run.video_url)

@@ -1,7 +1,8 @@
 """Admin logic: check and save heroes, runners, tracks and planned runs; dashboard figures.
 
 Every validate_* function takes a plain dict of submitted strings (from a form or a CSV row)
-and returns (values, errors); nothing is stored unless errors is empty.
+and returns the cleaned values, or raises a ValidationError naming each bad field; nothing
+is stored unless every field is right.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..formatting import from_input_datetime, local
 from ..models import (
     FLAG_TYPES,
+    HERO_KIND_LABELS,
     HERO_KINDS,
-    KIND_LABELS,
     ROLES,
+    US_STATES,
     Device,
     Hero,
     Run,
@@ -27,7 +30,8 @@ from ..models import (
     Track,
     utcnow,
 )
-from ..validation import Fields
+from ..runs.service import team_miles
+from ..validation import Fields, ValidationError
 
 HERO_FIELDS = (
     "name", "rank", "agency", "state", "kind", "end_of_watch", "incident_date", "cause",
@@ -40,12 +44,6 @@ PASSWORD_MAX = 200
 MAX_STARTING_MILES = 100_000
 OLDEST_END_OF_WATCH = date(1700, 1, 1)
 
-US_STATES = frozenset({
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
-    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
-    "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
-    "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
-})
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WHOLE_NUMBER = re.compile(r"^\d{1,9}$")
 
@@ -63,10 +61,6 @@ def max_length(column) -> int:
     return column.property.columns[0].type.length
 
 
-def _fail(fields: Fields, key: str, message: str) -> None:
-    fields.errors.setdefault(key, message)
-
-
 def _one_line(value: str) -> str:
     """Collapse runs of whitespace, so 'Jo  Smith' and 'Jo Smith' are one hero."""
     return " ".join(value.split())
@@ -81,14 +75,14 @@ def _whole_number(fields: Fields, key: str, low: int, high: int, required: bool 
         text = "" if raw is None else str(raw).strip().replace(",", "")
     if not text:
         if required:
-            _fail(fields, key, "This field is required.")
+            fields.fail(key, "This field is required.")
         return None
     if not _WHOLE_NUMBER.match(text):
-        _fail(fields, key, "Enter a whole number, like 7.")
+        fields.fail(key, "Enter a whole number, like 7.")
         return None
     value = int(text)
     if not low <= value <= high:
-        _fail(fields, key, f"Must be between {low:,} and {high:,}.")
+        fields.fail(key, f"Must be between {low:,} and {high:,}.")
         return None
     return value
 
@@ -104,7 +98,7 @@ def _flag(value: Any) -> bool:
 
 
 def validate_hero(data: Mapping[str, Any], today: date | None = None):
-    """Check a hero's fields (form or CSV row): returns (values, errors)."""
+    """Check a hero's fields (form or CSV row): the values, or a ValidationError."""
     today = today or datetime.now(UTC).date()
     fields = Fields(dict(data))
     values: dict[str, Any] = {
@@ -124,27 +118,26 @@ def validate_hero(data: Mapping[str, Any], today: date | None = None):
         ),
     }
     if values["state"] and values["state"] not in US_STATES:
-        _fail(fields, "state", "Use the two-letter postal code, like FL.")
+        fields.fail("state", "Use the two-letter postal code, like FL.")
     if values["kind"] and values["kind"] not in HERO_KINDS:
-        kinds = ", ".join(KIND_LABELS[k] for k in HERO_KINDS)
-        _fail(fields, "kind", f"Choose one of: {kinds}.")
+        kinds = ", ".join(HERO_KIND_LABELS[k] for k in HERO_KINDS)
+        fields.fail("kind", f"Choose one of: {kinds}.")
     end_of_watch = values["end_of_watch"]
     if end_of_watch is not None:
         # A day of slack: the team is a few hours behind UTC in the evening.
         if end_of_watch > today + timedelta(days=1):
-            _fail(fields, "end_of_watch", "End of watch cannot be in the future.")
+            fields.fail("end_of_watch", "End of watch cannot be in the future.")
         elif end_of_watch < OLDEST_END_OF_WATCH:
-            _fail(fields, "end_of_watch", "That date is too long ago; check the year.")
+            fields.fail("end_of_watch", "That date is too long ago; check the year.")
     incident = values["incident_date"]
     if incident is not None and end_of_watch is not None and incident > end_of_watch:
-        _fail(fields, "incident_date", "The incident cannot be after the end of watch.")
+        fields.fail("incident_date", "The incident cannot be after the end of watch.")
     if values["fundraiser_url"] and not values["fundraiser_verified_by"]:
-        _fail(
-            fields,
-            "fundraiser_verified_by",
+        fields.fail("fundraiser_verified_by",
             "Say who checked that the fundraiser is real before linking to it.",
         )
-    return values, fields.errors
+    fields.check()
+    return values
 
 
 def hero_identity(name: str, agency: str, end_of_watch: date) -> tuple[str, str, date]:
@@ -166,11 +159,11 @@ def find_same_hero(values: Mapping[str, Any], exclude_id: int | None = None) -> 
 
 
 def check_hero(data: Mapping[str, Any], hero: Hero | None = None):
-    """validate_hero plus the duplicate check the form needs: returns (values, errors)."""
-    values, errors = validate_hero(data)
-    if not errors and find_same_hero(values, hero.id if hero else None):
-        errors["name"] = DUPLICATE_HERO_MESSAGE
-    return values, errors
+    """validate_hero plus the duplicate check the form needs: the values, or a ValidationError."""
+    values = validate_hero(data)
+    if find_same_hero(values, hero.id if hero else None):
+        raise ValidationError({"name": DUPLICATE_HERO_MESSAGE})
+    return values
 
 
 def save_hero(hero: Hero | None, values: Mapping[str, Any]) -> Hero:
@@ -185,17 +178,17 @@ def save_hero(hero: Hero | None, values: Mapping[str, Any]) -> Hero:
 
 
 def count_runs_for_hero(hero: Hero) -> int:
-    """How many runs honour this hero (a hero with runs cannot be deleted)."""
+    """How many runs honor this hero (a hero with runs cannot be deleted)."""
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Run).where(Run.hero_id == hero.id)
     )
 
 
 def delete_hero(hero: Hero) -> str | None:
-    """Delete a hero that no run honours; otherwise say why not."""
+    """Delete a hero that no run honors; otherwise say why not."""
     runs = count_runs_for_hero(hero)
     if runs:
-        return f"{hero.display_name} cannot be deleted: {runs} run(s) honour this hero."
+        return f"{hero.display_name} cannot be deleted: {runs} run(s) honor this hero."
     db.session.delete(hero)
     return None
 
@@ -215,7 +208,7 @@ def list_heroes(query: str, page: int, per_page: int = 50):
 
 def kind_choices() -> list[tuple[str, str]]:
     """Kinds for a select, each with the flag it gets."""
-    return [(k, f"{KIND_LABELS[k]} ({FLAG_TYPES[k].lower()} flag)") for k in HERO_KINDS]
+    return [(k, f"{HERO_KIND_LABELS[k]} ({FLAG_TYPES[k].lower()} flag)") for k in HERO_KINDS]
 
 
 @dataclass
@@ -236,9 +229,10 @@ def import_heroes(rows: Iterable[Mapping[str, Any]]) -> ImportReport:
         if None in row:  # csv.DictReader files extra cells under the None key
             report.rejected.append((number, {"row": "It has more cells than the header."}))
             continue
-        values, errors = validate_hero(row)
-        if errors:
-            report.rejected.append((number, errors))
+        try:
+            values = validate_hero(row)
+        except ValidationError as exc:
+            report.rejected.append((number, exc.fields))
             continue
         identity = hero_identity(values["name"], values["agency"], values["end_of_watch"])
         if identity in seen:
@@ -272,7 +266,7 @@ def lock_runner(runner_id: int) -> Runner | None:
 
 
 def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runner | None):
-    """Check an account's fields: returns (values, errors). runner is None for a new one;
+    """Check an account's fields: the values, or a ValidationError. runner is None for a new one;
     acting is the admin making the change (None from the command line)."""
     fields = Fields(dict(data))
     values: dict[str, Any] = {
@@ -282,18 +276,18 @@ def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runn
         "is_active_account": _flag(data.get("is_active_account")),
     }
     if values["email"] and not _EMAIL.match(values["email"]):
-        _fail(fields, "email", "Enter an email address, like runner@example.org.")
+        fields.fail("email", "Enter an email address, like runner@example.org.")
     elif values["email"]:
         other = db.session.scalar(sa.select(Runner).where(Runner.email == values["email"]))
         if other is not None and other is not runner:
-            _fail(fields, "email", TAKEN_EMAIL_MESSAGE)
+            fields.fail("email", TAKEN_EMAIL_MESSAGE)
     if values["role"] and values["role"] not in ROLES:
-        _fail(fields, "role", "Choose admin or runner.")
+        fields.fail("role", "Choose admin or runner.")
     if runner is not None and acting is not None and runner.id == acting.id:
         if values["role"] != "admin":
-            _fail(fields, "role", "You cannot take away your own admin role.")
+            fields.fail("role", "You cannot take away your own admin role.")
         if not values["is_active_account"]:
-            _fail(fields, "is_active_account", "You cannot disable your own account.")
+            fields.fail("is_active_account", "You cannot disable your own account.")
 
     locked = runner is not None and has_numbered_runs(runner)
     submitted = fields.data.get("starting_mile_count")
@@ -305,20 +299,21 @@ def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runn
         )
         count = values["starting_mile_count"]
         if locked and count is not None and count != runner.starting_mile_count:
-            _fail(fields, "starting_mile_count", LOCKED_MILES_MESSAGE)
+            fields.fail("starting_mile_count", LOCKED_MILES_MESSAGE)
 
     password = fields.data.get("password") or ""
     if not isinstance(password, str):
-        _fail(fields, "password", "Must be a string.")
+        fields.fail("password", "Must be a string.")
         password = ""
     if runner is None and not password:
-        _fail(fields, "password", "Set a password for the new account.")
+        fields.fail("password", "Set a password for the new account.")
     elif password and len(password) < PASSWORD_MIN:
-        _fail(fields, "password", f"Use at least {PASSWORD_MIN} characters.")
+        fields.fail("password", f"Use at least {PASSWORD_MIN} characters.")
     elif len(password) > PASSWORD_MAX:
-        _fail(fields, "password", f"At most {PASSWORD_MAX} characters.")
+        fields.fail("password", f"At most {PASSWORD_MAX} characters.")
     values["password"] = password
-    return values, fields.errors
+    fields.check()
+    return values
 
 
 def save_runner(runner: Runner | None, values: Mapping[str, Any]) -> Runner:
@@ -344,7 +339,7 @@ def runners_with_miles() -> list[Runner]:
 
 
 def validate_track(data: Mapping[str, Any], track: Track | None = None):
-    """Check a track's fields: returns (values, errors)."""
+    """Check a track's fields: the values, or a ValidationError."""
     fields = Fields(dict(data))
     values = {
         "name": _one_line(fields.text("name", max_length(Track.name), required=True)),
@@ -356,8 +351,9 @@ def validate_track(data: Mapping[str, Any], track: Track | None = None):
             sa.select(Track).where(sa.func.lower(Track.name) == values["name"].lower())
         ).first()
         if same is not None and same is not track:
-            _fail(fields, "name", TAKEN_TRACK_MESSAGE)
-    return values, fields.errors
+            fields.fail("name", TAKEN_TRACK_MESSAGE)
+    fields.check()
+    return values
 
 
 def save_track(track: Track | None, values: Mapping[str, Any]) -> Track:
@@ -379,35 +375,33 @@ def _pick(fields: Fields, key: str, model, label: str):
     raw = fields.data.get(key)
     text = "" if raw is None else str(raw).strip()
     if not text:
-        _fail(fields, key, f"Choose a {label}.")
+        fields.fail(key, f"Choose a {label}.")
         return None
     row = db.session.get(model, int(text)) if _WHOLE_NUMBER.match(text) else None
     if row is None:
-        _fail(fields, key, f"That {label} does not exist. Choose one from the list.")
+        fields.fail(key, f"That {label} does not exist. Choose one from the list.")
     return row
 
 
 def parse_local_datetime(fields: Fields, key: str) -> datetime | None:
-    """A datetime-local value ('2024-05-01T19:30'), taken as UTC."""
+    """A datetime-local value ('2024-05-01T19:30'), the team's local time, stored as UTC."""
     raw = fields.data.get(key)
     text = "" if raw is None else str(raw).strip()
     if not text:
-        _fail(fields, key, "This field is required.")
+        fields.fail(key, "This field is required.")
         return None
     try:
         parsed = datetime.fromisoformat(text) if len(text) <= 40 else None
     except ValueError:
         parsed = None
     if parsed is None:
-        _fail(fields, key, "Enter a date and time, like 2024-05-01 19:30.")
+        fields.fail(key, "Enter a date and time, like 2024-05-01 19:30.")
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return from_input_datetime(parsed).astimezone(UTC)
 
 
 def validate_run(data: Mapping[str, Any]):
-    """Check a planned run's fields: returns (values, errors)."""
+    """Check a planned run's fields: the values, or a ValidationError."""
     fields = Fields(dict(data))
     values = {
         "hero": _pick(fields, "hero_id", Hero, "hero"),
@@ -419,8 +413,9 @@ def validate_run(data: Mapping[str, Any]):
     }
     runner = values["runner"]
     if runner is not None and not runner.is_active_account:
-        _fail(fields, "runner_id", "This account is disabled; choose an active runner.")
-    return values, fields.errors
+        fields.fail("runner_id", "This account is disabled; choose an active runner.")
+    fields.check()
+    return values
 
 
 def save_run(run: Run | None, values: Mapping[str, Any]) -> Run:
@@ -462,19 +457,6 @@ def lap_splits(run: Run) -> list[tuple[int, int, int]]:
     return splits
 
 
-def format_ms(ms: int | None) -> str:
-    """Milliseconds as m:ss.s (or h:mm:ss for long runs)."""
-    if ms is None:
-        return "–"
-    tenths = round(ms / 100)
-    minutes, tenths = divmod(tenths, 600)
-    hours, minutes = divmod(minutes, 60)
-    seconds = f"{tenths // 10:02d}.{tenths % 10}"
-    if hours:
-        return f"{hours}:{minutes:02d}:{seconds}"
-    return f"{minutes}:{seconds}"
-
-
 # Devices -----------------------------------------------------------------------------------
 
 
@@ -506,7 +488,7 @@ class Dashboard:
     team_miles: int
     runners: list[Runner]
     heroes_by_kind: list[tuple[str, int]]
-    heroes_honoured: int
+    heroes_honored: int
     recent_runs: list[Run]
     upcoming_runs: list[Run]
     planned_count: int
@@ -531,10 +513,10 @@ def _last_months(now: datetime, count: int) -> list[tuple[int, int]]:
 
 
 def miles_per_month(now: datetime | None = None, count: int = 12) -> list[tuple[date, int]]:
-    """Numbered miles per calendar month (UTC, by finish time) for the last count months."""
-    now = now or utcnow()
+    """Numbered miles per calendar month (the team's, by finish time) for the last count months."""
+    now = local(now or utcnow())
     months = _last_months(now, count)
-    start = datetime(months[0][0], months[0][1], 1, tzinfo=UTC)
+    start = datetime(months[0][0], months[0][1], 1, tzinfo=now.tzinfo)
     finished = db.session.scalars(
         sa.select(Run.finished_at).where(
             Run.mile_number.is_not(None), Run.finished_at >= start
@@ -542,6 +524,7 @@ def miles_per_month(now: datetime | None = None, count: int = 12) -> list[tuple[
     )
     tally = dict.fromkeys(months, 0)
     for moment in finished:
+        moment = local(moment)
         key = (moment.year, moment.month)
         if key in tally:
             tally[key] += 1
@@ -571,11 +554,9 @@ def chart_bars(months: list[tuple[date, int]]) -> tuple[list[MonthBar], int]:
 
 
 def dashboard(now: datetime | None = None) -> Dashboard:
-    """Team miles, miles per runner, heroes honoured by kind, recent runs, and the chart."""
+    """Team miles, miles per runner, heroes honored by kind, recent runs, and the chart."""
     runners = [r for r in runners_with_miles() if r.role == "runner" or r.total_miles]
-    total = sa.func.sum(Runner.starting_mile_count + Runner.miles_logged)
-    team_miles = db.session.scalar(sa.select(sa.func.coalesce(total, 0)))
-    honoured = dict(
+    honored = dict(
         db.session.execute(
             sa.select(Hero.kind, sa.func.count(sa.distinct(Hero.id)))
             .join(Run, Run.hero_id == Hero.id)
@@ -597,10 +578,10 @@ def dashboard(now: datetime | None = None) -> Dashboard:
     )
     bars, chart_max = chart_bars(miles_per_month(now))
     return Dashboard(
-        team_miles=team_miles,
+        team_miles=team_miles(),
         runners=runners,
-        heroes_by_kind=[(KIND_LABELS[k], honoured.get(k, 0)) for k in HERO_KINDS],
-        heroes_honoured=sum(honoured.values()),
+        heroes_by_kind=[(HERO_KIND_LABELS[k], honored.get(k, 0)) for k in HERO_KINDS],
+        heroes_honored=sum(honored.values()),
         recent_runs=list(recent),
         upcoming_runs=list(upcoming),
         planned_count=db.session.scalar(

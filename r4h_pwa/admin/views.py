@@ -10,18 +10,14 @@ from flask_wtf import FlaskForm
 from ..auth import admin_required
 from ..auth.service import revoke_device
 from ..extensions import db
+from ..formatting import input_datetime, short_date
+from ..forms import show_errors
 from ..models import Device, Hero, Run, Runner, Track
+from ..validation import ValidationError
 from . import service
 from .forms import HeroForm, RunForm, RunnerForm, TrackForm, choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    """Show the service's messages under the fields they belong to."""
-    for name, message in errors.items():
-        target = form[name] if name in form else form[next(iter(form._fields))]
-        target.errors = [*target.errors, message]
 
 
 def _save(form: FlaskForm, save: Callable, field: str, message: str):
@@ -31,7 +27,7 @@ def _save(form: FlaskForm, save: Callable, field: str, message: str):
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        _apply_errors(form, {field: message})
+        show_errors(form, {field: message})
         return None
     return row
 
@@ -70,9 +66,10 @@ def _hero_page(form: HeroForm, hero: Hero | None, status: int = 200):
 
 def _submit_hero(hero: Hero | None):
     form = HeroForm()
-    values, errors = service.check_hero(form.data, hero)
-    if errors:
-        _apply_errors(form, errors)
+    try:
+        values = service.check_hero(form.data, hero)
+    except ValidationError as exc:
+        show_errors(form, exc.fields)
         return _hero_page(form, hero, 422)
     saved = _save(
         form, lambda: service.save_hero(hero, values), "name", service.DUPLICATE_HERO_MESSAGE
@@ -114,7 +111,7 @@ def post_edit_hero(hero_id: int):
 @bp.post("/heroes/<int:hero_id>/delete")
 @admin_required
 def post_delete_hero(hero_id: int):
-    """Delete a hero that no run honours."""
+    """Delete a hero that no run honors."""
     hero = db.get_or_404(Hero, hero_id)
     name = hero.display_name
     problem = service.delete_hero(hero)
@@ -147,9 +144,10 @@ def _runner_page(form: RunnerForm, runner: Runner | None, status: int = 200):
 
 def _submit_runner(runner: Runner | None):
     form = RunnerForm()
-    values, errors = service.validate_runner(form.data, runner, current_user)
-    if errors:
-        _apply_errors(form, errors)
+    try:
+        values = service.validate_runner(form.data, runner, current_user)
+    except ValidationError as exc:
+        show_errors(form, exc.fields)
         return _runner_page(form, runner, 422)
     saved = _save(
         form, lambda: service.save_runner(runner, values), "email", service.TAKEN_EMAIL_MESSAGE
@@ -208,9 +206,10 @@ def _track_page(form: TrackForm, track: Track | None, status: int = 200):
 
 def _submit_track(track: Track | None):
     form = TrackForm()
-    values, errors = service.validate_track(form.data, track)
-    if errors:
-        _apply_errors(form, errors)
+    try:
+        values = service.validate_track(form.data, track)
+    except ValidationError as exc:
+        show_errors(form, exc.fields)
         return _track_page(form, track, 422)
     saved = _save(
         form, lambda: service.save_track(track, values), "name", service.TAKEN_TRACK_MESSAGE
@@ -269,7 +268,7 @@ def _run_form(run: Run | None = None) -> RunForm:
     tracks = db.session.scalars(sa.select(Track).order_by(Track.name))
     form.hero_id.choices = choices(
         "Choose a hero…",
-        [(h.id, f"{h.display_name} · {h.agency} · {h.end_of_watch:%b %-d, %Y}") for h in heroes],
+        [(h.id, f"{h.display_name} · {h.agency} · {short_date(h.end_of_watch)}") for h in heroes],
     )
     form.runner_id.choices = choices(
         "Choose a runner…", [(r.id, f"{r.name} ({r.role})") for r in runners]
@@ -278,7 +277,7 @@ def _run_form(run: Run | None = None) -> RunForm:
         "Choose a track…", [(t.id, f"{t.name} · {t.laps_per_mile} laps per mile") for t in tracks]
     )
     if run is not None and request.method == "GET" and run.scheduled_at:
-        form.scheduled_at.data = run.scheduled_at.strftime("%Y-%m-%dT%H:%M")
+        form.scheduled_at.data = input_datetime(run.scheduled_at)
     return form
 
 
@@ -288,9 +287,10 @@ def _run_page(form: RunForm, run: Run | None, status: int = 200):
 
 def _submit_run(run: Run | None):
     form = _run_form(run)
-    values, errors = service.validate_run(form.data)
-    if errors:
-        _apply_errors(form, errors)
+    try:
+        values = service.validate_run(form.data)
+    except ValidationError as exc:
+        show_errors(form, exc.fields)
         return _run_page(form, run, 422)
     run = service.save_run(run, values)
     db.session.commit()
@@ -323,9 +323,7 @@ def post_new_run():
 def get_run(run_id: str):
     """One run: who, where, when, its mile number and its laps with splits."""
     run = db.get_or_404(Run, run_id)
-    return render_template(
-        "admin/run.html", run=run, splits=service.lap_splits(run), format_ms=service.format_ms
-    )
+    return render_template("admin/run.html", run=run, splits=service.lap_splits(run))
 
 
 @bp.get("/runs/<run_id>/edit")

@@ -5,6 +5,7 @@ from copy import deepcopy
 from ..apidoc import BEARER, BOOL, INT, NULL_INT, NULL_STR, STR, errors, json_body, ok, ref
 from ..checkin import openapi as checkin_openapi
 from ..flags import openapi as flags_openapi
+from ..models import CHECKIN_ROLES, HERO_KINDS, PHONE_RUN_STATUSES, RUN_STATUSES
 from ..runs import openapi as runs_openapi
 
 SCHEMAS: dict = {
@@ -34,7 +35,7 @@ SCHEMAS: dict = {
             "state": STR,
             "kind": {
                 "type": "string",
-                "enum": ["police", "fire", "ems", "corrections", "dispatch", "federal", "k9"],
+                "enum": list(HERO_KINDS),
             },
             "flag_type": STR,
             "end_of_watch": {"type": "string", "format": "date"},
@@ -70,7 +71,7 @@ SCHEMAS: dict = {
             "name": STR,
             "agency": STR,
             "badge": STR,
-            "role": {"type": "string", "enum": ["escort", "runner", "supporter"]},
+            "role": {"type": "string", "enum": list(CHECKIN_ROLES)},
             "public": BOOL,
             "source": STR,
             "checked_in_at": NULL_STR,
@@ -83,7 +84,11 @@ SCHEMAS: dict = {
             "id": {"type": "string", "format": "uuid"},
             "status": {
                 "type": "string",
-                "enum": ["planned", "in_progress", "finished", "synced"],
+                "enum": list(RUN_STATUSES),
+                "description": "planned until the server holds the finished run, then synced. "
+                "The phone's words for a run, and the server status each reads as: "
+                + "; ".join(f"{phone}: {server}" for phone, server in PHONE_RUN_STATUSES.items())
+                + ".",
             },
             "hero_id": INT,
             "runner_id": INT,

@@ -3,10 +3,11 @@
 import unicodedata
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField
+from wtforms import BooleanField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..forms import text_field
 from ..models import CHECKIN_ROLES
 
 ROLE_LABELS = {
@@ -21,35 +22,27 @@ ROLE_HINTS = {
 }
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _printable(form, field) -> None:
+def _single_line(form, field) -> None:
     """Names are one line of text: refuse NUL and other control characters."""
     if field.data and any(unicodedata.category(ch) == "Cc" for ch in field.data):
         raise ValidationError("Use letters, numbers and punctuation only.")
 
 
-def _text(label: str, max_len: int, required: bool = False, **render_kw) -> StringField:
+def _checked_text(label: str, max_len: int, required: bool = False, **render_kw):
     validators = [Length(max=max_len, message=f"Keep it to {max_len} characters or fewer."),
-                  _printable]
+                  _single_line]
     if required:
         validators.insert(0, DataRequired(message="Please enter your name."))
-    return StringField(
-        label,
-        validators=validators,
-        filters=[_strip],
-        render_kw={"maxlength": max_len, **render_kw},
-    )
+    return text_field(label, max_len, validators, **render_kw)
 
 
 class CheckinForm(FlaskForm):
     """What an escort or fellow runner tells us at the track."""
 
-    name = _text("Your name", 120, required=True, autocapitalize="words", spellcheck="false")
-    agency = _text("Agency or department", 160, autocapitalize="words")
-    badge = _text("Badge number or unit", 60)
+    name = _checked_text("Your name", 120, required=True, autocapitalize="words",
+                         spellcheck="false")
+    agency = _checked_text("Agency or department", 160, autocapitalize="words")
+    badge = _checked_text("Badge number or unit", 60)
     role = RadioField(
         "I am here as",
         choices=[SelectChoice(role, ROLE_LABELS[role]) for role in CHECKIN_ROLES],
@@ -72,7 +65,3 @@ class CheckinForm(FlaskForm):
             "role": self.role.data,
             "public": bool(self.public.data),
         }
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button (remove, revoke, reissue)."""

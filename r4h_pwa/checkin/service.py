@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
-from ..models import Checkin, Run, Runner, new_token, utcnow
+from ..models import Checkin, Run, new_token, utcnow
 
 # Check-ins stay open this long after the mile is run, for officers who fill it in later.
 OPEN_AFTER_FINISH = timedelta(hours=24)
@@ -129,12 +129,6 @@ def reissue_token(run: Run) -> None:
     """Give the run a fresh check-in code; the old one becomes unknown."""
     run.checkin_token = new_token()
     run.checkin_revoked_at = None
-
-
-def runner_run(runner: Runner, run_id: str) -> Run | None:
-    """The run, if it belongs to this runner."""
-    run = db.session.get(Run, run_id) if len(run_id) <= 64 else None
-    return run if run is not None and run.runner_id == runner.id else None
 
 
 def csv_cell(value: object) -> str:

@@ -1,36 +1,31 @@
-"""Escort check-in by QR code, its admin pages, and the runner's roster API."""
+"""Escort check-in by QR code, and the runner's roster API. Admin pages: admin.py."""
 
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
-    flash,
     g,
     jsonify,
     make_response,
-    redirect,
     render_template,
     request,
-    url_for,
 )
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..auth import admin_required, device_required
+from ..auth import device_required
 from ..database import retry_if_dropped
-from ..errors import ApiError, json_error, wants_json
+from ..errors import json_error, wants_json
 from ..extensions import db, limiter
+from ..formatting import long_date, long_time
 from ..models import Run
-from ..qr import qr_svg
-from ..serializers import checkin_json, public_url
+from ..runs.service import run_of
+from ..serializers import checkin_json
 from . import service
-from .forms import ROLE_HINTS, CheckinForm, ConfirmForm
+from .forms import ROLE_HINTS, CheckinForm
 
 bp = Blueprint("checkin", __name__)
 
@@ -67,19 +62,6 @@ def _phone_key() -> str:
 
 def _token_key() -> str:
     return "checkin-token:" + (request.view_args or {}).get("token", "")[:64]
-
-
-def _when(value: datetime | None) -> str | None:
-    """A time as the team reads it: 'Saturday, March 9, 2024 at 7:30 AM EST'."""
-    if value is None:
-        return None
-    try:
-        zone = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = value.astimezone(zone)
-    hour = local.hour % 12 or 12
-    return f"{local:%A, %B} {local.day}, {local.year} at {hour}:{local:%M %p %Z}"
 
 
 def _serializer() -> URLSafeSerializer:
@@ -138,14 +120,13 @@ def _private(response: Response) -> Response:
     return response
 
 
-def _run_view(run: Run) -> dict:
-    """What the public pages say about the run: whom it honours, when and where."""
+def run_view(run: Run) -> dict:
+    """What the public pages say about the run: whom it honors, when and where."""
     return {
         "hero": run.hero,
-        "when": _when(run.scheduled_at or run.started_at),
+        "when": long_time(run.scheduled_at or run.started_at),
         "track": run.track.name,
-        "end_of_watch": f"{run.hero.end_of_watch:%B} {run.hero.end_of_watch.day}, "
-        f"{run.hero.end_of_watch.year}",
+        "end_of_watch": long_date(run.hero.end_of_watch),
     }
 
 
@@ -169,7 +150,7 @@ def _form_page(run: Run, form: CheckinForm, existing, status: int = 200, notice:
         "checkin/form.html",
         form=form,
         run=run,
-        info=_run_view(run),
+        info=run_view(run),
         existing=existing,
         role_hints=ROLE_HINTS,
         notice=notice,
@@ -182,7 +163,7 @@ def _form_page(run: Run, form: CheckinForm, existing, status: int = 200, notice:
 
 @bp.get("/c/<token>")
 def get_checkin(token: str):
-    """The check-in form: whom the run honours and when, and five short fields."""
+    """The check-in form: whom the run honors and when, and five short fields."""
     run = service.run_for_token(token)
     state = service.token_state(run)
     if state != service.OPEN:
@@ -218,7 +199,7 @@ def post_checkin(token: str):
     def save():
         checkin, created = service.save_qr_checkin(run, checkin_id, form.values())
         # Read what the page shows before the commit expires it: no reloads after the write.
-        shown = _run_view(run), checkin_json(checkin), run.id, created
+        shown = run_view(run), checkin_json(checkin), run.id, created
         db.session.commit()
         return shown
 
@@ -263,135 +244,8 @@ def rate_limited(exc):
 @device_required
 def get_runner_roster(run_id: str):
     """The run's roster for the runner's phone, polled while online; 304 when unchanged."""
-    run = service.runner_run(g.runner, run_id)
-    if run is None:
-        raise ApiError(404, "not_found", "No such run on this account.")
+    run = run_of(g.runner.id, run_id)
     response = jsonify(checkins=[checkin_json(c) for c in service.roster(run)])
     response.headers["Cache-Control"] = "private, no-cache"
     response.add_etag()
     return response.make_conditional(request)
-
-
-# ---- admin -------------------------------------------------------------------------------
-
-
-def _admin_run(run_id: str) -> Run:
-    return db.get_or_404(Run, run_id[:64])
-
-
-def _admin_checkin(run: Run, checkin_id: str):
-    checkin = service.run_checkin(run, checkin_id[:64])
-    if checkin is None:
-        abort(404)
-    return checkin
-
-
-@bp.get("/admin/runs/<run_id>/checkins")
-@admin_required
-def get_admin_roster(run_id: str):
-    """Everyone who checked in to a run, with edit, remove, CSV and the code's controls."""
-    run = _admin_run(run_id)
-    return render_template(
-        "checkin/admin_roster.html",
-        run=run,
-        info=_run_view(run),
-        checkins=service.roster(run),
-        state=service.token_state(run),
-        closes=_when(service.closes_at(run)),
-        checkin_url=public_url(f"/c/{run.checkin_token}"),
-        when=_when,
-        form=ConfirmForm(),
-    )
-
-
-@bp.get("/admin/runs/<run_id>/checkins/<checkin_id>/edit")
-@admin_required
-def get_edit_checkin(run_id: str, checkin_id: str):
-    """The form to correct one check-in."""
-    run = _admin_run(run_id)
-    checkin = _admin_checkin(run, checkin_id)
-    form = CheckinForm(obj=checkin)
-    return render_template("checkin/admin_edit.html", run=run, checkin=checkin, form=form)
-
-
-@bp.post("/admin/runs/<run_id>/checkins/<checkin_id>/edit")
-@admin_required
-def post_edit_checkin(run_id: str, checkin_id: str):
-    """Save an admin's correction of a check-in."""
-    run = _admin_run(run_id)
-    checkin = _admin_checkin(run, checkin_id)
-    form = CheckinForm()
-    if not form.validate_on_submit():
-        page = render_template("checkin/admin_edit.html", run=run, checkin=checkin, form=form)
-        return page, 422
-    service.update_checkin(checkin, form.values())
-    db.session.commit()
-    flash(f"Saved the check-in of {checkin.name}.", "success")
-    return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
-
-
-@bp.post("/admin/runs/<run_id>/checkins/<checkin_id>/remove")
-@admin_required
-def post_remove_checkin(run_id: str, checkin_id: str):
-    """Remove one check-in from the run."""
-    run = _admin_run(run_id)
-    checkin = _admin_checkin(run, checkin_id)
-    if ConfirmForm().validate_on_submit():
-        name = checkin.name
-        service.remove_checkin(checkin)
-        db.session.commit()
-        flash(f"Removed the check-in of {name}.", "success")
-    return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
-
-
-@bp.get("/admin/runs/<run_id>/checkins.csv")
-@admin_required
-def get_roster_csv(run_id: str):
-    """The run's roster as a CSV download, safe to open in a spreadsheet."""
-    run = _admin_run(run_id)
-    day = (run.scheduled_at or run.started_at or run.created_at).date().isoformat()
-    response = Response(service.roster_csv(run), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="checkins-{day}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.post("/admin/runs/<run_id>/checkin-token/revoke")
-@admin_required
-def post_revoke_token(run_id: str):
-    """Stop the run's check-in code working."""
-    run = _admin_run(run_id)
-    if ConfirmForm().validate_on_submit():
-        service.revoke_token(run)
-        db.session.commit()
-        flash("The check-in code is revoked. The printed sheet and the phone's code no longer "
-              "work.", "success")
-    return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
-
-
-@bp.post("/admin/runs/<run_id>/checkin-token/reissue")
-@admin_required
-def post_reissue_token(run_id: str):
-    """Give the run a new check-in code; the old one stops working."""
-    run = _admin_run(run_id)
-    if ConfirmForm().validate_on_submit():
-        service.reissue_token(run)
-        db.session.commit()
-        flash("A new check-in code is ready. Print a new sheet; the old code no longer works.",
-              "success")
-    return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
-
-
-@bp.get("/admin/runs/<run_id>/checkin-sheet")
-@admin_required
-def get_checkin_sheet(run_id: str):
-    """A page to print and tape to the track gate: the big QR code, the hero and the time."""
-    run = _admin_run(run_id)
-    state = service.token_state(run)
-    url = public_url(f"/c/{run.checkin_token}")
-    svg = None
-    if state == service.OPEN:
-        svg = qr_svg(url, f"Check-in code for the run for {run.hero.display_name}")
-    return render_template(
-        "checkin/sheet.html", run=run, info=_run_view(run), state=state, url=url, svg=svg
-    )

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from markupsafe import Markup, escape
 
 from ..extensions import db
+from ..formatting import duration, long_date, number
 from ..models import FLAG_TYPES, Checkin, Hero, Lap, Run, Runner, Shipment, Track
-from .service import duration, is_token_shaped, long_date
+from .service import is_token_shaped
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def chart_svg(chart: SplitChart) -> Markup:
     """The splits chart as inline SVG (no style attributes: the CSP forbids them).
 
     Built here rather than in the template because it is the page's only loop and the
-    page must render fast; every value in it is a number or an m:ss time.
+    page must render fast; every value in it is a number or an M:SS.t time.
     """
     parts = [
         f'<svg class="chart" viewBox="0 0 {chart.width} {chart.height}" role="img" '
@@ -274,7 +275,7 @@ def family_page(data, people: list[Person], lap_ms: list[int]) -> FamilyPage:
         flag_type=flag_type,
         flag_class=_FLAG_CLASSES.get(flag_type, "flag-blue"),
         story=_paragraphs(data.story),
-        mile_line=f"Mile {mile:,}, {where}" if mile else f"A mile, {where}",
+        mile_line=f"Mile {number(mile)}, {where}" if mile else f"A mile, {where}",
         total_time=duration(lap_ms[-1] if lap_ms else None),
         chart=split_chart(lap_ms),
         people=tuple(

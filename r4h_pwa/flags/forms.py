@@ -11,22 +11,15 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from ..models import RECIPIENT_KINDS
-from .service import FORMATS, KIND_LABELS, MAX_ACK_MESSAGE, MAX_NOTE, US_STATES
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _text(label: str, max_len: int, **render_kw) -> StringField:
-    return StringField(label, filters=[_strip], render_kw={"maxlength": max_len, **render_kw})
+from ..forms import strip
+from ..forms import text_field as _text
+from ..models import MAILING_STATES, RECIPIENT_KINDS
+from .service import FORMATS, MAX_ACK_MESSAGE, MAX_NOTE, RECIPIENT_KIND_LABELS
 
 
 class ShipmentForm(FlaskForm):
@@ -34,7 +27,7 @@ class ShipmentForm(FlaskForm):
 
     recipient_kind = RadioField(
         "Who receives the flag",
-        choices=[SelectChoice(kind, KIND_LABELS[kind]) for kind in RECIPIENT_KINDS],
+        choices=[SelectChoice(kind, RECIPIENT_KIND_LABELS[kind]) for kind in RECIPIENT_KINDS],
         default="family",
         validate_choice=False,  # read_shipment says what is wrong, in plain words
     )
@@ -44,7 +37,7 @@ class ShipmentForm(FlaskForm):
     city = _text("City", 80, autocomplete="address-level2")
     state = SelectField(
         "State",
-        choices=[SelectChoice("", "Choose"), *map(SelectChoice, sorted(US_STATES))],
+        choices=[SelectChoice("", "Choose"), *map(SelectChoice, sorted(MAILING_STATES))],
         validate_choice=False,
         render_kw={"autocomplete": "address-level1"},
     )
@@ -52,7 +45,7 @@ class ShipmentForm(FlaskForm):
     handwritten_note = BooleanField("A handwritten note goes in the box", default=True)
     note = TextAreaField(
         "Note (for the team; never shown to the family)",
-        filters=[_strip],
+        filters=[strip],
         render_kw={"maxlength": MAX_NOTE, "rows": 4},
     )
     carrier = _text("Carrier (optional)", 40, list="carriers")
@@ -66,13 +59,6 @@ class ShipmentForm(FlaskForm):
                  "tracking_number")
         return {name: getattr(self, name).data for name in names}
 
-    def show_errors(self, errors: dict[str, str]) -> None:
-        """Put the service's field errors on the fields, for the page to show."""
-        for name, message in errors.items():
-            field = getattr(self, name, None)
-            if field is not None:
-                field.errors = [*field.errors, message]
-
 
 class NewShipmentForm(ShipmentForm):
     """A new shipment: the run comes first."""
@@ -84,10 +70,6 @@ class AdvanceForm(FlaskForm):
     """A button that moves a shipment to the next status; expected guards a double click."""
 
     expected = HiddenField()
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button (revoke, reissue)."""
 
 
 class PrintForm(FlaskForm):
@@ -116,6 +98,6 @@ class AckForm(FlaskForm):
 
     message = TextAreaField(
         "A message for the runner (optional)",
-        filters=[_strip],
+        filters=[strip],
         render_kw={"maxlength": MAX_ACK_MESSAGE, "rows": 5},
     )

@@ -1,6 +1,7 @@
 """OpenAPI paths and schemas of the flags blueprint, merged into /api/v1/openapi.json."""
 
 from ..apidoc import BEARER, BOOL, NULL_INT, NULL_STR, STR, errors, id_param, json_body, ok, ref
+from ..models import RECIPIENT_KINDS, SHIPMENT_STATUSES
 
 
 def _text(max_length: int, description: str = "") -> dict:
@@ -12,7 +13,7 @@ def _text(max_length: int, description: str = "") -> dict:
 
 _STATUS = {
     "type": "string",
-    "enum": ["draft", "label_printed", "shipped", "delivered", "received"],
+    "enum": list(SHIPMENT_STATUSES),
 }
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 
@@ -24,7 +25,7 @@ SCHEMAS: dict = {
             "recipient_name": _text(120),
             "recipient_kind": {
                 "type": "string",
-                "enum": ["family", "intermediary"],
+                "enum": list(RECIPIENT_KINDS),
                 "default": "family",
                 "description": "The family, or someone who delivers the flag in person",
             },
@@ -57,7 +58,7 @@ SCHEMAS: dict = {
             "mile_number": NULL_INT,
             "hero": {"type": "object", "properties": {"id": {"type": "integer"}, "name": STR}},
             "recipient_name": STR,
-            "recipient_kind": {"type": "string", "enum": ["family", "intermediary"]},
+            "recipient_kind": {"type": "string", "enum": list(RECIPIENT_KINDS)},
             "address_line1": STR,
             "address_line2": STR,
             "city": STR,

@@ -6,23 +6,23 @@ A family may acknowledge more than once (a second visit, a second relative). The
 acknowledgement marks the shipment received and keeps that time. Every message is kept in
 the one ack_message text: a message identical to one already there changes nothing, a
 different one is added after a blank line, so no family's words are lost; past
-MAX_ACK_TOTAL characters in all, a further new message is refused (422).
+MAX_ACK_TOTAL characters in all, a further new message is refused (a ValidationError).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from .. import labels
-from ..errors import ApiError
 from ..extensions import db
+from ..formatting import long_date, number
 from ..models import (
+    MAILING_STATES,
     RECIPIENT_KINDS,
     SHIPMENT_STATUSES,
     Run,
@@ -31,24 +31,15 @@ from ..models import (
     new_token,
     utcnow,
 )
+from ..runs.service import run_of
 from ..serializers import iso, public_url
-from ..validation import Fields
+from ..validation import Conflict, Fields, NotFound, ValidationError
 
 MAX_NOTE = 2000
 MAX_ACK_MESSAGE = 2000
 MAX_ACK_TOTAL = 10000
 MAX_BATCH = 500
 
-US_STATES = frozenset(
-    (
-        "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
-        "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
-        "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
-        "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
-        "AS", "GU", "MP", "PR", "VI",  # territories
-        "AA", "AE", "AP",  # military post offices
-    )
-)
 _ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 
@@ -66,13 +57,16 @@ STATUS_TIMES = {
     "delivered": "delivered_at",
     "received": "received_at",
 }
-KIND_LABELS = {"family": "The family", "intermediary": "Someone who delivers it in person"}
+RECIPIENT_KIND_LABELS = {
+    "family": "The family",
+    "intermediary": "Someone who delivers it in person",
+}
 
 # --- reading and checking input ------------------------------------------------------------
 
 
 def read_shipment(data: dict) -> dict:
-    """Shipment fields from JSON or a form, cleaned; a 422 ApiError names each bad one."""
+    """Shipment fields from JSON or a form, cleaned; a ValidationError names each bad one."""
     fields = Fields(data)
     values = {
         "recipient_name": fields.text("recipient_name", 120, required=True),
@@ -88,19 +82,19 @@ def read_shipment(data: dict) -> dict:
         "carrier": fields.text("carrier", 40),
         "tracking_number": fields.text("tracking_number", 60),
     }
-    if "state" not in fields.errors and values["state"] not in US_STATES:
-        fields.errors["state"] = "Use the two-letter postal code of a US state, like FL."
+    if "state" not in fields.errors and values["state"] not in MAILING_STATES:
+        fields.fail("state", "Use the two-letter postal code of a US state, like FL.")
     if "postal_code" not in fields.errors:
         match = _ZIP.match(values["postal_code"])
         if match is None:
-            fields.errors["postal_code"] = "Use a ZIP code: 5 digits, or ZIP+4 like 32708-1234."
+            fields.fail("postal_code", "Use a ZIP code: 5 digits, or ZIP+4 like 32708-1234.")
         else:
             five, four = match.groups()
             values["postal_code"] = f"{five}-{four}" if four else five
     for key in ("recipient_name", "address_line1", "address_line2", "city", "carrier",
                 "tracking_number"):
         if key not in fields.errors and any(ch in values[key] for ch in "\r\n\t"):
-            fields.errors[key] = "Keep it on one line."
+            fields.fail(key, "Keep it on one line.")
     fields.check()
     return values
 
@@ -129,33 +123,25 @@ def can_see(actor: Runner | None, shipment: Shipment) -> bool:
 
 
 def shipment_for(actor: Runner, shipment_id: str) -> Shipment:
-    """The shipment if the actor may see it; otherwise a 404 that says nothing about it."""
+    """The shipment if the actor may see it; otherwise NotFound, saying nothing about it."""
     shipment = get_shipment(shipment_id)
     if shipment is None or not can_see(actor, shipment):
-        raise ApiError(404, "not_found", "No shipment with that id is yours.")
+        raise NotFound("No shipment with that id is yours.")
     return shipment
 
 
-def own_run(runner: Runner, run_id: str) -> Run:
-    """The runner's own run; a 404 ApiError if it is unknown or someone else's."""
-    run = db.session.get(Run, run_id) if len(run_id) <= 64 else None
-    if run is None or run.runner_id != runner.id:
-        raise ApiError(404, "not_found", "No run with that id is yours.")
-    return run
-
-
 def synced_run_of(runner: Runner, run_id: str) -> Run:
-    """The runner's run, ready to ship a flag for: 404 unknown or not theirs, 409 not synced."""
-    run = own_run(runner, run_id)
+    """The runner's run, ready to ship a flag for: NotFound, or Conflict if not synced yet."""
+    run = run_of(runner.id, run_id)
     _require_synced(run)
     return run
 
 
 def _require_synced(run: Run) -> None:
     if run.status != "synced":
-        raise ApiError(
-            409, "run_not_synced",
+        raise Conflict(
             "This run has not synced yet. Sync it from the phone, then add the shipment.",
+            code="run_not_synced",
         )
 
 
@@ -224,9 +210,9 @@ def advance(shipment: Shipment, expected: str | None = None) -> str:
     """Move the shipment one status on and stamp the time; expected guards a double click."""
     target = next_status(shipment)
     if target is None:
-        raise ApiError(409, "already_received", "This flag has already been received.")
+        raise Conflict("This flag has already been received.", code="already_received")
     if expected is not None and expected != target:
-        raise ApiError(409, "status_changed", "The status changed meanwhile. Look again.")
+        raise Conflict("The status changed meanwhile. Look again.", code="status_changed")
     _set_status(shipment, target)
     return target
 
@@ -262,13 +248,13 @@ def acknowledge(shipment: Shipment, message: str) -> str:
     """The family says the flag arrived: 'received', 'added' (a new message), or 'unchanged'."""
     message = message.strip().replace("\r\n", "\n")
     if len(message) > MAX_ACK_MESSAGE:
-        raise ApiError(422, "invalid", "The message is too long.",
-                       {"message": f"At most {MAX_ACK_MESSAGE} characters."})
+        raise ValidationError({"message": f"At most {MAX_ACK_MESSAGE} characters."},
+                              "The message is too long.")
     kept = shipment.ack_message
     is_new = bool(message) and f"\n\n{message}\n\n" not in f"\n\n{kept}\n\n"
     if is_new and kept and len(kept) + 2 + len(message) > MAX_ACK_TOTAL:
-        raise ApiError(422, "invalid", "We already have many messages for this flag.",
-                       {"message": "We already have your messages. Thank you."})
+        raise ValidationError({"message": "We already have your messages. Thank you."},
+                              "We already have many messages for this flag.")
     outcome = "unchanged"
     if shipment.status != "received" or shipment.received_at is None:
         _set_status(shipment, "received")
@@ -298,30 +284,6 @@ def is_token_shaped(token: str) -> bool:
 # --- words and numbers for people -------------------------------------------------------------
 
 
-def local_date(value: datetime | date | None) -> date | None:
-    """The calendar date in the configured TIMEZONE (the team's), not in UTC."""
-    if value is None or not isinstance(value, datetime):
-        return value
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
-    return value.astimezone(zone).date()
-
-
-def long_date(value: datetime | date | None) -> str:
-    """A date as people write it: February 11, 2024."""
-    day = local_date(value)
-    return f"{day:%B} {day.day}, {day.year}" if day else ""
-
-
-def duration(ms: int | None) -> str:
-    """Milliseconds as m:ss (or h:mm:ss), rounded down to the second."""
-    if ms is None:
-        return ""
-    seconds = ms // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def run_day(run: Run) -> datetime | None:
     """When the run happened, for its date."""
     return run.started_at or run.finished_at or run.scheduled_at or run.synced_at
@@ -330,7 +292,7 @@ def run_day(run: Run) -> datetime | None:
 def honor_line(shipment: Shipment) -> str:
     """Flag carried in honor of <rank> <name>, <agency>: mile <n>, run by <runner> on <date>."""
     run = shipment.run
-    mile = f"mile {run.mile_number:,}, " if run.mile_number else ""
+    mile = f"mile {number(run.mile_number)}, " if run.mile_number else ""
     return (
         f"Flag carried in honor of {run.hero.display_name}, {run.hero.agency}: "
         f"{mile}run by {run.runner.name} on {long_date(run_day(run))}"
@@ -387,7 +349,7 @@ def card_for(shipment: Shipment) -> labels.Card:
     """The keepsake card's data for a shipment."""
     run = shipment.run
     url = family_url(shipment)
-    mile = f"mile {run.mile_number:,}" if run.mile_number else "one mile"
+    mile = f"mile {number(run.mile_number)}" if run.mile_number else "one mile"
     return labels.Card(
         hero_name=run.hero.display_name,
         agency=run.hero.agency,
@@ -414,10 +376,7 @@ def print_item(shipment: Shipment, fmt: str) -> labels.Label | labels.Card:
 
 def print_pdf(shipments: list[Shipment], fmt: str) -> bytes:
     """The PDF of shipments in one format: 4x6 labels, 2-up letter, or keepsake cards."""
-    document = labels.Document(fmt)
-    for shipment in shipments:
-        document.add(print_item(shipment, fmt))
-    return document.finish()
+    return labels.pdf(fmt, [print_item(shipment, fmt) for shipment in shipments])
 
 
 # --- JSON -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The public wall of honour: heroes honoured, mile numbers and the team's totals.
+"""The public wall of honor: heroes honored, mile numbers and the team's totals.
 
 It links to nothing private: no family tokens, no addresses, no escorts.
 """
@@ -6,14 +6,16 @@ It links to nothing private: no family tokens, no addresses, no escorts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import KIND_LABELS, Hero, Run, Runner, utcnow
-from .service import long_date, run_day
+from ..formatting import long_date, team_zone
+from ..models import HERO_KIND_LABELS, Hero, Run, Runner, utcnow
+from ..runs.service import team_miles
+from .service import run_day
 
 
 @dataclass(frozen=True)
@@ -32,14 +34,14 @@ class WallEntry:
 
 @dataclass(frozen=True)
 class Wall:
-    """The public wall of honour with the team's running totals."""
+    """The public wall of honor with the team's running totals."""
 
     entries: tuple[WallEntry, ...]
     team_miles: int
     heroes_honored: int
     miles_this_year: int
     by_kind: tuple[tuple[str, int], ...]
-    runners: tuple[tuple[str, int], ...]
+    runners: tuple[tuple[str, int], ...]  # active accounts only: one who left is not named
     page: int
     pages: int
 
@@ -90,16 +92,16 @@ def honor_wall(page: int = 1) -> Wall:
         .group_by(Hero.kind)
         .order_by(sa.func.count(sa.distinct(Hero.id)).desc(), Hero.kind)
     ).all()
-    year_start = datetime(utcnow().year, 1, 1, tzinfo=UTC)
+    year_start = datetime(utcnow().astimezone(team_zone()).year, 1, 1, tzinfo=team_zone())
     this_year = db.session.scalar(
         sa.select(sa.func.count()).select_from(Run).where(numbered, Run.finished_at >= year_start)
     ) or 0
     return Wall(
         entries=entries,
-        team_miles=sum(miles for _name, miles in runners),
+        team_miles=team_miles(),
         heroes_honored=heroes,
         miles_this_year=this_year,
-        by_kind=tuple((KIND_LABELS[kind], n) for kind, n in kinds),
+        by_kind=tuple((HERO_KIND_LABELS[kind], n) for kind, n in kinds),
         runners=tuple((name, miles) for name, miles in runners),
         page=page,
         pages=pages,

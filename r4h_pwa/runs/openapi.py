@@ -1,13 +1,18 @@
 """OpenAPI paths and schemas of the runs blueprint, merged into /api/v1/openapi.json."""
 
 from ..apidoc import BEARER, BOOL, NULL_INT, errors, id_param, json_body, ok, ref
+from ..models import CHECKIN_ROLES
 from .service import (
+    CONFLICT,
+    CREATED,
+    DUPLICATE,
     MAX_CHECKINS,
     MAX_ELAPSED_MS,
     MAX_ID,
     MAX_LAPS,
     MAX_RUNS_PER_SYNC,
     MAX_WORDS,
+    REJECTED,
 )
 
 _UUID = {"type": "string", "format": "uuid"}
@@ -45,7 +50,7 @@ SCHEMAS: dict = {
             "name": {"type": "string", "minLength": 1, "maxLength": 120},
             "agency": {"type": "string", "maxLength": 160},
             "badge": {"type": "string", "maxLength": 60},
-            "role": {"type": "string", "enum": ["escort", "runner", "supporter"]},
+            "role": {"type": "string", "enum": list(CHECKIN_ROLES)},
             "public": {**BOOL, "description": "Consent to be named on the family page"},
             "checked_in_at": {
                 **_TIMESTAMP,
@@ -95,7 +100,7 @@ SCHEMAS: dict = {
             "id": {"description": "The id as submitted (null if it was missing)"},
             "status": {
                 "type": "string",
-                "enum": ["created", "duplicate", "conflict", "rejected"],
+                "enum": [CREATED, DUPLICATE, CONFLICT, REJECTED],
                 "description": "created and duplicate mean the server holds the run: the "
                 "phone may drop it from its outbox. conflict: this id is stored with other "
                 "content, belongs to another runner, or is a planned run for another hero; "

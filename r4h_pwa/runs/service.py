@@ -20,10 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..database import retry_if_dropped
-from ..errors import ApiError
 from ..extensions import db
 from ..models import CHECKIN_ROLES, Checkin, Hero, Lap, Run, Runner, Track, utcnow
-from ..validation import Fields
+from ..validation import Fields, NotFound, ValidationError
 
 MAX_RUNS_PER_SYNC = 50
 MAX_LAPS = 200
@@ -123,9 +122,9 @@ def _canonical_uuid(value: Any) -> str | None:
 
 
 def read_sync_request(body: Any, device_id: str) -> list:
-    """The list of submitted runs, or a 422 ApiError for a request that is wrong as a whole."""
+    """The list of submitted runs, or a ValidationError for a request wrong as a whole."""
     if not isinstance(body, dict):
-        raise ApiError(422, "invalid", "The body must be a JSON object with device_id and runs.")
+        raise ValidationError({}, "The body must be a JSON object with device_id and runs.")
     errors: dict[str, str] = {}
     sent_device = body.get("device_id")
     if sent_device is None:
@@ -142,7 +141,7 @@ def read_sync_request(body: Any, device_id: str) -> list:
     elif len(runs) > MAX_RUNS_PER_SYNC:
         errors["runs"] = f"At most {MAX_RUNS_PER_SYNC} runs in one request."
     if errors:
-        raise ApiError(422, "invalid", "The sync request is not valid. Nothing was saved.", errors)
+        raise ValidationError(errors, "The sync request is not valid. Nothing was saved.")
     return runs
 
 
@@ -428,6 +427,16 @@ def _next_mile_number(runner_id: int) -> int:
     return db.session.execute(statement).scalar_one()
 
 
+def team_miles() -> int:
+    """The team's miles: over every runner account, active or not, the miles run before this
+    system plus the numbered runs here. A runner who leaves the team does not un-run miles.
+
+    The one definition, shown by the admin dashboard and the public wall alike.
+    """
+    total = sa.func.sum(Runner.starting_mile_count + Runner.miles_logged)
+    return db.session.scalar(sa.select(sa.func.coalesce(total, 0)))
+
+
 def runs_of(runner_id: int) -> list[Run]:
     """The runner's runs, newest first: by finish time, else scheduled time, else creation."""
     newest = sa.func.coalesce(Run.finished_at, Run.scheduled_at, Run.created_at)
@@ -441,9 +450,17 @@ def runs_of(runner_id: int) -> list[Run]:
     )
 
 
-def run_of(runner_id: int, run_id: str) -> Run | None:
-    """The runner's run with this id, or None (another runner's run is not found either)."""
+def run_of(runner_id: int, run_id: str) -> Run:
+    """The runner's own run with this id; NotFound if it is unknown or another runner's.
+
+    The one lookup of "this runner's run", for the runs, check-in and shipment APIs.
+    """
     canonical = _canonical_uuid(run_id)
-    if canonical is None:
-        return None
-    return db.session.scalar(sa.select(Run).where(Run.id == canonical, Run.runner_id == runner_id))
+    run = None
+    if canonical is not None:
+        run = db.session.scalar(
+            sa.select(Run).where(Run.id == canonical, Run.runner_id == runner_id)
+        )
+    if run is None:
+        raise NotFound("No run with that id is yours.")
+    return run

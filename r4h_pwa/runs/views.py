@@ -61,7 +61,4 @@ def get_runs():
 @device_required
 def get_run(run_id: str):
     """One of the runner's runs with its mile number, laps, check-ins and check-in URL."""
-    run = service.run_of(g.runner.id, run_id)
-    if run is None:
-        abort(404)
-    return jsonify(run_json(run))
+    return jsonify(run_json(service.run_of(g.runner.id, run_id)))

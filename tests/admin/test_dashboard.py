@@ -1,4 +1,4 @@
-"""The dashboard: team miles, miles per runner, heroes honoured by kind, and the chart."""
+"""The dashboard: team miles, miles per runner, heroes honored by kind, and the chart."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ def _numbered(runner, hero, track, mile, finished_at):
 
 
 def _team(db):
-    """Two runners with history, three heroes honoured (one twice), and one planned run."""
+    """Two runners with history, three heroes honored (one twice), and one planned run."""
     now = datetime.now(UTC)
     track = make_track()
     ana = make_runner(name="Ana", starting_mile_count=1293, miles_logged=2)
@@ -24,7 +24,7 @@ def _team(db):
     _numbered(ana, police, track, 1294, now)
     _numbered(ana, k9, track, 1295, now - timedelta(days=62))
     _numbered(ben, police, track, 1, now)  # the same hero again: still one police hero
-    make_run(ben, fire, track)  # planned: not honoured yet
+    make_run(ben, fire, track)  # planned: not honored yet
     db.session.commit()
     return now
 
@@ -36,7 +36,7 @@ def test_dashboard_figures(db):
     assert [r.name for r in board.runners] == ["Ana", "Ben"]
     kinds = dict(board.heroes_by_kind)
     assert (kinds["Police"], kinds["K9"], kinds["Fire"], kinds["EMS"]) == (1, 1, 0, 0)
-    assert board.heroes_honoured == 2
+    assert board.heroes_honored == 2
     assert board.planned_count == 1
     assert len(board.recent_runs) == 3
 
@@ -58,8 +58,10 @@ def test_miles_per_month_buckets_the_last_twelve_months(db):
 def test_old_miles_fall_out_of_the_chart(db):
     now = datetime(2024, 6, 15, tzinfo=UTC)
     runner, hero, track = make_runner(), make_hero(), make_track()
-    _numbered(runner, hero, track, 1, datetime(2023, 6, 30, tzinfo=UTC))  # 12 months back
-    _numbered(runner, hero, track, 2, datetime(2023, 7, 1, tzinfo=UTC))
+    _numbered(runner, hero, track, 1, datetime(2023, 6, 30, 12, tzinfo=UTC))  # 12 months back
+    # 03:00 UTC on July 1 is still June 30 at the team's track (the chart's months are theirs).
+    _numbered(runner, hero, track, 2, datetime(2023, 7, 1, 3, tzinfo=UTC))
+    _numbered(runner, hero, track, 3, datetime(2023, 7, 1, 16, tzinfo=UTC))
     db.session.commit()
     months = miles_per_month(now)
     assert months[0][0].isoformat() == "2023-07-01"

@@ -175,7 +175,7 @@ def test_hero_with_runs_is_kept(admin_client, db):
     run = make_run(make_runner())
     db.session.commit()
     page = admin_client.get(f"/admin/heroes/{run.hero_id}/edit").get_data(as_text=True)
-    assert "cannot be deleted: 1 run honours this hero" in page
+    assert "cannot be deleted: 1 run honors this hero" in page
     assert f"/admin/heroes/{run.hero_id}/delete" not in page
     response = admin_client.post(f"/admin/heroes/{run.hero_id}/delete", follow_redirects=True)
     assert "cannot be deleted" in response.get_data(as_text=True)

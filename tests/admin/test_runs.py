@@ -1,6 +1,7 @@
 """Planned runs: plan, edit while planned, and the run page with laps and splits."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -43,16 +44,17 @@ def test_admin_plans_a_run(admin_client, db, parts):
         parts["hero"].id, parts["runner"].id, parts["track"].id,
     )
     assert run.status == "planned" and run.mile_number is None
-    assert run.scheduled_at == datetime(2030, 5, 1, 23, 30, tzinfo=UTC)
+    # The form takes the team's local time: 11:30 pm EDT is 03:30 UTC the next day.
+    assert run.scheduled_at == datetime(2030, 5, 2, 3, 30, tzinfo=UTC)
     assert run.words == "Tonight we run for Officer Avery."
     assert run.video_url == "https://example.org/video/avery"
 
 
-def test_new_run_form_lists_the_choices_and_the_utc_hint(admin_client, parts):
+def test_new_run_form_lists_the_choices_and_the_time_zone_hint(admin_client, parts):
     html = admin_client.get("/admin/runs/new").get_data(as_text=True)
     assert "Officer Jordan Avery" in html and "Sam Runner (runner)" in html
     assert "School track · 7 laps per mile" in html
-    assert 'type="datetime-local"' in html and "Enter the time in UTC" in html
+    assert 'type="datetime-local"' in html and "time zone (America/New_York)" in html
 
 
 def test_admin_edits_a_planned_run(admin_client, db, parts):
@@ -60,13 +62,14 @@ def test_admin_edits_a_planned_run(admin_client, db, parts):
     other = make_track(name="Other", laps_per_mile=4)
     db.session.commit()
     form = admin_client.get(f"/admin/runs/{run.id}/edit").get_data(as_text=True)
-    assert f'value="{run.scheduled_at:%Y-%m-%dT%H:%M}"' in form
+    local = run.scheduled_at.astimezone(ZoneInfo("America/New_York"))
+    assert f'value="{local:%Y-%m-%dT%H:%M}"' in form
     data = _form(parts, track_id=str(other.id), scheduled_at="2031-01-02T08:05", words="New")
     response = admin_client.post(f"/admin/runs/{run.id}/edit", data=data)
     assert response.status_code == 303
     db.session.expire_all()
     assert (run.track_id, run.words) == (other.id, "New")
-    assert run.scheduled_at == datetime(2031, 1, 2, 8, 5, tzinfo=UTC)
+    assert run.scheduled_at == datetime(2031, 1, 2, 13, 5, tzinfo=UTC)  # 8:05 am EST
     assert count(Run) == 1
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from r4h_pwa.admin import service
 from r4h_pwa.models import Track
+from r4h_pwa.validation import ValidationError
 from tests.admin.conftest import count
 from tests.factories import make_track
 
@@ -89,9 +90,10 @@ def test_track_name_taken_meanwhile_is_explained(admin_client, db, monkeypatch):
     checked = service.validate_track
 
     def as_if_added_after_the_check(data, track=None):
-        values, errors = checked(data, track)
-        errors.pop("name", None)
-        return values, errors
+        with pytest.raises(ValidationError) as refused:
+            checked(data, track)
+        assert set(refused.value.fields) == {"name"}
+        return {"name": GOOD["name"], "laps_per_mile": 7, "min_lap_seconds": 40}
 
     monkeypatch.setattr(service, "validate_track", as_if_added_after_the_check)
     response = admin_client.post("/admin/tracks/new", data=GOOD)

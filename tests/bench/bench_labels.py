@@ -5,7 +5,7 @@
 In one process, one after the other:
 1. the floor: qr_matrix(url), the bare QR code made by the qrcode package (what every label
    needs anyway), median of --repeat calls;
-2. one label: labels.label_pdf(label), median of --repeat calls, and its ratio to 1;
+2. one label: labels.pdf("label", [label]), median of --repeat calls, and its ratio to 1;
 3. 100-label batches as pure functions: 4x6 labels, 2-up letter pages, keepsake cards;
 4. the same 100-label batch end to end: POST /admin/shipments/print for 100 shipments
    (database query, drawing, response) through the Flask test client on PostgreSQL
@@ -106,13 +106,13 @@ def _timed(func):
 def pure(repeat: int, batch: int) -> dict:
     """The pure-function numbers: bare QR code, one label, and batches of each format."""
     qr_ms, qr_p90 = _median_ms(lambda: qr_matrix(f"{URL}{7:032d}"), repeat)
-    label_ms, label_p90 = _median_ms(lambda: labels.label_pdf(_label(7)), repeat)
-    card_ms, _ = _median_ms(lambda: labels.card_pdf(_card(7)), repeat)
+    label_ms, label_p90 = _median_ms(lambda: labels.pdf("label", [_label(7)]), repeat)
+    card_ms, _ = _median_ms(lambda: labels.pdf("card", [_card(7)]), repeat)
     many = [_label(n) for n in range(batch)]
     first, last = many[0].family_url, many[-1].family_url
-    batch_pdf, batch_ms = _timed(lambda: labels.batch_pdf(many))
-    letter_pdf, letter_ms = _timed(lambda: labels.letter_2up_pdf(many))
-    cards_pdf, cards_ms = _timed(lambda: labels.cards_pdf([_card(n) for n in range(batch)]))
+    batch_pdf, batch_ms = _timed(lambda: labels.pdf("label", many))
+    letter_pdf, letter_ms = _timed(lambda: labels.pdf("letter", many))
+    cards_pdf, cards_ms = _timed(lambda: labels.pdf("card", [_card(n) for n in range(batch)]))
     return {
         "qr_matrix_ms": round(qr_ms, 3),
         "qr_matrix_p90_ms": round(qr_p90, 3),
@@ -120,7 +120,7 @@ def pure(repeat: int, batch: int) -> dict:
         "label_pdf_p90_ms": round(label_p90, 3),
         "ratio_label_to_qr": round(label_ms / qr_ms, 2),
         "card_pdf_ms": round(card_ms, 3),
-        "label_pdf_bytes": len(labels.label_pdf(_label(7))),
+        "label_pdf_bytes": len(labels.pdf("label", [_label(7)])),
         "batch": {
             "labels_ms": round(batch_ms, 1),
             "labels_per_second": round(batch / batch_ms * 1000, 1),

@@ -265,7 +265,6 @@ def test_a_revoked_token_gets_a_clear_404_and_stores_nothing(client, db, run):
 
 
 def test_an_expired_token_gets_a_clear_410_and_stores_nothing(client, db, run):
-    run.status = "finished"
     run.started_at = utcnow() - timedelta(hours=25, minutes=10)
     run.finished_at = utcnow() - timedelta(hours=25)
     db.session.commit()
@@ -278,7 +277,6 @@ def test_an_expired_token_gets_a_clear_410_and_stores_nothing(client, db, run):
 
 
 def test_a_token_still_accepts_within_24_hours_of_the_finish(client, db, run):
-    run.status = "finished"
     run.finished_at = utcnow() - timedelta(hours=23, minutes=50)
     db.session.commit()
     response = client.post(f"/c/{run.checkin_token}", data=GOOD)

@@ -128,7 +128,7 @@ def test_bad_form_input_is_refused_and_nothing_is_stored(admin, db, story, overr
 
 def test_form_refuses_a_run_that_has_not_synced(admin, db, story):
     runner = reload(db, story.shipment_id).run.runner
-    finished = make_synced_run(runner, mile_number=None, status="finished")
+    finished = make_synced_run(runner, mile_number=None, status="planned")
     db.session.commit()
     before = shipment_count(db)
     response = admin.post("/admin/shipments/new", data=_form(finished.id))

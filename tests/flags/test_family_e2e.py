@@ -56,7 +56,7 @@ def test_family_page_shows_the_mile_and_nothing_private_and_takes_the_ack(server
     chart = page.get_by_test_id("splits-chart")
     assert chart.is_visible()
     assert chart.locator("rect.bar").count() == 7
-    assert page.get_by_test_id("total-time").inner_text() == "10:12"
+    assert page.get_by_test_id("total-time").inner_text() == "10:12.4"
     text = page.locator("body").inner_text()
     assert "Sgt. Dana Reyes" in text
     for private in ("Ofc. Quiet Person", "800 Research Drive", "Woodland Park", TRACKING):

@@ -30,9 +30,9 @@ def test_shows_mile_runner_date_and_track(client, story):
 
 def test_shows_total_time_and_every_lap_split_in_an_svg_chart(client, story):
     _, html = _page(client, story)
-    assert 'data-testid="total-time">10:12<' in html
+    assert 'data-testid="total-time">10:12.4<' in html
     assert 'data-testid="splits-chart"' in html and "<svg" in html
-    for split in ("1:28", "1:29", "1:26", "1:28", "1:27", "1:26", "1:25"):
+    for split in ("1:28.0", "1:29.5", "1:26.5", "1:28.9", "1:27.2", "1:26.9", "1:25.4"):
         assert f">{split}<" in html
     assert html.count('<rect class="bar"') == 7
 

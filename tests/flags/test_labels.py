@@ -38,14 +38,14 @@ def _card(**overrides) -> labels.Card:
 
 
 def test_label_is_4_by_6_inches_and_its_qr_code_decodes_to_the_url():
-    pdf = labels.label_pdf(_label())
+    pdf = labels.pdf("label", [_label()])
     assert pdf.startswith(b"%PDF-")
     assert page_sizes(pdf) == [(288.0, 432.0)]
     assert decode_qr(pdf) == [URL]
 
 
 def test_label_shows_from_to_honor_line_short_url_and_code():
-    text = " ".join(page_text(labels.label_pdf(_label())).split())
+    text = " ".join(page_text(labels.pdf("label", [_label()])).split())
     for expected in ("FROM", "Winter Springs, FL 32708", "TO", "Chief Chris Deisler",
                      "Woodland Park, CO 80863", "Flag carried in honor of Officer Julian",
                      "r4h.example.org/f/Xq3_9aZk-LmP0rT7uV2wY5bC8dE1fG4h", "Shipment 3F2A-91C0"):
@@ -53,17 +53,17 @@ def test_label_shows_from_to_honor_line_short_url_and_code():
 
 
 def test_qr_code_is_vector_not_an_image():
-    pdf = labels.label_pdf(_label())
+    pdf = labels.pdf("label", [_label()])
     assert b"/Subtype /Image" not in pdf
     assert b"/XObject" not in pdf
 
 
 def test_the_same_label_gives_the_same_bytes():
-    assert labels.label_pdf(_label()) == labels.label_pdf(_label())
+    assert labels.pdf("label", [_label()]) == labels.pdf("label", [_label()])
 
 
 def test_keepsake_card_is_4_by_6_with_a_decodable_qr_code():
-    pdf = labels.card_pdf(_card())
+    pdf = labels.pdf("card", [_card()])
     assert page_sizes(pdf) == [(288.0, 432.0)]
     assert decode_qr(pdf) == [URL]
     text = page_text(pdf)
@@ -72,7 +72,7 @@ def test_keepsake_card_is_4_by_6_with_a_decodable_qr_code():
 
 def test_two_up_letter_puts_two_labels_on_each_page():
     other = URL[:-4] + "ZZZZ"
-    pdf = labels.letter_2up_pdf([_label(), _label(family_url=other), _label()])
+    pdf = labels.pdf("letter", [_label(), _label(family_url=other), _label()])
     assert page_sizes(pdf) == [(612.0, 792.0), (612.0, 792.0)]
     assert sorted(decode_qr(pdf, 0, scale=3)) == sorted([URL, other])
     assert decode_qr(pdf, 1, scale=3) == [URL]
@@ -80,7 +80,7 @@ def test_two_up_letter_puts_two_labels_on_each_page():
 
 def test_batch_has_one_page_per_label():
     urls = [f"{URL[:-2]}{n:02d}" for n in range(5)]
-    pdf = labels.batch_pdf([_label(family_url=url) for url in urls])
+    pdf = labels.pdf("label", [_label(family_url=url) for url in urls])
     assert page_sizes(pdf) == [(288.0, 432.0)] * 5
     assert [decode_qr(pdf, n)[0] for n in range(5)] == urls
 
@@ -100,20 +100,19 @@ def test_document_refuses_an_unknown_kind():
 
 def test_long_names_and_addresses_still_leave_a_readable_qr_code():
     long = "Deputy Sheriff Christopher Alexander Montgomery-Worthington III"
-    pdf = labels.label_pdf(
-        _label(
-            recipient=(long, "12345 North Very Long Boulevard Name Extension Road Apt 4455",
-                       "Building C, Floor 12, Office of the Chief of Police",
-                       "Woodland Park, CO 80863-1234"),
-            honor_line=f"Flag carried in honor of {long}, " + "Metropolitan " * 20,
-        )
+    label = _label(
+        recipient=(long, "12345 North Very Long Boulevard Name Extension Road Apt 4455",
+                   "Building C, Floor 12, Office of the Chief of Police",
+                   "Woodland Park, CO 80863-1234"),
+        honor_line=f"Flag carried in honor of {long}, " + "Metropolitan " * 20,
     )
+    pdf = labels.pdf("label", [label])
     assert decode_qr(pdf) == [URL]
 
 
 def test_letters_outside_latin_1_are_drawn_not_dropped():
     recipient = ("Łukasz Żółć", "1 Main St", "Town, FL 32708")
-    text = page_text(labels.label_pdf(_label(recipient=recipient)))
+    text = page_text(labels.pdf("label", [_label(recipient=recipient)]))
     assert "Łukasz Żółć" in text
 
 

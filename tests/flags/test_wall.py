@@ -1,4 +1,4 @@
-"""/honor: the public wall of honour, with totals and nothing private."""
+"""/honor: the public wall of honor, with totals and nothing private."""
 
 from tests.flags.conftest import TRACKING, make_synced_run, reload
 
@@ -31,7 +31,7 @@ def test_wall_leaves_out_unsynced_and_unnumbered_runs(client, db, story):
     from tests.factories import make_hero
 
     make_synced_run(runner, mile_number=None, hero=make_hero(name="Not Yet Numbered"))
-    make_synced_run(runner, mile_number=None, status="finished", hero=make_hero(name="Unsynced"))
+    make_synced_run(runner, mile_number=None, status="planned", hero=make_hero(name="Unsynced"))
     db.session.commit()
     html = client.get("/honor").get_data(as_text=True)
     assert "Not Yet Numbered" not in html and "Unsynced" not in html
