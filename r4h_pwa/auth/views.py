@@ -12,7 +12,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
 from ..errors import ApiError
@@ -20,6 +20,7 @@ from ..extensions import csrf, db, limiter
 from ..validation import Fields, json_object
 from . import service
 from .forms import LoginForm
+from .sessions import end_browser_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -65,6 +66,11 @@ def post_logout():
     form = FlaskForm()
     if not form.validate_on_submit():
         return render_template("auth/logout.html", form=form), 400
+    if current_user.is_authenticated:
+        # A copy of this cookie must not outlive the sign-out (this ends the account's
+        # other browser sessions too; its phones keep their device tokens).
+        end_browser_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("auth.login"))
