@@ -9,7 +9,7 @@ from . import cli, database, errors, security
 from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
-from .auth import load_runner
+from .auth import load_runner, twofactor_bp
 from .checkin import bp as checkin_bp
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .flags import bp as flags_bp
@@ -75,7 +75,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for blueprint in (pages_bp, auth_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp):
+    blueprints = (pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app
 

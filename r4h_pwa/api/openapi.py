@@ -130,6 +130,12 @@ PATHS: dict = {
                             "email": {"type": "string", "maxLength": 254},
                             "password": {"type": "string", "maxLength": 200},
                             "device_name": {"type": "string", "maxLength": 120},
+                            "otp": {
+                                "type": "string",
+                                "maxLength": 20,
+                                "description": "Admins only: a code from the authenticator "
+                                "app, or a recovery code",
+                            },
                         },
                     }
                 ),

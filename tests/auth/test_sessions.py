@@ -10,7 +10,7 @@ from r4h_pwa.admin import service as admin_service
 from r4h_pwa.auth.service import issue_device_token
 from r4h_pwa.extensions import db
 from r4h_pwa.models import Runner
-from tests.factories import PASSWORD, make_admin, make_runner
+from tests.factories import PASSWORD, make_admin, make_runner, pass_second_factor
 
 EMAIL = "sam@example.org"
 
@@ -128,7 +128,8 @@ def test_an_admin_setting_a_new_password_ends_the_old_cookie_and_token(app, clie
         runner_id = db.session.scalar(db.select(Runner.id).where(Runner.email == EMAIL))
         db.session.commit()
     admin_browser = app.test_client()
-    _sign_in(admin_browser, "ada@example.org")
+    response = admin_browser.post("/login", data={"email": "ada@example.org", "password": PASSWORD})
+    assert pass_second_factor(admin_browser, response).status_code == 302
     response = admin_browser.post(f"/admin/runners/{runner_id}/edit", data={
         "name": "Sam", "email": EMAIL, "role": "runner", "is_active_account": "y",
         "starting_mile_count": "0", "password": "brand new secret",
