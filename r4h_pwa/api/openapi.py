@@ -154,7 +154,8 @@ PATHS: dict = {
                         },
                     },
                 ),
-                **errors(400, 401, 413, 415, 422, 429),
+                # 403: an admin who has not set up two-factor sign-in yet.
+                **errors(400, 401, 403, 413, 415, 422, 429),
             },
         }
     },
