@@ -9,7 +9,7 @@ from . import cli, database, errors, formatting, security
 from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
-from .auth import load_runner
+from .auth import load_runner, twofactor_bp
 from .checkin import bp as checkin_bp
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .flags import bp as flags_bp
@@ -49,7 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOGIN_RATE_LIMIT="10 per minute",
         CHECKIN_RATE_LIMIT="10 per minute",  # per phone
         CHECKIN_ADDRESS_RATE_LIMIT="60 per minute",  # per address: a school's Wi-Fi is shared
-        CHECKIN_RUN_RATE_LIMIT="200 per hour",  # per run
+        CHECKIN_REFUSED_RATE_LIMIT="20 per hour",  # refused submissions, per address
+        CHECKIN_RUN_RATE_LIMIT="200 per hour",  # new check-ins stored, per run
         ACK_RATE_LIMIT="10 per hour",
         TIMEZONE="America/New_York",  # how dates and times read on pages and labels
         SESSION_COOKIE_HTTPONLY=True,
@@ -75,7 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
     cli.init_app(app)
-    for blueprint in (pages_bp, auth_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp):
+    blueprints = (pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app
 

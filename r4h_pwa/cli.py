@@ -1,4 +1,4 @@
-"""Command-line tools: init-db, seed-demo, create-user, import-heroes."""
+"""Command-line tools: init-db, seed-demo, create-user, import-heroes, reset-2fa."""
 
 import csv
 import io
@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .admin import service as admin_service
+from .auth import twofactor
 from .extensions import db
 from .models import ROLES, Hero, Run, Runner, Track
 from .validation import ValidationError
@@ -179,6 +180,22 @@ def import_heroes_command(file: Path) -> None:
     )
 
 
+@click.command("reset-2fa")
+@with_appcontext
+@click.option("--email", required=True, help="The account whose second factor to remove.")
+def reset_2fa_command(email: str) -> None:
+    """Remove an account's two-factor sign-in (lost phone and codes); it sets it up anew."""
+    runner = db.session.scalar(sa.select(Runner).where(Runner.email == email.strip().lower()))
+    if runner is None:
+        raise click.ClickException(f"No account has the email {email}.")
+    twofactor.reset(runner)
+    db.session.commit()
+    click.echo(
+        f"Two-factor sign-in is off for {runner.email}; every session and device is signed "
+        "out. An admin sets it up again at the next sign-in."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
     for command in (
@@ -186,5 +203,6 @@ def init_app(app: Flask) -> None:
         create_user_command,
         seed_demo_command,
         import_heroes_command,
+        reset_2fa_command,
     ):
         app.cli.add_command(command)

@@ -127,9 +127,17 @@ class Runner(UserMixin, db.Model):
     miles_logged: Mapped[int] = mapped_column(default=0)
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of Flask-Login's user id: replacing it ends every session of the account.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_token)
+    # The authenticator app's shared secret (base32), and the last time step it was used for.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     runs: Mapped[list[Run]] = relationship(back_populates="runner")
     devices: Mapped[list[Device]] = relationship(back_populates="runner")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="runner", cascade="all, delete-orphan"
+    )
 
     @property
     def is_admin(self) -> bool:
@@ -142,6 +150,14 @@ class Runner(UserMixin, db.Model):
     @property
     def total_miles(self) -> int:
         return self.starting_mile_count + self.miles_logged
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: the account and its current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password (scrypt unless config says otherwise)."""
@@ -173,6 +189,21 @@ class Device(db.Model):
         """Whether the token still authenticates: not revoked and not expired."""
         now = now or utcnow()
         return self.revoked_at is None and self.expires_at > now
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app, stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    runner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("runners.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    runner: Mapped[Runner] = relationship(back_populates="recovery_codes")
 
 
 class Hero(db.Model):

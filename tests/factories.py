@@ -1,13 +1,19 @@
 """Small builders for test data. Each adds to the session and flushes; the test commits."""
 
 import itertools
+import re
+import time
 from datetime import UTC, date, datetime, timedelta
+
+import pyotp
 
 from r4h_pwa.auth.service import issue_device_token
 from r4h_pwa.extensions import db
 from r4h_pwa.models import Hero, Run, Runner, Track
 
 PASSWORD = "correct horse battery"
+# Every test admin's authenticator app holds this secret (admins sign in with a second factor).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _seq = itertools.count(1)
 
 
@@ -28,8 +34,32 @@ def make_runner(role: str = "runner", starting_mile_count: int = 0, **kw) -> Run
 
 
 def make_admin(**kw) -> Runner:
-    """An admin account with PASSWORD."""
+    """An admin account with PASSWORD, enrolled in two-factor sign-in with TOTP_SECRET."""
+    kw.setdefault("totp_secret", TOTP_SECRET)
     return make_runner(role="admin", **kw)
+
+
+def totp_code(steps_ahead: int = 0) -> str:
+    """The code the test admins' authenticator shows now (or a step of 30 s later)."""
+    return pyotp.TOTP(TOTP_SECRET).at(time.time(), steps_ahead)
+
+
+def pass_second_factor(client, response, headers=None):
+    """After the password: type the admin's code, if the login asked for one.
+
+    A code works once, so a second sign-in of the same admin within 30 seconds uses the
+    next step's code, which the server accepts as clock drift.
+    """
+    if not response.headers.get("Location", "").startswith("/login/code"):
+        return response
+    page = client.get("/login/code", headers=headers).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    for steps_ahead in (0, 1):
+        data = {"code": totp_code(steps_ahead), **({"csrf_token": csrf.group(1)} if csrf else {})}
+        answer = client.post("/login/code", data=data, headers=headers)
+        if answer.status_code == 302:
+            return answer
+    raise AssertionError("the second factor was refused: " + answer.get_data(as_text=True))
 
 
 def make_hero(kind: str = "police", **kw) -> Hero:

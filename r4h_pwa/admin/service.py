@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..auth.sessions import credentials_change, end_all_sessions
 from ..extensions import db
 from ..formatting import from_input_datetime, local
 from ..models import (
@@ -321,6 +322,8 @@ def save_runner(runner: Runner | None, values: Mapping[str, Any]) -> Runner:
     if runner is None:
         runner = Runner()
         db.session.add(runner)
+    elif credentials_change(runner, values):
+        end_all_sessions(runner)
     for key in ("name", "email", "role", "is_active_account", "starting_mile_count"):
         setattr(runner, key, values[key])
     if values["password"]:

@@ -135,6 +135,12 @@ PATHS: dict = {
                             "email": {"type": "string", "maxLength": 254},
                             "password": {"type": "string", "maxLength": 200},
                             "device_name": {"type": "string", "maxLength": 120},
+                            "otp": {
+                                "type": "string",
+                                "maxLength": 20,
+                                "description": "Admins only: a code from the authenticator "
+                                "app, or a recovery code",
+                            },
                         },
                     }
                 ),
@@ -153,7 +159,8 @@ PATHS: dict = {
                         },
                     },
                 ),
-                **errors(400, 401, 413, 415, 422, 429),
+                # 403: an admin who has not set up two-factor sign-in yet.
+                **errors(400, 401, 403, 413, 415, 422, 429),
             },
         }
     },

@@ -13,13 +13,6 @@ from ..extensions import db
 from ..models import Device, Runner, hash_token, utcnow
 
 
-def load_runner(user_id: str) -> Runner | None:
-    """Flask-Login's user loader."""
-    if not user_id.isdigit():
-        return None
-    return db.session.get(Runner, int(user_id))
-
-
 def _bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

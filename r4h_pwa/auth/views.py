@@ -1,7 +1,5 @@
 """Login and logout pages, and the device-token endpoint for phones."""
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -12,30 +10,23 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
 from ..json_body import json_object
 from ..validation import Fields
-from . import service
+from . import service, twofactor, twofactor_views
 from .forms import LoginForm
+from .sessions import end_browser_sessions
+from .twofactor_views import safe_next
 
 bp = Blueprint("auth", __name__)
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths; anything else goes to the home page."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("pages.get_home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -46,8 +37,10 @@ def login():
     if form.validate_on_submit():
         runner = service.authenticate(form.email.data, form.password.data)
         if runner is not None:
+            if twofactor_views.required_for(runner):
+                return twofactor_views.begin(runner, request.args.get("next"))
             login_user(runner)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         form.password.errors.append("That email and password do not match an account.")
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -66,6 +59,11 @@ def post_logout():
     form = FlaskForm()
     if not form.validate_on_submit():
         return render_template("auth/logout.html", form=form), 400
+    if current_user.is_authenticated:
+        # A copy of this cookie must not outlive the sign-out (this ends the account's
+        # other browser sessions too; its phones keep their device tokens).
+        end_browser_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash("You are signed out.")
     return redirect(url_for("auth.login"))
@@ -80,10 +78,13 @@ def post_token():
     email = fields.text("email", 254, required=True)
     password = fields.text("password", 200, required=True)
     device_name = fields.text("device_name", 120, required=True)
+    otp = fields.text("otp", 20)
     fields.check()
     runner = service.authenticate(email, password)
     if runner is None:
         raise ApiError(401, "bad_credentials", "That email and password do not match an account.")
+    if twofactor_views.required_for(runner):
+        _check_otp(runner, otp)
     token, device = service.issue_device_token(
         runner, device_name, current_app.config["DEVICE_TOKEN_DAYS"]
     )
@@ -94,3 +95,16 @@ def post_token():
         expires_at=device.expires_at.isoformat(),
         runner={"id": runner.id, "name": runner.name, "email": runner.email},
     )
+
+
+def _check_otp(runner, otp: str) -> None:
+    """An admin's phone needs the second factor too: a TOTP code or a recovery code."""
+    if not runner.has_two_factor:
+        raise ApiError(403, "two_factor_setup_required",
+                       "Set up two-factor sign-in in a browser first, then sign in here.")
+    if not otp:
+        raise ApiError(401, "otp_required", "Type the code from your authenticator app.",
+                       {"otp": "This field is required."})
+    if twofactor.verify(runner, otp) is None:
+        db.session.rollback()
+        raise ApiError(401, "otp_invalid", "That code did not work.", {"otp": "Try a new code."})

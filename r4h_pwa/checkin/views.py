@@ -32,6 +32,7 @@ bp = Blueprint("checkin", __name__)
 COOKIE = "r4h_checkin"
 COOKIE_DAYS = 14
 ENVIRON_KEY = "r4h.checkin_id"
+CREATED_KEY = "r4h.checkin_created"
 CSRF_MESSAGE = (
     "This form expired or was sent without its security code. "
     "Check your details and press Check in again."
@@ -41,9 +42,11 @@ CSRF_MESSAGE = (
 # ---- helpers ------------------------------------------------------------------------------
 
 
-# Three limits on submissions. Per phone (address + the phone's check-in id), so escorts who
+# Four limits on submissions. Per phone (address + the phone's check-in id), so escorts who
 # share one address (a school's Wi-Fi, carrier NAT) are not refused together; per address, a
-# looser one, so dropping the cookie does not lift the limit; and per run, against a flood.
+# looser one, so dropping the cookie does not lift the limit; refused submissions per
+# address; and per run, against a flood, counting only check-ins actually created, so junk
+# from many addresses cannot use up the run's budget and lock out a real escort.
 def _phone_limit() -> str:
     return current_app.config.get("CHECKIN_RATE_LIMIT", "10 per minute")
 
@@ -54,6 +57,24 @@ def _address_limit() -> str:
 
 def _run_limit() -> str:
     return current_app.config.get("CHECKIN_RUN_RATE_LIMIT", "200 per hour")
+
+
+def _refused_limit() -> str:
+    return current_app.config.get("CHECKIN_REFUSED_RATE_LIMIT", "20 per hour")
+
+
+def _refused_key() -> str:
+    return f"checkin-refused:{get_remote_address()}"
+
+
+def _was_refused(response: Response) -> bool:
+    """A submission that stored nothing: bad fields (422) or a bad CSRF token (400)."""
+    return response.status_code in (400, 422)
+
+
+def _was_created(response: Response) -> bool:
+    """Only a new check-in uses up the run's budget: junk and corrections do not."""
+    return response.status_code == 200 and request.environ.get(CREATED_KEY, False)
 
 
 def _phone_key() -> str:
@@ -181,7 +202,8 @@ def get_checkin(token: str):
 @bp.post("/c/<token>")
 @limiter.limit(_phone_limit, key_func=_phone_key)
 @limiter.limit(_address_limit)
-@limiter.limit(_run_limit, key_func=_token_key)
+@limiter.limit(_refused_limit, key_func=_refused_key, deduct_when=_was_refused)
+@limiter.limit(_run_limit, key_func=_token_key, deduct_when=_was_created)
 def post_checkin(token: str):
     """Check in, or update this phone's own check-in; answer "You're checked in"."""
     run = service.run_for_token(token)
@@ -205,6 +227,7 @@ def post_checkin(token: str):
 
     # The upsert is keyed by the phone's check-in id, so a dropped connection is retried once.
     info, saved, run_id, created = retry_if_dropped(save)
+    request.environ[CREATED_KEY] = created
     page = render_template("checkin/done.html", token=token, info=info, checkin=saved,
                            created=created)
     return _remember(_private(make_response(page, 200)), run_id, token, saved["id"])

@@ -4,12 +4,13 @@ import pytest
 import sqlalchemy as sa
 
 from r4h_pwa.extensions import db as _db
-from tests.factories import PASSWORD, make_admin, make_runner
+from tests.factories import PASSWORD, make_admin, make_runner, pass_second_factor
 
 
 def sign_in(client, account) -> None:
     """Sign the test client in through the real login form."""
     response = client.post("/login", data={"email": account.email, "password": PASSWORD})
+    response = pass_second_factor(client, response)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from r4h_pwa.models import Hero
 from tests.admin.conftest import count
-from tests.factories import make_admin, make_hero, make_run, make_runner
+from tests.factories import make_admin, make_hero, make_run, make_runner, pass_second_factor
 
 GOOD = {
     "name": "Jordan Avery",
@@ -194,7 +194,7 @@ def test_post_without_csrf_token_is_refused(csrf_on, client, db):
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     data = {"email": admin.email, "password": "correct horse battery", "csrf_token": token}
-    assert client.post("/login", data=data).status_code == 302
+    assert pass_second_factor(client, client.post("/login", data=data)).status_code == 302
     response = client.post("/admin/heroes/new", data=GOOD)
     assert response.status_code == 400
     assert "security token" in response.get_data(as_text=True)
@@ -206,8 +206,8 @@ def test_post_with_csrf_token_is_accepted(csrf_on, client, db):
     db.session.commit()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"email": admin.email, "password": "correct horse battery",
-                                "csrf_token": token})
+    pass_second_factor(client, client.post("/login", data={
+        "email": admin.email, "password": "correct horse battery", "csrf_token": token}))
     form = client.get("/admin/heroes/new").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
     assert client.post("/admin/heroes/new", data={**GOOD, "csrf_token": token}).status_code == 303

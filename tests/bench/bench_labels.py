@@ -145,6 +145,7 @@ def end_to_end(database_url: str, batch: int) -> dict:
     from r4h_pwa import create_app
     from r4h_pwa.extensions import db
     from r4h_pwa.models import Hero, Lap, Run, Runner, Shipment, Track
+    from tests.factories import TOTP_SECRET, pass_second_factor
 
     url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     app = create_app({
@@ -158,7 +159,8 @@ def end_to_end(database_url: str, batch: int) -> dict:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        admin = Runner(email="admin@example.org", name="Bench Admin", role="admin")
+        admin = Runner(email="admin@example.org", name="Bench Admin", role="admin",
+                       totp_secret=TOTP_SECRET)
         runner = Runner(email="runner@example.org", name="Zechariah", starting_mile_count=1000)
         for account in (admin, runner):
             account.set_password("bench-password-123")
@@ -180,7 +182,8 @@ def end_to_end(database_url: str, batch: int) -> dict:
         db.session.remove()
 
     client = app.test_client()
-    client.post("/login", data={"email": "admin@example.org", "password": "bench-password-123"})
+    pass_second_factor(client, client.post(
+        "/login", data={"email": "admin@example.org", "password": "bench-password-123"}))
     form = {"ids": ids, "format": "label"}
     response, pdf_ms = _timed(lambda: client.post("/admin/shipments/print", data=form))
     pdf = response.data

@@ -10,7 +10,15 @@ from werkzeug.serving import make_server
 
 from r4h_pwa.models import Checkin
 from tests.e2e.harness import CHROMIUM, shared_browser
-from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
+from tests.factories import (
+    PASSWORD,
+    make_admin,
+    make_hero,
+    make_run,
+    make_runner,
+    make_track,
+    pass_second_factor,
+)
 
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -43,7 +51,7 @@ def admin_client(app, db):
     db.session.commit()
     client = app.test_client()
     response = client.post("/login", data={"email": admin.email, "password": PASSWORD})
-    assert response.status_code == 302
+    assert pass_second_factor(client, response).status_code == 302
     return client
 
 

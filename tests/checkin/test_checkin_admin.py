@@ -129,14 +129,14 @@ def test_admin_removes_a_checkin(admin_client, db, run):
 
 def test_admin_forms_need_csrf(app_config, app, db, run):
     app.config["WTF_CSRF_ENABLED"] = True
-    from tests.factories import make_admin
+    from tests.factories import make_admin, pass_second_factor
 
     admin = make_admin()
     checkin = _add(db, run)
     client = app.test_client()
     login = client.get("/login").get_data(as_text=True)
-    client.post("/login", data={"email": admin.email, "password": PASSWORD,
-                                "csrf_token": csrf_token(login)})
+    pass_second_factor(client, client.post("/login", data={
+        "email": admin.email, "password": PASSWORD, "csrf_token": csrf_token(login)}))
     assert client.post(f"/admin/runs/{run.id}/checkins/{checkin.id}/remove").status_code == 400
     assert client.post(f"/admin/runs/{run.id}/checkin-token/revoke").status_code == 400
     assert len(checkins(db)) == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from r4h_pwa.models import Checkin, utcnow
+from tests.e2e.steps import enter_admin_code
 from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
 
 pytestmark = pytest.mark.e2e
@@ -73,6 +74,7 @@ def test_officer_scans_the_printed_sheet_and_checks_in(browser, live_server, db,
     admin.fill("#email", scene["admin"].email)
     admin.fill("#password", PASSWORD)
     admin.click("[data-testid=login-submit]")
+    enter_admin_code(admin)
     admin.goto(f"/admin/runs/{run.id}/checkin-sheet")
     sheet = shots / "sheet.png"
     admin.screenshot(path=str(sheet), full_page=True)

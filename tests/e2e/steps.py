@@ -1,6 +1,10 @@
 """What a runner does in the lap counter, as small functions the browser tests share."""
 
+import re
+
 from playwright.sync_api import Page, expect
+
+from tests.factories import totp_code
 
 from .harness import DEMO_PASSWORD, RUNNER_EMAIL
 
@@ -49,6 +53,13 @@ def sign_in(page: Page, password: str = DEMO_PASSWORD) -> None:
     page.get_by_test_id("signin-submit").click()
     expect(page.locator("body")).to_have_attribute("data-screen", "runs")
     expect(page.get_by_test_id("planned-run").first).to_be_visible()
+
+
+def enter_admin_code(page: Page) -> None:
+    """On the code page after an admin's password: type the test authenticator's code."""
+    page.get_by_role("textbox", name="Code").fill(totp_code())
+    page.get_by_test_id("code-submit").click()
+    expect(page).not_to_have_url(re.compile(r"/login/code"))
 
 
 def wait_for_service_worker(page: Page) -> None:

@@ -28,6 +28,7 @@ from tests.factories import (
     make_run,
     make_runner,
     make_track,
+    pass_second_factor,
 )
 
 # 01:30 UTC on the 15th is the evening of February 14 in Florida, where the team runs.
@@ -148,6 +149,7 @@ def build_story() -> Story:
 def sign_in(client, email: str) -> None:
     """Sign the client in through the login form."""
     response = client.post("/login", data={"email": email, "password": PASSWORD})
+    response = pass_second_factor(client, response)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 

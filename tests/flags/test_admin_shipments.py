@@ -7,6 +7,7 @@ import pytest
 
 from r4h_pwa.models import Shipment
 from tests.conftest import make_config
+from tests.factories import pass_second_factor
 from tests.flags.conftest import (
     ADDRESS,
     build_story,
@@ -293,8 +294,9 @@ def test_admin_forms_need_the_csrf_token(csrf_app):
         story = build_story()
     client = csrf_app.test_client()
     login = client.get("/login").get_data(as_text=True)
-    client.post("/login", data={"email": story.admin_email, "password": "correct horse battery",
-                                "csrf_token": csrf_token(login)})
+    pass_second_factor(client, client.post("/login", data={
+        "email": story.admin_email, "password": "correct horse battery",
+        "csrf_token": csrf_token(login)}))
     url = f"/admin/shipments/{story.shipment_id}/advance"
     assert client.post(url, data={"expected": "label_printed"}).status_code == 400
     with csrf_app.app_context():

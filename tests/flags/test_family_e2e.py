@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from r4h_pwa.models import Shipment
+from r4h_pwa.models import Runner, Shipment
 from tests.e2e.harness import DEMO_PASSWORD
+from tests.e2e.steps import enter_admin_code
 from tests.flags.conftest import TRACKING, decode_qr, make_shipment, make_synced_run
 
 pytestmark = pytest.mark.e2e
@@ -19,9 +20,12 @@ SHOTS = Path(__file__).resolve().parents[2] / "shots" / "flags"
 
 def _seed(server) -> dict:
     """A synced run of Zechariah's with laps, two escorts (one not public) and a shipment."""
-    from tests.factories import make_runner
+    from tests.factories import TOTP_SECRET, make_runner
 
     with server.db() as db:
+        # The demo admin, enrolled in two-factor sign-in with the test authenticator.
+        db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
+                           .values(totp_secret=TOTP_SECRET))
         runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=1)
         run = make_synced_run(runner)
         shipment = make_shipment(run)
@@ -105,6 +109,7 @@ def test_admin_prints_a_batch_with_progress_and_the_label_decodes(server, page):
     page.fill('input[name="email"]', "admin@example.org")
     page.fill('input[name="password"]', DEMO_PASSWORD)
     page.locator('form [type="submit"]').last.click()
+    enter_admin_code(page)
     page.wait_for_url("**/admin/**")
 
     page.goto("/admin/shipments")

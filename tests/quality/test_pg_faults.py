@@ -28,7 +28,15 @@ from psycopg.conninfo import conninfo_to_dict
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Lap, Run, Runner
 from tests.checkin.conftest import csrf_token
-from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
+from tests.factories import (
+    PASSWORD,
+    make_admin,
+    make_hero,
+    make_run,
+    make_runner,
+    make_track,
+    pass_second_factor,
+)
 from tests.runs.conftest import counts, escort, make_phone, run_payload, sync
 
 pytestmark = [pytest.mark.postgres, pytest.mark.postgres_only]
@@ -533,8 +541,8 @@ def test_while_the_database_refuses_connections_clients_get_503_then_the_app_rec
     token, email = planned.checkin_token, admin_account.email
     db.session.remove()  # the test's own connection is killed too; it reconnects afterwards
     login = client.get("/login", headers=BROWSER).get_data(as_text=True)
-    signed_in = client.post("/login", headers=BROWSER, data={
-        "email": email, "password": PASSWORD, "csrf_token": csrf_token(login)})
+    signed_in = pass_second_factor(client, client.post("/login", headers=BROWSER, data={
+        "email": email, "password": PASSWORD, "csrf_token": csrf_token(login)}), BROWSER)
     assert signed_in.status_code == 302
     with admin.refusing_connections():
         assert_unavailable_json(sync(client, phone, run))
