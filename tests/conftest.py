@@ -60,10 +60,22 @@ def _normalise(url: str) -> str:
     return url
 
 
+_rebuilt_databases: set[str] = set()
+
+
 def reset_schema() -> None:
-    """Empty every table: drop and create on SQLite, truncate on PostgreSQL (much faster)."""
+    """Empty every table: drop and create on SQLite, truncate on PostgreSQL (much faster).
+
+    The PostgreSQL test database outlives a run (CI reuses the machine's server), so its
+    schema is rebuilt once per run: tables left by an older checkout may lack new columns.
+    """
     engine = _db.engine
     if engine.dialect.name == "postgresql":
+        if engine.url.render_as_string() not in _rebuilt_databases:
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+            _rebuilt_databases.add(engine.url.render_as_string())
         _db.create_all()
         names = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
         with engine.begin() as conn:

@@ -41,7 +41,7 @@ def make_admin(**kw) -> Runner:
 
 def totp_code(steps_ahead: int = 0) -> str:
     """The code the test admins' authenticator shows now (or a step of 30 s later)."""
-    return pyotp.TOTP(TOTP_SECRET).at(time.time(), steps_ahead)
+    return pyotp.TOTP(TOTP_SECRET).at(time.time() + 30 * steps_ahead)
 
 
 def pass_second_factor(client, response, headers=None):
