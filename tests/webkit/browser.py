@@ -166,3 +166,26 @@ def server_runs(server) -> dict[str, list[tuple[int, int]]]:
             run.id: [(lap.seq, lap.elapsed_ms) for lap in sorted(run.laps, key=lambda lap: lap.seq)]
             for run in db.session.scalars(sa.select(Run))
         }
+
+
+# A finished mile put straight into the outbox with the app's own modules (the same module
+# instances as the page's), without the app pushing it: the test then chooses what pushes.
+QUEUE_FINISHED_RUN = """async (trackName) => {
+  const counter = await import("/static/js/counter.js");
+  const db = await import("/static/js/db.js");
+  const [auth, boot] = await Promise.all([db.getValue("auth"), db.getValue("bootstrap")]);
+  const track = boot.tracks.find((t) => t.name === trackName);
+  const lapMs = 60000;
+  let run = counter.startRun({ id: null, hero: boot.heroes[0], track }, auth.runner.id, Date.now());
+  for (let lap = 1; lap <= track.laps_per_mile; lap += 1) {
+    run = counter.recordTap(run, lap * lapMs, Date.now()).run;
+  }
+  run = counter.finishRun(run, track.laps_per_mile * lapMs).run;
+  await db.putRun(run);
+  return run.id;
+}"""
+
+
+def queue_finished_run(driver) -> str:
+    """A finished mile on the middle-school track, waiting in the outbox; returns its id."""
+    return driver.execute_script(f"return ({QUEUE_FINISHED_RUN})(arguments[0]);", MIDDLE_SCHOOL)
