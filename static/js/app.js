@@ -81,6 +81,7 @@ function wire() {
   addEventListener("online", () => outbox.pushSoon());
   addEventListener("pagehide", saveCheckpoint);
   document.addEventListener("visibilitychange", onVisibility);
+  db.storageNotices.addEventListener("notice", (event) => notice(event.detail.message, event.detail.kind, 8000));
 }
 
 function showSignin(reason) {

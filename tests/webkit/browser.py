@@ -20,7 +20,7 @@ from selenium.webdriver.webkitgtk.service import Service
 
 from r4h_pwa.models import Run
 from tests.e2e.harness import DEMO_PASSWORD, RUNNER_EMAIL
-from tests.e2e.steps import MIDDLE_SCHOOL, READ_RUNS, WAIT_FOR_WORKER
+from tests.e2e.steps import FAIL_NEXT_WRITE, MIDDLE_SCHOOL, READ_RUNS, WAIT_FOR_WORKER
 
 WEBKIT_WEBDRIVER = "/usr/bin/WebKitWebDriver"
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
@@ -152,6 +152,11 @@ def finish(driver) -> None:
 def stored_runs(driver) -> list[dict]:
     """Every run in the page's IndexedDB, read directly."""
     return driver.execute_script(f"return ({READ_RUNS})();")
+
+
+def fail_next_write(driver, kind: str) -> None:
+    """Arm db.js's test-only hook: the next write fails as a lost connection does."""
+    driver.execute_script(f"return ({FAIL_NEXT_WRITE})(arguments[0]);", kind)
 
 
 def user_agent(driver) -> str:
