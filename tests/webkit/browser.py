@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
@@ -65,8 +66,13 @@ def launch(display: str, log: Path) -> webdriver.WebKitGTK:
 
 
 def wait(driver, condition, timeout: float = WAIT_S, message: str = ""):
-    """Wait until condition(driver) is truthy; return its value."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition, message)
+    """Wait until condition(driver) is truthy; return its value.
+
+    An element the app re-renders while WebDriver reads it is stale: that poll retries.
+    """
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    waiter = WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=ignored)
+    return waiter.until(condition, message)
 
 
 def by_testid(driver, testid: str):
@@ -123,7 +129,12 @@ def wait_for_service_worker(driver) -> None:
 
 def start_unplanned_run(driver, track: str = MIDDLE_SCHOOL) -> None:
     """Pick the first hero and the given track, then begin laps without the ceremony."""
-    Select(by_label(driver, "Track")).select_by_visible_text(f"{track} (7 laps a mile)")
+
+    def choose(d) -> bool:  # the app refills the list when the bootstrap or outbox answers
+        Select(by_label(d, "Track")).select_by_visible_text(f"{track} (7 laps a mile)")
+        return True
+
+    wait(driver, choose)
     by_testid(driver, "start-unplanned").click()
     by_testid(driver, "begin-laps").click()
     wait(driver, lambda d: screen(d) == "counter", message="the counter did not open")
