@@ -2,6 +2,7 @@
 // the service worker and the server.
 
 import * as db from "./db.js";
+import { notice } from "./dom.js";
 import * as escorts from "./escorts.js";
 import * as counterScreen from "./screen-counter.js";
 import * as doneScreen from "./screen-done.js";
@@ -15,6 +16,7 @@ async function start() {
   for (const part of [signinScreen, runsScreen, heroScreen, counterScreen, doneScreen, escorts, updates]) {
     part.wire();
   }
+  db.storageNotices.addEventListener("notice", (event) => notice(event.detail.message, event.detail.kind, 8000));
   const [auth, counting] = await Promise.all([db.getValue("auth"), db.runsWithStatus("counting")]);
   update({ auth });
   if (counting.length) counterScreen.resume(counting[0]); // straight back to the lap button

@@ -42,28 +42,85 @@ function open() {
   return connection;
 }
 
-async function begin(stores, mode) {
-  const options = mode === "readwrite" ? { durability: "strict" } : undefined;
-  try {
-    return (await open()).transaction(stores, mode, options);
-  } catch (error) {
-    if (error.name !== "InvalidStateError") throw error;
-    connection = null; // closed under us: one fresh connection, then give up
-    return (await open()).transaction(stores, mode, options);
+// WebKit loses its IndexedDB connection when the app goes to the background ("UnknownError:
+// Connection to Indexed Database server lost"), and a closed connection refuses new
+// transactions with InvalidStateError. Either way the failed transaction wrote nothing, so it
+// runs once more on a fresh connection, and a write tells the page in plain words.
+export const storageNotices = new EventTarget(); // "notice" events: detail {message, kind}
+const RETRIED =
+  "This phone's storage lost its connection for a moment. It reconnected and saved again: nothing is lost.";
+const FAILED = "This phone's storage is not answering: the last change was not saved. Try again, or reload the app.";
+
+class ConnectionLost extends Error {
+  constructor(cause) {
+    super(`IndexedDB connection lost (${cause.name}: ${cause.message})`, { cause });
+    this.name = "ConnectionLost";
   }
+}
+
+// Tests only: the next write fails as a lost connection does. "lost": WebKit's UnknownError
+// in the middle of the transaction; "closed": the database closed under us. No app code calls it.
+let faultForTests = null;
+export function failNextWriteForTests(kind = "lost") {
+  faultForTests = kind;
 }
 
 // Runs work(tx) in one transaction; resolves with its result once that is complete.
 export async function transact(stores, mode, work) {
-  const tx = await begin(stores, mode);
+  const writing = mode === "readwrite";
+  try {
+    return await attempt(stores, mode, work);
+  } catch (error) {
+    if (!(error instanceof ConnectionLost)) throw error;
+    try {
+      const result = await attempt(stores, mode, work);
+      if (writing) tell(RETRIED, "info");
+      return result;
+    } catch (again) {
+      if (writing) tell(FAILED, "warn");
+      throw again;
+    }
+  }
+}
+
+function tell(message, kind) {
+  storageNotices.dispatchEvent(new CustomEvent("notice", { detail: { message, kind } }));
+}
+
+const isLost = (error) => error?.name === "UnknownError";
+
+async function attempt(stores, mode, work) {
+  const opening = open();
+  const lost = (cause) => {
+    if (connection === opening) connection = null; // the next open() makes a fresh one
+    opening.then((db) => db.close()).catch(() => {});
+    return new ConnectionLost(cause);
+  };
+  let fault = null;
+  if (mode === "readwrite") [fault, faultForTests] = [faultForTests, null];
+
+  let tx;
+  try {
+    const db = await opening;
+    if (fault === "closed") db.close();
+    tx = db.transaction(stores, mode, mode === "readwrite" ? { durability: "strict" } : undefined);
+  } catch (error) {
+    throw isLost(error) || error.name === "InvalidStateError" ? lost(error) : error;
+  }
+  let failure = null; // why the transaction failed, once it has
   const done = new Promise((resolve, reject) => {
     tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error || new DOMException("Transaction aborted", "AbortError"));
+    tx.onerror = () => reject((failure ||= tx.error));
+    tx.onabort = () => reject((failure ||= tx.error || new DOMException("Transaction aborted", "AbortError")));
   });
   let result;
   try {
-    result = await work(tx);
+    result = work(tx); // its first requests go out now, in this task
+    if (fault === "lost") {
+      failure = new DOMException("Connection to Indexed Database server lost", "UnknownError");
+      tx.abort();
+    }
+    result = await result;
   } catch (error) {
     try {
       tx.abort();
@@ -71,9 +128,13 @@ export async function transact(stores, mode, work) {
       // already finished
     }
     await done.catch(() => {});
-    throw error;
+    throw isLost(failure) || isLost(error) ? lost(failure || error) : error;
   }
-  await done;
+  try {
+    await done;
+  } catch (error) {
+    throw isLost(error) ? lost(error) : error;
+  }
   return result;
 }
 

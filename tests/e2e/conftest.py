@@ -47,7 +47,7 @@ def playwright_session():
     if not os.path.exists(CHROMIUM):
         if os.environ.get("R4H_REQUIRE_BROWSER"):
             pytest.fail(f"R4H_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} is not installed (run .ci/ensure-chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (run .ci/ensure-browsers)")
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,12 @@ READ_RUNS = """async () => {
   return runs;
 }"""
 
+# db.js's test-only hook: the next write fails as a lost IndexedDB connection does.
+FAIL_NEXT_WRITE = """async (kind) => {
+  const db = await import("/static/js/db.js");
+  db.failNextWriteForTests(kind);
+}"""
+
 WAIT_FOR_WORKER = """async () => {
   const registration = await navigator.serviceWorker.ready;
   if (!navigator.serviceWorker.controller) {
