@@ -7,8 +7,6 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from flask import request
-
 from .errors import ApiError
 
 _URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
@@ -22,18 +20,6 @@ def _encodable(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def json_object() -> dict[str, Any]:
-    """The request body as a JSON object, or a 400/415 ApiError saying what is wrong."""
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(400, "malformed_json", "The body is not valid JSON.")
-    if not isinstance(body, dict):
-        raise ApiError(400, "malformed_json", "The body must be a JSON object.")
-    return body
 
 
 class Fields:

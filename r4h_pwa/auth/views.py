@@ -17,7 +17,8 @@ from flask_wtf import FlaskForm
 
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
-from ..validation import Fields, json_object
+from ..jsonbody import json_object
+from ..validation import Fields
 from . import service
 from .forms import LoginForm
 

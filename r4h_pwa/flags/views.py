@@ -24,9 +24,9 @@ from .. import labels
 from ..auth import admin_required, current_actor, device_required
 from ..errors import ApiError, wants_json
 from ..extensions import csrf, db, limiter
+from ..jsonbody import json_object
 from ..models import SHIPMENT_STATUSES, Run
 from ..serializers import public_url
-from ..validation import json_object
 from . import service
 from .family import chart_svg, lap_rows, page_for_token
 from .forms import AckForm, AdvanceForm, ConfirmForm, NewShipmentForm, PrintForm, ShipmentForm

@@ -142,9 +142,10 @@ A finished run with at least the track's laps per mile gets the runner's next mi
 
 Status: 200 when at least one run was accepted (created or duplicate) or `runs` is empty.
 422 when every run was rejected or in conflict: the body is the Error shape plus `results`.
-Request-level problems store nothing: 400 for a body that is not JSON; 422 for a body that
-is not an object, `runs` that is not a list or has more than {MAX_RUNS_PER_SYNC} runs, or a
-`device_id` that is not the token's device; 413 for a body over 1 MB.
+Request-level problems store nothing: 400 for a body that is not a JSON object (the Error's
+message says why: not JSON, nested too deeply, a repeated key, a number outside 64 bits);
+422 for `runs` that is not a list or has more than {MAX_RUNS_PER_SYNC} runs, or a `device_id`
+that is not the token's device; 413 for a body over 1 MB.
 """
 
 PATHS: dict = {
