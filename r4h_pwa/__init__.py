@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, errors, jsonbody, security
+from . import cli, database, errors, jsonbody, request_id, security
 from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
@@ -74,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     jsonbody.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    request_id.init_app(app)
     cli.init_app(app)
     for blueprint in (pages_bp, auth_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp):
         app.register_blueprint(blueprint)

@@ -19,6 +19,10 @@ SCHEMAS: dict = {
                     "code": STR,
                     "message": STR,
                     "fields": {"type": "object", "additionalProperties": STR},
+                    "request_id": {
+                        **STR,
+                        "description": "On server errors (5xx): the X-Request-ID the log names",
+                    },
                 },
             }
         },
