@@ -267,7 +267,6 @@ def get_runner_roster(run_id: str):
     if run is None:
         raise ApiError(404, "not_found", "No such run on this account.")
     response = jsonify(checkins=[checkin_json(c) for c in service.roster(run)])
-    response.headers["Cache-Control"] = "private, no-cache"
     response.add_etag()
     return response.make_conditional(request)
 
