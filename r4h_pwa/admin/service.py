@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..emails import email_error
 from ..extensions import db
 from ..models import (
     FLAG_TYPES,
@@ -46,7 +47,6 @@ US_STATES = frozenset({
     "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
     "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
 })
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WHOLE_NUMBER = re.compile(r"^\d{1,9}$")
 
 DUPLICATE_HERO_MESSAGE = "This hero is already listed (same name, agency and end of watch)."
@@ -281,8 +281,9 @@ def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runn
         "role": fields.text("role", 40, required=True),
         "is_active_account": _flag(data.get("is_active_account")),
     }
-    if values["email"] and not _EMAIL.match(values["email"]):
-        _fail(fields, "email", "Enter an email address, like runner@example.org.")
+    email_problem = email_error(values["email"]) if values["email"] else None
+    if email_problem:
+        _fail(fields, "email", email_problem)
     elif values["email"]:
         other = db.session.scalar(sa.select(Runner).where(Runner.email == values["email"]))
         if other is not None and other is not runner:
