@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, errors, formatting, security
+from . import cli, database, errors, formatting, jsonbody, request_id, security
 from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
@@ -72,9 +72,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     database.init_app(app)
+    jsonbody.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
+    request_id.init_app(app)
     cli.init_app(app)
     blueprints = (pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp)
     for blueprint in blueprints:
@@ -94,7 +96,22 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"))
     csrf.init_app(app)
+    _warn_if_limits_are_per_process(app)  # before init_app, which fills in limiter defaults
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.user_loader(load_runner)
+
+
+def _warn_if_limits_are_per_process(app: Flask) -> None:
+    """In production, memory:// lets every gunicorn worker count on its own: say so loudly."""
+    in_production = not (app.debug or app.testing)
+    storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
+    if in_production and app.config.get("RATELIMIT_ENABLED", True) and storage.startswith(
+        "memory://"
+    ):
+        app.logger.warning(
+            "Rate limits are kept in this process's memory (memory://): each gunicorn worker "
+            "and each server counts on its own, so the login limit is multiplied by their "
+            "number. Set R4H_RATELIMIT_STORAGE_URI=redis://host:6379 (see README, Production)."
+        )

@@ -11,12 +11,12 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def json_body(schema: dict) -> dict:
+def jsonbody(schema: dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
 def ok(description: str, schema: dict, status: str = "200") -> dict:
-    return {status: {"description": description, **json_body(schema)}}
+    return {status: {"description": description, **jsonbody(schema)}}
 
 
 def errors(*statuses: int) -> dict:
@@ -33,7 +33,7 @@ def errors(*statuses: int) -> dict:
         429: "Rate limited",
         503: "The database is unavailable for a moment; retry after Retry-After seconds",
     }
-    error = json_body(ref("Error"))
+    error = jsonbody(ref("Error"))
     return {str(status): {"description": names[status], **error} for status in (*statuses, 503)}
 
 

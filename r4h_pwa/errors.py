@@ -1,11 +1,12 @@
 """One place that answers JSON clients with JSON and browsers with a page."""
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .database import database_unavailable, rollback_quietly
+from .request_id import request_id
 from .validation import Conflict, DomainError, NotFound, ValidationError
 
 
@@ -75,10 +76,16 @@ def _handle_http(exc: HTTPException):
         message = "The form expired or was sent without its security token. Reload and try again."
     if status == 429:
         message = f"Too many requests ({exc.description}). Wait a minute and try again."
+    reference = request_id() if status >= 500 else None  # ours to look up: show its id
     if wants_json():
-        response = json_error(status, _CODES.get(status, "error"), message)[0]
+        body = error_body(_CODES.get(status, "error"), message)
+        if reference:
+            body["error"]["request_id"] = reference
+        response = jsonify(body)
     else:
-        response = make_response(render_template("error.html", status=status, message=message))
+        response = make_response(
+            render_template("error.html", status=status, message=message, request_id=reference)
+        )
     response.status_code = status
     if status == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -113,11 +120,19 @@ def _handle_database_error(exc: sa.exc.SQLAlchemyError):
     if not database_unavailable(exc):
         return _handle_unexpected(exc)
     rollback_quietly()  # each unit of work commits whole or not at all: nothing half-stored
+    current_app.logger.warning(
+        "Database unavailable on %s %s [request_id=%s]: %s",
+        request.method, request.path, request_id(), type(exc).__name__,
+    )
     if wants_json():
-        response = json_error(503, "database_unavailable", UNAVAILABLE_MESSAGE)[0]
+        body = error_body("database_unavailable", UNAVAILABLE_MESSAGE)
+        body["error"]["request_id"] = request_id()
+        response = jsonify(body)
     else:
         try:
-            page = render_template("error.html", status=503, message=UNAVAILABLE_MESSAGE)
+            page = render_template(
+                "error.html", status=503, message=UNAVAILABLE_MESSAGE, request_id=request_id()
+            )
         except sa.exc.SQLAlchemyError:  # the page asks who is signed in: a database read
             page = UNAVAILABLE_MESSAGE
         response = make_response(page)
@@ -130,6 +145,10 @@ def _handle_unexpected(exc: Exception):
     rollback_quietly()
     if isinstance(exc, HTTPException):
         return _handle_http(exc)
+    current_app.logger.error(
+        "Unexpected error on %s %s [request_id=%s]",
+        request.method, request.path, request_id(), exc_info=exc,
+    )
     return _handle_http(InternalServerError())
 
 

@@ -21,8 +21,20 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Admin pages and API answers carry addresses, escorts' names and tokens: no browser or proxy
+# may keep a copy. One rule by path, so a new admin page or endpoint cannot forget it.
+PRIVATE_SECTIONS = ("admin", "api")
+
+
+def _private(path: str) -> bool:
+    """True for /admin, /admin/... and /api/... ."""
+    return path.split("/", 2)[1] in PRIVATE_SECTIONS
+
+
 def _set_headers(response):
     headers = response.headers
+    if _private(request.path):
+        headers["Cache-Control"] = "no-store"
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..auth.sessions import credentials_change, end_all_sessions
+from ..emails import email_error
 from ..extensions import db
 from ..formatting import from_input_datetime, local
 from ..models import (
@@ -45,7 +46,6 @@ PASSWORD_MAX = 200
 MAX_STARTING_MILES = 100_000
 OLDEST_END_OF_WATCH = date(1700, 1, 1)
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WHOLE_NUMBER = re.compile(r"^\d{1,9}$")
 
 DUPLICATE_HERO_MESSAGE = "This hero is already listed (same name, agency and end of watch)."
@@ -276,8 +276,9 @@ def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runn
         "role": fields.text("role", 40, required=True),
         "is_active_account": _flag(data.get("is_active_account")),
     }
-    if values["email"] and not _EMAIL.match(values["email"]):
-        fields.fail("email", "Enter an email address, like runner@example.org.")
+    email_problem = email_error(values["email"]) if values["email"] else None
+    if email_problem:
+        fields.fail("email", email_problem)
     elif values["email"]:
         other = db.session.scalar(sa.select(Runner).where(Runner.email == values["email"]))
         if other is not None and other is not runner:

@@ -2,7 +2,7 @@
 
 from copy import deepcopy
 
-from ..apidoc import BEARER, BOOL, INT, NULL_INT, NULL_STR, STR, errors, json_body, ok, ref
+from ..apidoc import BEARER, BOOL, INT, NULL_INT, NULL_STR, STR, errors, jsonbody, ok, ref
 from ..checkin import openapi as checkin_openapi
 from ..flags import openapi as flags_openapi
 from ..models import CHECKIN_ROLES, HERO_KINDS, PHONE_RUN_STATUSES, RUN_STATUSES
@@ -20,6 +20,10 @@ SCHEMAS: dict = {
                     "code": STR,
                     "message": STR,
                     "fields": {"type": "object", "additionalProperties": STR},
+                    "request_id": {
+                        **STR,
+                        "description": "On server errors (5xx): the X-Request-ID the log names",
+                    },
                 },
             }
         },
@@ -118,7 +122,7 @@ PATHS: dict = {
             "summary": "Health check that touches the database",
             "responses": {
                 **ok("Healthy", {"type": "object", "properties": {"status": {"const": "ok"}}}),
-                "503": {"description": "Database unavailable", **json_body(ref("Error"))},
+                "503": {"description": "Database unavailable", **jsonbody(ref("Error"))},
             },
         }
     },
@@ -127,7 +131,7 @@ PATHS: dict = {
             "summary": "Exchange email and password for a revocable device token",
             "requestBody": {
                 "required": True,
-                **json_body(
+                **jsonbody(
                     {
                         "type": "object",
                         "required": ["email", "password", "device_name"],

@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
-from ..json_body import json_object
+from ..jsonbody import json_object
 from ..validation import Fields
 from . import service, twofactor, twofactor_views
 from .forms import LoginForm

@@ -269,6 +269,5 @@ def get_runner_roster(run_id: str):
     """The run's roster for the runner's phone, polled while online; 304 when unchanged."""
     run = run_of(g.runner.id, run_id)
     response = jsonify(checkins=[checkin_json(c) for c in service.roster(run)])
-    response.headers["Cache-Control"] = "private, no-cache"
     response.add_etag()
     return response.make_conditional(request)

@@ -1,6 +1,6 @@
 """OpenAPI paths and schemas of the flags blueprint, merged into /api/v1/openapi.json."""
 
-from ..apidoc import BEARER, BOOL, NULL_INT, NULL_STR, STR, errors, id_param, json_body, ok, ref
+from ..apidoc import BEARER, BOOL, NULL_INT, NULL_STR, STR, errors, id_param, jsonbody, ok, ref
 from ..models import RECIPIENT_KINDS, SHIPMENT_STATUSES
 
 
@@ -98,7 +98,7 @@ PATHS: dict = {
         "post": {
             "summary": "Ship a synced run's flag: create a draft shipment",
             "security": BEARER,
-            "requestBody": {"required": True, **json_body(ref("NewShipment"))},
+            "requestBody": {"required": True, **jsonbody(ref("NewShipment"))},
             "responses": {
                 **ok("Created", ref("ShipmentCreated"), status="201"),
                 **errors(400, 401, 404, 409, 413, 415, 422),

@@ -18,7 +18,7 @@ from flask import (
 from ..auth import current_actor, device_required
 from ..errors import ApiError, wants_json
 from ..extensions import csrf, db, limiter
-from ..json_body import json_object
+from ..jsonbody import json_object
 from ..runs.service import run_of
 from ..serializers import public_url
 from ..validation import ValidationError

@@ -1,6 +1,6 @@
 """OpenAPI paths and schemas of the runs blueprint, merged into /api/v1/openapi.json."""
 
-from ..apidoc import BEARER, BOOL, NULL_INT, errors, id_param, json_body, ok, ref
+from ..apidoc import BEARER, BOOL, NULL_INT, errors, id_param, jsonbody, ok, ref
 from ..models import CHECKIN_ROLES
 from .service import (
     CONFLICT,
@@ -147,9 +147,10 @@ A finished run with at least the track's laps per mile gets the runner's next mi
 
 Status: 200 when at least one run was accepted (created or duplicate) or `runs` is empty.
 422 when every run was rejected or in conflict: the body is the Error shape plus `results`.
-Request-level problems store nothing: 400 for a body that is not JSON; 422 for a body that
-is not an object, `runs` that is not a list or has more than {MAX_RUNS_PER_SYNC} runs, or a
-`device_id` that is not the token's device; 413 for a body over 1 MB.
+Request-level problems store nothing: 400 for a body that is not a JSON object (the Error's
+message says why: not JSON, nested too deeply, a repeated key, a number outside 64 bits);
+422 for `runs` that is not a list or has more than {MAX_RUNS_PER_SYNC} runs, or a `device_id`
+that is not the token's device; 413 for a body over 1 MB.
 """
 
 PATHS: dict = {
@@ -158,14 +159,14 @@ PATHS: dict = {
             "summary": "Push finished runs from the phone's outbox",
             "description": _SYNC_DESCRIPTION,
             "security": BEARER,
-            "requestBody": {"required": True, **json_body(ref("SyncRequest"))},
+            "requestBody": {"required": True, **jsonbody(ref("SyncRequest"))},
             "responses": {
                 **ok("One result per submitted run", ref("SyncReply")),
                 **errors(400, 401, 413),
                 "422": {
                     "description": "The request is invalid as a whole (Error), or every run "
                     "was rejected or in conflict (Error plus results)",
-                    **json_body({"oneOf": [ref("SyncRefused"), ref("Error")]}),
+                    **jsonbody({"oneOf": [ref("SyncRefused"), ref("Error")]}),
                 },
             },
         }

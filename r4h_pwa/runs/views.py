@@ -1,12 +1,11 @@
 """Sync of finished runs from phones, and the runner's runs."""
 
-import json
-
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, g, jsonify
 
 from ..auth import device_required
-from ..errors import ApiError, error_body
+from ..errors import error_body
 from ..extensions import csrf
+from ..jsonbody import json_object
 from ..serializers import run_json
 from . import service
 
@@ -14,28 +13,12 @@ bp = Blueprint("runs", __name__)
 csrf.exempt(bp)  # bearer-token API
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
-def _json_body():
-    """The body parsed as JSON whatever its Content-Type; 413 past MAX_CONTENT_LENGTH."""
-    raw = request.get_data(cache=False)  # raises 413 when Content-Length is over the limit
-    limit = request.max_content_length
-    if limit is not None and len(raw) >= limit and request.stream.read(1):
-        abort(413)  # a chunked body is cut at the limit; reading past it raises 413 too
-    try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
-
-
 @bp.post("/api/v1/sync")
 @device_required
 def post_sync():
     """Store the phone's finished runs, each in its own transaction, with one result each."""
     runner_id, device_id = g.runner.id, g.device.id
-    raw_runs = service.read_sync_request(_json_body(), device_id)
+    raw_runs = service.read_sync_request(json_object(any_content_type=True), device_id)
     results = service.sync_runs(runner_id, device_id, raw_runs)
     replies = [result.as_json() for result in results]
     if results and not any(result.accepted for result in results):

@@ -7,7 +7,9 @@ def _assert_error_shape(response, status):
     assert response.status_code == status
     assert response.is_json, response.data[:200]
     error = response.json["error"]
-    assert set(error) == {"code", "message", "fields"}
+    # A server error also names the request, so that it can be found in the log.
+    expected = {"code", "message", "fields"} | ({"request_id"} if status >= 500 else set())
+    assert set(error) == expected
     assert error["message"]
 
 

@@ -61,15 +61,15 @@ class Gunicorn:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log.name}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
+                if conn.getresponse().status == 200:
                     return
             except OSError:
                 pass
+            finally:
+                conn.close()  # also when refused: pytest turns an unclosed socket into an error
             time.sleep(0.2)
         raise RuntimeError("gunicorn did not become ready")
 

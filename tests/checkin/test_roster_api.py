@@ -69,7 +69,7 @@ def test_roster_is_empty_before_anyone_checks_in(client, run, phone):
 def test_roster_answers_304_while_unchanged(client, db, run, phone):
     first = client.get(_url(run), headers=phone)
     etag = first.headers["ETag"]
-    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert first.headers["Cache-Control"] == "no-store"  # escorts' names: never kept
     again = client.get(_url(run), headers={**phone, "If-None-Match": etag})
     assert again.status_code == 304
     client.post(f"/c/{run.checkin_token}", data={"name": "Deputy New"})

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 _json = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
+    # beyond 64 bits the whole body is malformed (400): tests/api/test_json_bodies.py
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=30)
     # lone surrogates: valid JSON escapes that UTF-8 cannot hold

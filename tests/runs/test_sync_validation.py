@@ -68,7 +68,7 @@ BAD_RUNS = [
     ("hero_id a boolean", _set("hero_id", True), "hero_id"),
     ("hero_id a float", _set("hero_id", 1.5), "hero_id"),
     ("hero_id zero", _set("hero_id", 0), "hero_id"),
-    ("hero_id huge", _set("hero_id", 2**63), "hero_id"),
+    ("hero_id huge", _set("hero_id", 2**63 - 1), "hero_id"),  # 2**63 is malformed JSON: 400
     ("hero_id unknown", _set("hero_id", 999_999), "hero_id"),
     ("track_id a list", _set("track_id", [1]), "track_id"),
     ("track_id unknown", _set("track_id", 999_999), "track_id"),
@@ -246,6 +246,10 @@ def _post(client, phone, data, content_type="application/json"):
         b"{'runs': []}",
         b'{"runs": [NaN]}',
         b"[" * 100_000,
+        b"[]",  # JSON, but not an object: refused the same way
+        b'"runs"',
+        b"null",
+        b"42",
     ],
 )
 def test_malformed_json_is_a_400_and_stores_nothing(client, db, phone, body):
@@ -265,10 +269,6 @@ def test_the_body_is_read_as_json_whatever_the_content_type(client, db, phone):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ([], None),
-        ("runs", None),
-        (None, None),
-        (42, None),
         ({"device_id": "{device}"}, "runs"),
         ({"device_id": "{device}", "runs": None}, "runs"),
         ({"device_id": "{device}", "runs": {"0": "{run}"}}, "runs"),
