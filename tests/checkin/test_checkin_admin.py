@@ -7,8 +7,8 @@ import re
 import pytest
 
 from r4h_pwa.models import Checkin, utcnow
-from tests.checkin.conftest import checkins, csrf_token
 from tests.factories import PASSWORD, make_run, make_runner
+from tests.helpers import checkins, csrf_token
 
 SCRIPT = "<script>alert(1)</script>"
 

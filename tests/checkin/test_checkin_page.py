@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from r4h_pwa.models import utcnow
-from tests.checkin.conftest import checkins, csrf_token
+from tests.helpers import checkins, csrf_token
 
 GOOD = {"name": "Sgt. Maria Lopez", "agency": "Winter Springs PD", "badge": "1432",
         "role": "escort"}

@@ -1,7 +1,7 @@
 """The family page in a real Chromium against a live server: contents, headers, the ack.
 
-The live server and Chromium fixtures are tests/e2e/conftest.py's, imported by
-tests/flags/conftest.py. Screenshots go to shots/flags/ (gitignored) for people to look at.
+The live server and Chromium fixtures are tests/conftest.py's. Screenshots go to shots/flags/
+(gitignored) for people to look at.
 """
 
 from pathlib import Path
@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from r4h_pwa.models import Shipment
 from tests.e2e.harness import DEMO_PASSWORD
-from tests.flags.conftest import TRACKING, decode_qr, make_shipment, make_synced_run
+from tests.factories import TRACKING, make_runner, make_shipment, make_synced_run
+from tests.helpers import decode_qr
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "shots" / "flags"
@@ -19,8 +20,6 @@ SHOTS = Path(__file__).resolve().parents[2] / "shots" / "flags"
 
 def _seed(server) -> dict:
     """A synced run of Zechariah's with laps, two escorts (one not public) and a shipment."""
-    from tests.factories import make_runner
-
     with server.db() as db:
         runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=1)
         run = make_synced_run(runner)

@@ -3,8 +3,8 @@
 import pytest
 
 from r4h_pwa.models import Shipment
-from tests.factories import bearer, make_device_token, make_runner
-from tests.flags.conftest import ADDRESS, make_synced_run, reload, shipment_count
+from tests.factories import ADDRESS, bearer, make_device_token, make_runner, make_synced_run
+from tests.helpers import reload, shipment_count
 
 
 def _post(client, story, body, run_id=None, headers=None):

@@ -17,8 +17,8 @@ from r4h_pwa import create_app
 from r4h_pwa.api.openapi import openapi_document
 from r4h_pwa.extensions import db
 from r4h_pwa.models import Checkin, Lap, Shipment, utcnow
-from tests.conftest import make_config, reset_schema
 from tests.factories import make_device_token, make_hero, make_run, make_runner, make_track
+from tests.helpers import make_config, reset_schema
 
 MAX_EXAMPLES = 60
 GENERATED: dict[str, int] = {}

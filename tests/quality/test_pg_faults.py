@@ -27,9 +27,18 @@ from psycopg.conninfo import conninfo_to_dict
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Lap, Run, Runner
-from tests.checkin.conftest import csrf_token
-from tests.factories import PASSWORD, make_admin, make_hero, make_run, make_runner, make_track
-from tests.runs.conftest import counts, escort, make_phone, run_payload, sync
+from tests.factories import (
+    PASSWORD,
+    escort,
+    make_admin,
+    make_hero,
+    make_phone,
+    make_run,
+    make_runner,
+    make_track,
+    run_payload,
+)
+from tests.helpers import counts, csrf_token, sync
 
 pytestmark = [pytest.mark.postgres, pytest.mark.postgres_only]
 
