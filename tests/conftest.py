@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from r4h_pwa import create_app
@@ -16,6 +17,8 @@ from r4h_pwa.extensions import db as _db
 from tests.e2e.harness import CHROMIUM, LiveServer, prepare_database, shared_browser, stop_shared
 from tests.factories import make_admin, make_runner
 from tests.helpers import POSTGRES_URL, make_config, reset_schema, sign_in, sqlalchemy_url
+
+EXPECT_TIMEOUT_MS = 20_000
 
 
 def _database_params():
@@ -175,6 +178,9 @@ def browser():
         if os.environ.get("R4H_REQUIRE_BROWSER"):
             pytest.fail(f"R4H_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
         pytest.skip(f"{CHROMIUM} is not installed (run .ci/ensure-chromium)")
+    # expect() polls its condition; on a busy machine a page can take longer than the
+    # default 5 s to get there, and a ceiling costs nothing when the condition is met.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     return shared_browser()
 
 
