@@ -1,16 +1,24 @@
-"""Fixtures: app, client, cli and db, parametrized over SQLite and PostgreSQL."""
+"""Fixtures: app, client, cli and db, parametrized over SQLite and PostgreSQL; signed-in
+clients; and for browser tests the system Chromium and two kinds of live server.
+"""
 
 import os
-import sys
+import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
 
 from r4h_pwa import create_app
 from r4h_pwa.extensions import db as _db
+from tests.e2e.harness import CHROMIUM, LiveServer, prepare_database, shared_browser, stop_shared
+from tests.factories import make_admin, make_runner
+from tests.helpers import POSTGRES_URL, make_config, reset_schema, sign_in, sqlalchemy_url
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+EXPECT_TIMEOUT_MS = 20_000
 
 
 def _database_params():
@@ -36,52 +44,6 @@ def database_url(request, tmp_path):
 def sqlite_only(tmp_path):
     """Use instead of database_url for tests that need not run on both databases."""
     return f"sqlite:///{tmp_path / 'test.sqlite'}"
-
-
-def make_config(database_url: str, tmp_path, **overrides) -> dict:
-    """The test config: its own instance folder, CSRF off unless asked, limits off unless asked."""
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "DATABASE_URL": database_url,
-        "SQLALCHEMY_DATABASE_URI": _normalise(database_url),
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "PUBLIC_BASE_URL": "https://r4h.test",
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production keeps scrypt
-    }
-    config.update(overrides)
-    return config
-
-
-def _normalise(url: str) -> str:
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
-
-
-_rebuilt_databases: set[str] = set()
-
-
-def reset_schema() -> None:
-    """Empty every table: drop and create on SQLite, truncate on PostgreSQL (much faster).
-
-    The PostgreSQL test database outlives a run (CI reuses the machine's server), so its
-    schema is rebuilt once per run: tables left by an older checkout may lack new columns.
-    """
-    engine = _db.engine
-    if engine.dialect.name == "postgresql":
-        if engine.url.render_as_string() not in _rebuilt_databases:
-            with engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-                conn.execute(sa.text("CREATE SCHEMA public"))
-            _rebuilt_databases.add(engine.url.render_as_string())
-        _db.create_all()
-        names = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        _db.create_all()
 
 
 @pytest.fixture
@@ -110,7 +72,7 @@ def empty_app(database_url, tmp_path):
     url = database_url
     if database_url.startswith("postgresql"):
         schema = f"empty_{uuid.uuid4().hex[:10]}"
-        engine = sa.create_engine(_normalise(POSTGRES_URL))
+        engine = sa.create_engine(sqlalchemy_url(POSTGRES_URL))
         with engine.begin() as conn:
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
         url = f"{database_url}?options=-csearch_path%3D{schema}"
@@ -143,6 +105,104 @@ def cli(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def admin(db):
+    """An admin account, committed."""
+    account = make_admin(name="Ada Admin")
+    db.session.commit()
+    return account
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    """A client of its own, signed in as the admin (the client fixture stays a stranger)."""
+    signed_in = app.test_client()
+    sign_in(signed_in, admin.email)
+    return signed_in
+
+
+@pytest.fixture
+def runner_client(app, db):
+    """A client of its own, signed in as a runner (not an admin)."""
+    account = make_runner()
+    db.session.commit()
+    signed_in = app.test_client()
+    sign_in(signed_in, account.email)
+    return signed_in
+
+
+@pytest.fixture
+def live_server(app):
+    """The app fixture served on a free loopback port in a background thread: its base URL.
+
+    The server shares the test's app and database, so a test can set up rows with db and
+    read what the browser stored. Use a SQLite file database (not :memory:) with it.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """A migrated SQLite database with the demo data, made once and copied per server."""
+    return prepare_database(tmp_path_factory.mktemp("e2e-template") / "demo.sqlite")
+
+
+@pytest.fixture
+def server(tmp_path, demo_database):
+    """The app under `flask run` in a subprocess on the demo data; stop(), restart(),
+    fail() and heal() it. Each test gets its own port, so its own origin: a fresh service
+    worker and IndexedDB.
+    """
+    live = LiveServer(tmp_path, demo_database).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def server_db(server):
+    """Opens the server's database with create_app: `with server_db() as db: ...`."""
+    return server.db
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, one per test process; skips (or fails in CI) without it."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("R4H_REQUIRE_BROWSER"):
+            pytest.fail(f"R4H_REQUIRE_BROWSER is set but {CHROMIUM} is missing")
+        pytest.skip(f"{CHROMIUM} is not installed (run .ci/ensure-browsers)")
+    # expect() polls its condition; on a busy machine a page can take longer than the
+    # default 5 s to get there, and a ceiling costs nothing when the condition is met.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    return shared_browser()
+
+
+@pytest.fixture
+def context(browser, server):
+    """A fresh browser profile at phone size, pointed at the subprocess server."""
+    ctx = browser.new_context(
+        base_url=server.url,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=1,
+        accept_downloads=True,
+    )
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    """A tab in the fresh profile."""
+    return context.new_page()
+
+
 def pytest_collection_modifyitems(config, items):
     """Drop the SQLite copy of tests marked postgres_only: they test PostgreSQL itself."""
     keep, drop = [], []
@@ -157,6 +217,4 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_sessionfinish(session):
     """Close the one shared Chromium and Playwright, if any browser test started them."""
-    harness = sys.modules.get("tests.e2e.harness")
-    if harness is not None:
-        harness.stop_shared()
+    stop_shared()

@@ -1,20 +1,38 @@
-"""Small builders for test data. Each adds to the session and flushes; the test commits."""
+"""Small builders for test data. Each adds to the session and flushes; the test commits.
+
+The few that make a whole scene (make_phone, build_story) commit it themselves, as noted.
+"""
 
 import itertools
-import re
-import time
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import pyotp
+import sqlalchemy as sa
 
 from r4h_pwa.auth.service import issue_device_token
 from r4h_pwa.extensions import db
-from r4h_pwa.models import Hero, Run, Runner, Track
+from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner, Shipment, Track
 
 PASSWORD = "correct horse battery"
 # Every test admin's authenticator app holds this secret (admins sign in with a second factor).
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _seq = itertools.count(1)
+
+# 01:30 UTC on the 15th is the evening of February 14 in Florida, where the team runs.
+RUN_STARTED = datetime(2023, 2, 15, 1, 30, tzinfo=UTC)
+LAP_MS = [88_000, 177_500, 264_000, 352_900, 440_100, 527_000, 612_400]
+ADDRESS = {
+    "recipient_name": "Chief Chris Deisler",
+    "recipient_kind": "intermediary",
+    "address_line1": "800 Research Drive",
+    "address_line2": "Suite 9",
+    "city": "Woodland Park",
+    "state": "CO",
+    "postal_code": "80863",
+    "note": "Deliver with the chief's letter.",
+}
+TRACKING = "9400111899223344556677"
 
 
 def make_runner(role: str = "runner", starting_mile_count: int = 0, **kw) -> Runner:
@@ -37,29 +55,6 @@ def make_admin(**kw) -> Runner:
     """An admin account with PASSWORD, enrolled in two-factor sign-in with TOTP_SECRET."""
     kw.setdefault("totp_secret", TOTP_SECRET)
     return make_runner(role="admin", **kw)
-
-
-def totp_code(steps_ahead: int = 0) -> str:
-    """The code the test admins' authenticator shows now (or a step of 30 s later)."""
-    return pyotp.TOTP(TOTP_SECRET).at(time.time() + 30 * steps_ahead)
-
-
-def pass_second_factor(client, response, headers=None):
-    """After the password: type the admin's code, if the login asked for one.
-
-    A code works once, so a second sign-in of the same admin within 30 seconds uses the
-    next step's code, which the server accepts as clock drift.
-    """
-    if not response.headers.get("Location", "").startswith("/login/code"):
-        return response
-    page = client.get("/login/code", headers=headers).get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    for steps_ahead in (0, 1):
-        data = {"code": totp_code(steps_ahead), **({"csrf_token": csrf.group(1)} if csrf else {})}
-        answer = client.post("/login/code", data=data, headers=headers)
-        if answer.status_code == 302:
-            return answer
-    raise AssertionError("the second factor was refused: " + answer.get_data(as_text=True))
 
 
 def make_hero(kind: str = "police", **kw) -> Hero:
@@ -116,3 +111,151 @@ def make_device_token(runner: Runner, days: int = 30) -> str:
 def bearer(token: str) -> dict:
     """The Authorization header for a device token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def make_synced_run(runner: Runner, mile_number: int | None = 1294, lap_ms=None,
+                    checkins: list[dict] | None = None, **kw) -> Run:
+    """A run as it is after its first sync: status synced, laps, check-ins, mile number."""
+    lap_ms = LAP_MS if lap_ms is None else lap_ms
+    started = kw.pop("started_at", RUN_STARTED)
+    hero = kw.pop("hero", None) or _becerra()
+    track = kw.pop("track", None) or _school_track()
+    run = make_run(
+        runner, hero=hero, track=track, status=kw.pop("status", "synced"), scheduled_at=None,
+        started_at=started, finished_at=started + timedelta(milliseconds=sum(lap_ms[-1:])),
+        synced_at=started + timedelta(hours=1), mile_number=mile_number,
+        words=kw.pop("words", "I ran for Officer Becerra and his family tonight."),
+        video_url=kw.pop("video_url", "https://video.example.org/becerra"), **kw,
+    )
+    for seq, ms in enumerate(lap_ms, start=1):
+        run.laps.append(Lap(seq=seq, elapsed_ms=ms))
+    for data in checkins if checkins is not None else default_checkins():
+        run.checkins.append(Checkin(**data))
+    db.session.flush()
+    return run
+
+
+def _becerra() -> Hero:
+    """The hero of the news story, made once per database."""
+    found = db.session.scalar(sa.select(Hero).where(Hero.name == "Julian Becerra"))
+    return found or make_hero(
+        name="Julian Becerra", rank="Officer", agency="Fountain Police Department",
+        state="CO", end_of_watch=date(2023, 2, 11),
+    )
+
+
+def _school_track() -> Track:
+    found = db.session.scalar(sa.select(Track).where(Track.name == "Winter Springs High School"))
+    return found or make_track(name="Winter Springs High School")
+
+
+def default_checkins() -> list[dict]:
+    """One escort who agreed to be named, and one who did not."""
+    return [
+        {"name": "Sgt. Dana Reyes", "agency": "Winter Springs Police", "badge": "1234",
+         "role": "escort", "public": True},
+        {"name": "Ofc. Quiet Person", "agency": "Seminole County Sheriff", "badge": "999",
+         "role": "escort", "public": False},
+    ]
+
+
+def make_shipment(run: Run, **kw) -> Shipment:
+    """A draft shipment of the run's flag to the chief who delivers it."""
+    values = {**ADDRESS, "carrier": "USPS", "tracking_number": TRACKING, **kw}
+    shipment = Shipment(run=run, **values)
+    db.session.add(shipment)
+    db.session.flush()
+    return shipment
+
+
+@dataclass
+class Story:
+    """A runner with a phone, a synced run with a shipment, an admin, and another runner."""
+
+    runner_id: int
+    runner_email: str
+    token: str
+    other_token: str
+    other_email: str
+    admin_email: str
+    run_id: str
+    shipment_id: str
+    family_token: str
+
+    @property
+    def headers(self) -> dict:
+        return bearer(self.token)
+
+    @property
+    def family_path(self) -> str:
+        return f"/f/{self.family_token}"
+
+
+def build_story() -> Story:
+    """Make the usual cast in the current app context, and commit."""
+    runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=1)
+    token = make_device_token(runner)
+    other = make_runner(name="Other Runner")
+    other_token = make_device_token(other)
+    admin = make_admin(name="Ada Admin")
+    run = make_synced_run(runner)
+    shipment = make_shipment(run)
+    db.session.commit()
+    return Story(runner.id, runner.email, token, other_token, other.email, admin.email, run.id,
+                 shipment.id, shipment.family_token)
+
+
+@dataclass
+class Phone:
+    """A runner signed in on a phone, with a hero and a 7-lap track to run for."""
+
+    runner_id: int
+    device_id: str
+    token: str
+    hero_id: int
+    track_id: int
+
+    @property
+    def headers(self) -> dict:
+        return bearer(self.token)
+
+
+def make_phone(db, starting_mile_count: int = 0, laps_per_mile: int = 7) -> Phone:
+    """A runner, a device token, a hero and a track, committed."""
+    runner = make_runner(starting_mile_count=starting_mile_count)
+    token = make_device_token(runner)
+    hero = make_hero()
+    track = make_track(laps_per_mile=laps_per_mile)
+    db.session.commit()
+    return Phone(runner.id, runner.devices[0].id, token, hero.id, track.id)
+
+
+def run_payload(phone: Phone, laps: int = 7, **overrides) -> dict:
+    """A finished run as the phone sends it: one lap every 90 s."""
+    run = {
+        "id": str(uuid.uuid4()),
+        "hero_id": phone.hero_id,
+        "track_id": phone.track_id,
+        "started_at": "2025-03-01T14:00:00Z",
+        "finished_at": "2025-03-01T14:12:00Z",
+        "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, laps + 1)],
+        "checkins": [],
+        "words": "For Officer Hero.",
+        "video_url": "",
+    }
+    run.update(overrides)
+    return run
+
+
+def escort(**overrides) -> dict:
+    """A check-in as the phone sends it."""
+    checkin = {
+        "id": str(uuid.uuid4()),
+        "name": "Sgt. Dana Reyes",
+        "agency": "Example County Sheriff",
+        "badge": "1234",
+        "role": "escort",
+        "public": True,
+    }
+    checkin.update(overrides)
+    return checkin

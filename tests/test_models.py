@@ -85,7 +85,7 @@ def test_tokens_are_long_and_distinct(db):
     runs = [make_run(make_runner()) for _ in range(20)]
     tokens = {r.checkin_token for r in runs}
     assert len(tokens) == 20
-    assert all(len(t) >= 32 for t in tokens)  # 24 random bytes, base64url
+    assert all(len(t) == 32 for t in tokens)  # 24 random bytes, base64url
 
 
 def test_hero_kind_is_constrained(db):

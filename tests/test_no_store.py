@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Device, Hero, Track
-from tests.factories import PASSWORD, bearer
-from tests.flags.conftest import ADDRESS, build_story, sign_in
+from tests.factories import ADDRESS, PASSWORD, bearer, build_story
+from tests.helpers import sign_in
 
 _PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
 

@@ -6,6 +6,7 @@ import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tests.factories import PASSWORD, make_runner
+from tests.helpers import csrf_token
 
 # Endpoints that answer without a login. Everything else must refuse an anonymous visitor.
 PUBLIC_ENDPOINTS = {
@@ -90,7 +91,7 @@ def test_login_post_with_csrf_token_signs_in(csrf_on, app, client, db):
     make_runner(email="a@example.org")
     db.session.commit()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     response = client.post(
         "/login", data={"email": "a@example.org", "password": PASSWORD, "csrf_token": token}
     )
@@ -103,7 +104,7 @@ def test_logout_post_without_csrf_token_is_refused(csrf_on, app, client, db):
     make_runner(email="a@example.org")
     db.session.commit()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     client.post("/login", data={"email": "a@example.org", "password": PASSWORD,
                                 "csrf_token": token})
     assert client.post("/logout").status_code == 400

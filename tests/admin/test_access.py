@@ -3,8 +3,8 @@
 import pytest
 
 from r4h_pwa.models import Device, Hero, Run, Runner, Track
-from tests.admin.conftest import count
 from tests.factories import make_device_token, make_run, make_runner
+from tests.helpers import count
 
 PAGES = [
     "/admin/",

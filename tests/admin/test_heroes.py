@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 
 from r4h_pwa.models import Hero
-from tests.admin.conftest import count
-from tests.factories import make_admin, make_hero, make_run, make_runner, pass_second_factor
+from tests.factories import make_admin, make_hero, make_run, make_runner
+from tests.helpers import count, csrf_token, pass_second_factor
 
 GOOD = {
     "name": "Jordan Avery",
@@ -192,7 +192,7 @@ def test_post_without_csrf_token_is_refused(csrf_on, client, db):
     admin = make_admin()
     db.session.commit()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     data = {"email": admin.email, "password": "correct horse battery", "csrf_token": token}
     assert pass_second_factor(client, client.post("/login", data=data)).status_code == 302
     response = client.post("/admin/heroes/new", data=GOOD)
@@ -205,11 +205,11 @@ def test_post_with_csrf_token_is_accepted(csrf_on, client, db):
     admin = make_admin()
     db.session.commit()
     page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     pass_second_factor(client, client.post("/login", data={
         "email": admin.email, "password": "correct horse battery", "csrf_token": token}))
     form = client.get("/admin/heroes/new").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    token = csrf_token(form)
     assert client.post("/admin/heroes/new", data={**GOOD, "csrf_token": token}).status_code == 303
     assert count(Hero) == 1
 

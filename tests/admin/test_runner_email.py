@@ -9,7 +9,7 @@ import time
 import pytest
 
 from r4h_pwa.models import Runner
-from tests.admin.conftest import count
+from tests.helpers import count
 
 GOOD = {
     "name": "Sam Runner",

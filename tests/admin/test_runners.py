@@ -5,8 +5,8 @@ import re
 import pytest
 
 from r4h_pwa.models import Runner
-from tests.admin.conftest import count
 from tests.factories import PASSWORD, make_run, make_runner
+from tests.helpers import count
 
 GOOD = {
     "name": "Sam Runner",

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from r4h_pwa.models import Lap, Run
-from tests.admin.conftest import count
 from tests.factories import make_hero, make_run, make_runner, make_track
+from tests.helpers import count
 
 BIG = "x" * 10_000
 

@@ -5,8 +5,8 @@ import pytest
 from r4h_pwa.admin import service
 from r4h_pwa.models import Track
 from r4h_pwa.validation import ValidationError
-from tests.admin.conftest import count
 from tests.factories import make_track
+from tests.helpers import count
 
 GOOD = {"name": "Lincoln Middle School track", "laps_per_mile": "7", "min_lap_seconds": "40"}
 BIG = "x" * 10_000

@@ -21,13 +21,14 @@ def test_bootstrap_lists_heroes_tracks_and_own_planned_runs(client, db, phone):
     hero = make_hero(kind="k9", name="Ranger")
     track = make_track(laps_per_mile=7)
     mine = make_run(runner, hero=hero, track=track)
-    make_run(make_runner())  # someone else's
+    theirs = make_run(make_runner())  # someone else's
     db.session.commit()
     body = client.get("/api/v1/bootstrap", headers=bearer(token)).json
-    assert {h["name"] for h in body["heroes"]} >= {"Ranger"}
+    assert sorted(h["name"] for h in body["heroes"]) == sorted(["Ranger", theirs.hero.name])
     k9 = next(h for h in body["heroes"] if h["name"] == "Ranger")
     assert k9["flag_type"] == "Thin blue line"
-    assert any(t["laps_per_mile"] == 7 and t["min_lap_ms"] == 40_000 for t in body["tracks"])
+    assert {t["name"]: (t["laps_per_mile"], t["min_lap_ms"]) for t in body["tracks"]} == {
+        track.name: (7, 40_000), theirs.track.name: (7, 40_000)}
     assert [r["id"] for r in body["planned_runs"]] == [mine.id]
     planned = body["planned_runs"][0]
     assert planned["checkin_url"].startswith("https://r4h.test/c/")

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.jsonbody import MalformedJSON, strict_loads
 from r4h_pwa.models import Device, Run, Shipment
-from tests.factories import bearer
-from tests.flags.conftest import build_story
+from tests.factories import bearer, build_story
 
 DEEP = b"[" * 1000 + b"]" * 1000  # the 2 KB body that gave a 500 without a login
 MALFORMED = {

@@ -10,7 +10,8 @@ from r4h_pwa.admin import service as admin_service
 from r4h_pwa.auth.service import issue_device_token
 from r4h_pwa.extensions import db
 from r4h_pwa.models import Runner
-from tests.factories import PASSWORD, make_admin, make_runner, pass_second_factor
+from tests.factories import PASSWORD, make_admin, make_runner
+from tests.helpers import pass_second_factor
 
 EMAIL = "sam@example.org"
 

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from r4h_pwa.auth.service import issue_device_token
 from r4h_pwa.extensions import db
 from r4h_pwa.models import Device, RecoveryCode, Runner, hash_token
-from tests.factories import PASSWORD, make_admin, make_runner, totp_code
+from tests.factories import PASSWORD, make_admin, make_runner
+from tests.helpers import totp_code
 
 ADMIN = "ada@example.org"
 

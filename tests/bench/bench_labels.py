@@ -145,7 +145,8 @@ def end_to_end(database_url: str, batch: int) -> dict:
     from r4h_pwa import create_app
     from r4h_pwa.extensions import db
     from r4h_pwa.models import Hero, Lap, Run, Runner, Shipment, Track
-    from tests.factories import TOTP_SECRET, pass_second_factor
+    from tests.factories import TOTP_SECRET
+    from tests.helpers import pass_second_factor
 
     url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     app = create_app({

@@ -8,8 +8,8 @@ import pytest
 
 from r4h_pwa.extensions import db
 from r4h_pwa.models import Checkin
-from tests.checkin.conftest import csrf_token
 from tests.factories import make_run, make_runner
+from tests.helpers import csrf_token
 
 GOOD = {"name": "Sgt. Maria Lopez", "agency": "Example County Sheriff's Office",
         "badge": "4471", "role": "escort", "public": "y"}

@@ -5,8 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.checkin.conftest import checkins, csrf_token
-from tests.conftest import POSTGRES_URL
+from tests.helpers import POSTGRES_URL, checkins, csrf_token
 
 pytestmark = pytest.mark.postgres
 

@@ -104,9 +104,9 @@ def test_poll_roster_sees_a_qr_checkin_and_stops_on_abort(page, app, setup):
     officer = app.test_client()
     response = officer.post(f"/c/{setup['run'].checkin_token}", data={"name": "Sgt. Lopez"})
     assert response.status_code == 200
-    page.wait_for_function("() => window.rosterUpdates.length === 2", timeout=5000)
-    for _ in range(2):  # more polls: unchanged, so 304 and no new update
-        page.wait_for_event("response", lambda r: "/checkins" in r.url and r.status == 304)
+    page.wait_for_function("() => window.rosterUpdates.length === 2")
+    for _ in range(3):  # three more polls, each answered 304 unchanged: no new update
+        page.wait_for_event("response", lambda r: r.status == 304 and "/checkins" in r.url)
     updates = page.evaluate("window.rosterUpdates")
     assert updates == [[], ["Sgt. Lopez"]]
     assert page.evaluate("window.rosterStop.abort(); window.rosterDone") == "stopped"

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.factories import totp_code
+from tests.helpers import totp_code
 
 from .harness import DEMO_PASSWORD, RUNNER_EMAIL
 

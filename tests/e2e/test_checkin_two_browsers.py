@@ -26,7 +26,7 @@ def decode_qr(png: bytes) -> str:
     return code.text
 
 
-def wait_for_synced_run(server_db, seconds: float = 20) -> str:
+def wait_for_synced_run(server_db, seconds: float = 60) -> str:
     """The id of the first run the server has as synced, polling until it arrives."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -2,8 +2,9 @@
 
 import pytest
 
-from tests.conftest import make_config
-from tests.flags.conftest import csrf_token, reload
+from r4h_pwa.extensions import db as _db
+from tests.factories import build_story
+from tests.helpers import csrf_token, reload, sign_in
 
 
 def _ack(client, story, message="", **kw):
@@ -70,8 +71,6 @@ def test_message_over_2000_characters_is_refused_and_nothing_changes(client, db,
 def test_script_in_the_message_is_stored_as_text_and_shown_escaped_to_admins(client, db, story):
     _ack(client, story, "<script>alert(1)</script>")
     assert reload(db, story.shipment_id).ack_message == "<script>alert(1)</script>"
-    from tests.flags.conftest import sign_in
-
     sign_in(client, story.admin_email)
     html = client.get(f"/admin/shipments/{story.shipment_id}").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -83,26 +82,15 @@ def test_unknown_token_ack_is_404(client, story):
 
 
 @pytest.fixture
-def strict_app(database_url, tmp_path):
+def strict_app(app_config, request):
     """The app with CSRF and rate limits on, as in production."""
-    from r4h_pwa import create_app
-    from r4h_pwa.extensions import db
-    from tests.conftest import reset_schema
-
-    app = create_app(make_config(database_url, tmp_path, WTF_CSRF_ENABLED=True,
-                                 RATELIMIT_ENABLED=True, ACK_RATE_LIMIT="3 per hour"))
-    with app.app_context():
-        reset_schema()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    app_config.update(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True,
+                      ACK_RATE_LIMIT="3 per hour")
+    return request.getfixturevalue("app")
 
 
 @pytest.fixture
 def strict_story(strict_app):
-    from tests.flags.conftest import build_story
-
     with strict_app.app_context():
         return build_story()
 
@@ -112,9 +100,7 @@ def test_ack_without_csrf_token_is_refused(strict_app, strict_story):
     response = client.post(f"{strict_story.family_path}/ack", data={"message": "hi"})
     assert response.status_code == 400
     with strict_app.app_context():
-        from r4h_pwa.extensions import db
-
-        assert reload(db, strict_story.shipment_id).status == "draft"
+        assert reload(_db, strict_story.shipment_id).status == "draft"
 
 
 def test_ack_with_the_pages_csrf_token_works(strict_app, strict_story):

@@ -5,16 +5,14 @@ import json
 
 import pytest
 
+from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Shipment
-from tests.conftest import make_config
-from tests.factories import pass_second_factor
-from tests.flags.conftest import (
-    ADDRESS,
-    build_story,
+from tests.factories import ADDRESS, build_story, make_synced_run
+from tests.helpers import (
     csrf_token,
     decode_qr,
-    make_synced_run,
     page_sizes,
+    pass_second_factor,
     reload,
     shipment_count,
     sign_in,
@@ -274,19 +272,10 @@ def test_batch_print_refuses_an_unknown_format(admin, story):
 
 
 @pytest.fixture
-def csrf_app(database_url, tmp_path):
+def csrf_app(app_config, request):
     """The app with CSRF on, as in production."""
-    from r4h_pwa import create_app
-    from r4h_pwa.extensions import db
-    from tests.conftest import reset_schema
-
-    app = create_app(make_config(database_url, tmp_path, WTF_CSRF_ENABLED=True))
-    with app.app_context():
-        reset_schema()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    app_config["WTF_CSRF_ENABLED"] = True
+    return request.getfixturevalue("app")
 
 
 def test_admin_forms_need_the_csrf_token(csrf_app):
@@ -300,9 +289,7 @@ def test_admin_forms_need_the_csrf_token(csrf_app):
     url = f"/admin/shipments/{story.shipment_id}/advance"
     assert client.post(url, data={"expected": "label_printed"}).status_code == 400
     with csrf_app.app_context():
-        from r4h_pwa.extensions import db
-
-        assert db.session.get(Shipment, story.shipment_id).status == "draft"
+        assert _db.session.get(Shipment, story.shipment_id).status == "draft"
     page = client.get(f"/admin/shipments/{story.shipment_id}").get_data(as_text=True)
     response = client.post(url, data={"expected": "label_printed",
                                       "csrf_token": csrf_token(page)})

@@ -1,18 +1,20 @@
 """The family page in a real Chromium against a live server: contents, headers, the ack.
 
-The live server and Chromium fixtures are tests/e2e/conftest.py's, imported by
-tests/flags/conftest.py. Screenshots go to shots/flags/ (gitignored) for people to look at.
+The live server and Chromium fixtures are tests/conftest.py's. Screenshots go to shots/flags/
+(gitignored) for people to look at.
 """
 
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from r4h_pwa.models import Runner, Shipment
 from tests.e2e.harness import DEMO_PASSWORD
 from tests.e2e.steps import enter_admin_code
-from tests.flags.conftest import TRACKING, decode_qr, make_shipment, make_synced_run
+from tests.factories import TOTP_SECRET, TRACKING, make_runner, make_shipment, make_synced_run
+from tests.helpers import decode_qr
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path(__file__).resolve().parents[2] / "shots" / "flags"
@@ -20,8 +22,6 @@ SHOTS = Path(__file__).resolve().parents[2] / "shots" / "flags"
 
 def _seed(server) -> dict:
     """A synced run of Zechariah's with laps, two escorts (one not public) and a shipment."""
-    from tests.factories import TOTP_SECRET, make_runner
-
     with server.db() as db:
         # The demo admin, enrolled in two-factor sign-in with the test authenticator.
         db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
@@ -118,9 +118,8 @@ def test_admin_prints_a_batch_with_progress_and_the_label_decodes(server, page):
     page.get_by_test_id("print-selected").click()
     download_link = page.get_by_test_id("print-download")
     download_link.wait_for(state="visible")
-    assert "Drawn 2 of 2" in page.get_by_test_id("print-progress").inner_text() or (
-        "Ready: 2 pages" in page.get_by_test_id("print-progress").inner_text()
-    )
+    expect(page.get_by_test_id("print-progress").get_by_role("status")).to_have_text(
+        "Ready: 2 pages. Reload the list to see the new statuses.")
     page.screenshot(path=str(SHOTS / "admin-batch.png"), full_page=True)
     with page.expect_download() as info:
         download_link.click()

@@ -3,7 +3,8 @@
 import pytest
 
 from r4h_pwa.models import Hero
-from tests.flags.conftest import TRACKING, make_shipment, make_synced_run, reload
+from tests.factories import TRACKING, make_shipment, make_synced_run
+from tests.helpers import reload
 
 
 def _page(client, story):

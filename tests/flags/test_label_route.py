@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.flags.conftest import decode_qr, page_sizes, page_text, reload, sign_in
+from tests.helpers import decode_qr, page_sizes, page_text, reload, sign_in
 
 
 def test_label_qr_code_decodes_to_the_shipments_family_url(client, story):

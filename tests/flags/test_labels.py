@@ -3,7 +3,7 @@
 import pytest
 
 from r4h_pwa import labels
-from tests.flags.conftest import decode_qr, page_sizes, page_text
+from tests.helpers import decode_qr, page_sizes, page_text
 
 URL = "https://r4h.example.org/f/Xq3_9aZk-LmP0rT7uV2wY5bC8dE1fG4h"
 

@@ -1,6 +1,7 @@
 """/honor: the public wall of honor, with totals and nothing private."""
 
-from tests.flags.conftest import TRACKING, make_synced_run, reload
+from tests.factories import TRACKING, make_synced_run
+from tests.helpers import reload
 
 
 def test_wall_lists_heroes_with_mile_date_and_kind(client, story):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import make_config
+from tests.helpers import make_config
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from r4h_pwa import create_app
 from r4h_pwa.extensions import db
 from r4h_pwa.models import Lap, Shipment, utcnow
-from tests.conftest import make_config, reset_schema
 from tests.factories import make_run, make_runner, make_track
+from tests.helpers import make_config, reset_schema
 from tests.quality.test_fuzz_api import database_fingerprint
 
 EXAMPLES = 50

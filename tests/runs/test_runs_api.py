@@ -7,8 +7,8 @@ import pytest
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Device, Hero, Run, Runner, Track, utcnow
-from tests.factories import make_run
-from tests.runs.conftest import escort, make_phone, run_payload, sync
+from tests.factories import escort, make_phone, make_run, run_payload
+from tests.helpers import sync
 
 T0 = datetime(2025, 3, 1, 14, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Hero, Run, Runner
-from tests.factories import make_run
-from tests.runs.conftest import counts, escort, make_phone, run_payload
+from tests.factories import escort, make_phone, make_run, run_payload
+from tests.helpers import counts
 
 pytestmark = pytest.mark.postgres
 

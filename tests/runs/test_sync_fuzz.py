@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Run
-from tests.runs.conftest import counts, escort, run_payload
+from tests.factories import escort, run_payload
+from tests.helpers import counts
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -7,7 +7,8 @@ import pytest
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Device, Runner, utcnow
-from tests.runs.conftest import counts, escort, run_payload, sync
+from tests.factories import escort, run_payload
+from tests.helpers import counts, sync
 
 NOTHING = (0, 0, 0)
 
