@@ -30,9 +30,14 @@ def wants_json() -> bool:
     return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    """The API's one error shape."""
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+def error_body(
+    code: str, message: str, fields: dict | None = None, request_id: str | None = None
+) -> dict:
+    """The API's one error shape; server errors also name the request, for the log."""
+    error = {"code": code, "message": message, "fields": fields or {}}
+    if request_id:
+        error["request_id"] = request_id
+    return {"error": error}
 
 
 def json_error(status: int, code: str, message: str, fields: dict | None = None):
@@ -78,10 +83,7 @@ def _handle_http(exc: HTTPException):
         message = f"Too many requests ({exc.description}). Wait a minute and try again."
     reference = request_id() if status >= 500 else None  # ours to look up: show its id
     if wants_json():
-        body = error_body(_CODES.get(status, "error"), message)
-        if reference:
-            body["error"]["request_id"] = reference
-        response = jsonify(body)
+        response = jsonify(error_body(_CODES.get(status, "error"), message, request_id=reference))
     else:
         response = make_response(
             render_template("error.html", status=status, message=message, request_id=reference)
@@ -125,8 +127,7 @@ def _handle_database_error(exc: sa.exc.SQLAlchemyError):
         request.method, request.path, request_id(), type(exc).__name__,
     )
     if wants_json():
-        body = error_body("database_unavailable", UNAVAILABLE_MESSAGE)
-        body["error"]["request_id"] = request_id()
+        body = error_body("database_unavailable", UNAVAILABLE_MESSAGE, request_id=request_id())
         response = jsonify(body)
     else:
         try:
