@@ -6,7 +6,8 @@ import pytest
 
 from r4h_pwa.formatting import duration, long_date, long_time, number, short_time
 from r4h_pwa.models import Lap, Shipment
-from tests.factories import PASSWORD, make_admin, make_run, make_runner
+from tests.factories import make_admin, make_run, make_runner
+from tests.helpers import sign_in
 
 
 @pytest.mark.parametrize(
@@ -57,8 +58,7 @@ def test_a_lap_reads_the_same_on_the_admin_run_page_and_the_family_page(client, 
     assert 'data-testid="total-time">1:28.9<' in family
     assert 'data-testid="split">1:28.9<' in family
 
-    response = client.post("/login", data={"email": admin.email, "password": PASSWORD})
-    assert response.status_code == 302
+    sign_in(client, admin.email)
     page = client.get(f"/admin/runs/{run.id}").get_data(as_text=True)
     assert "1 lap in 1:28.9." in page
     assert '<td class="num">1:28.9</td><td class="num">1:28.9</td>' in page

@@ -2,7 +2,8 @@
 
 import re
 
-from tests.factories import PASSWORD, make_admin, make_run, make_runner
+from tests.factories import make_admin, make_run, make_runner
+from tests.helpers import sign_in
 
 
 def _total(html: str) -> str:
@@ -19,8 +20,7 @@ def test_dashboard_and_wall_show_the_same_team_miles(client, db):
     db.session.commit()
 
     wall = client.get("/honor").get_data(as_text=True)
-    response = client.post("/login", data={"email": admin.email, "password": PASSWORD})
-    assert response.status_code == 302
+    sign_in(client, admin.email)
     dashboard = client.get("/admin/").get_data(as_text=True)
 
     assert _total(wall) == _total(dashboard) == "1,334"
