@@ -289,6 +289,9 @@ class Run(db.Model):
     checkin_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
     checkin_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     device_id: Mapped[str | None] = mapped_column(sa.ForeignKey("devices.id"))
+    # Why a synced mile waits for an admin before it gets a number (a lap under the track's
+    # minimum); None for every other run. Confirming it numbers the mile and clears this.
+    review_reason: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     hero: Mapped[Hero] = relationship(back_populates="runs")
@@ -297,8 +300,12 @@ class Run(db.Model):
     laps: Mapped[list[Lap]] = relationship(
         back_populates="run", order_by="Lap.seq", cascade="all, delete-orphan"
     )
+    # The check-ins still shown: one an admin removed stays as a tombstone, never listed.
     checkins: Mapped[list[Checkin]] = relationship(
-        back_populates="run", order_by="Checkin.checked_in_at", cascade="all, delete-orphan"
+        back_populates="run",
+        primaryjoin="and_(Run.id == Checkin.run_id, Checkin.removed_at.is_(None))",
+        order_by="Checkin.checked_in_at",
+        cascade="all, delete-orphan",
     )
     shipments: Mapped[list[Shipment]] = relationship(back_populates="run")
 
@@ -347,6 +354,12 @@ class Checkin(db.Model):
     role: Mapped[str] = mapped_column(sa.String(16), default="escort")
     public: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(sa.String(8), default="qr")  # "qr" or "phone"
+    # The runner's phone that added a "phone" check-in: the only device that may change it.
+    # A "qr" check-in (None here) belongs to the officer who made it on the /c/ form.
+    device_id: Mapped[str | None] = mapped_column(sa.ForeignKey("devices.id"))
+    # Set when an admin removes it: the row stays as a tombstone, so the officer's phone
+    # cannot bring it back, and nothing lists it.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -231,13 +231,16 @@ def make_phone(db, starting_mile_count: int = 0, laps_per_mile: int = 7) -> Phon
 
 
 def run_payload(phone: Phone, laps: int = 7, **overrides) -> dict:
-    """A finished run as the phone sends it: one lap every 90 s."""
+    """A finished run as the phone sends it: one lap every 90 s, finished at 14:12 or, for
+    a longer run, half a minute after its last lap (laps must fit in the run's own time)."""
+    seconds = max(12 * 60, laps * 90 + 30)
     run = {
         "id": str(uuid.uuid4()),
         "hero_id": phone.hero_id,
         "track_id": phone.track_id,
         "started_at": "2025-03-01T14:00:00Z",
-        "finished_at": "2025-03-01T14:12:00Z",
+        "finished_at": f"2025-03-01T{14 + seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
+                       f"{seconds % 60:02d}Z",
         "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, laps + 1)],
         "checkins": [],
         "words": "For Officer Hero.",

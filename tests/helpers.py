@@ -100,9 +100,11 @@ def shipment_count(db) -> int:
 
 
 def checkins(db) -> list[Checkin]:
-    """Every stored check-in, oldest first."""
+    """Every stored check-in but the tombstones of removed ones, oldest first."""
     db.session.expire_all()
-    return list(db.session.scalars(sa.select(Checkin).order_by(Checkin.checked_in_at)))
+    return list(db.session.scalars(
+        sa.select(Checkin).where(Checkin.removed_at.is_(None)).order_by(Checkin.checked_in_at)
+    ))
 
 
 def reload(db, shipment_id: str) -> Shipment:

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..formatting import input_datetime, short_date
 from ..forms import show_errors
 from ..models import Device, Hero, Run, Runner, Track
+from ..runs.service import confirm_mile
 from ..validation import ValidationError
 from . import service
 from .forms import HeroForm, RunForm, RunnerForm, TrackForm, choices
@@ -339,6 +340,19 @@ def get_edit_run(run_id: str):
 def post_edit_run(run_id: str):
     """Change a planned run."""
     return _submit_run(_planned_or_409(run_id))
+
+
+@bp.post("/runs/<run_id>/confirm-mile")
+@admin_required
+def post_confirm_mile(run_id: str):
+    """Confirm a mile held for review (a lap under the track's minimum): it gets its number."""
+    run = db.get_or_404(Run, run_id)
+    if confirm_mile(run):
+        db.session.commit()
+        return _saved(f"Confirmed: this is mile {run.mile_number:,}.", "admin.get_run",
+                      run_id=run_id)
+    flash("This run is not waiting for a confirmation.", "error")
+    return redirect(url_for("admin.get_run", run_id=run_id), code=303)
 
 
 @bp.post("/runs/<run_id>/delete")

@@ -27,8 +27,15 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def closes_at(run: Run) -> datetime | None:
-    """When the run's check-in stops accepting, or None while it has not finished."""
-    return run.finished_at + OPEN_AFTER_FINISH if run.finished_at else None
+    """When the run's check-in stops accepting, or None while it has not finished.
+
+    Counted from the finish, but never from later than the server's own clock saw the run
+    arrive (synced_at): a phone whose clock runs ahead cannot keep the link open.
+    """
+    if run.finished_at is None:
+        return None
+    finished = run.finished_at if run.synced_at is None else min(run.finished_at, run.synced_at)
+    return finished + OPEN_AFTER_FINISH
 
 
 def token_state(run: Run | None, now: datetime | None = None) -> str:
@@ -57,17 +64,23 @@ def _dialect_insert():
     raise RuntimeError(f"check-in upsert is not written for {dialect}")
 
 
-def save_qr_checkin(run: Run, checkin_id: str, values: dict) -> tuple[Checkin, bool]:
+def save_qr_checkin(run: Run, checkin_id: str, values: dict) -> tuple[Checkin | None, bool]:
     """Insert or update the phone's own check-in in one statement; True when it is new.
 
     The id comes from the phone's signed cookie, so a double tap or a resubmission lands on
     the same row even when two requests race: the database settles it with ON CONFLICT.
+    None when the team removed this phone's check-in: its tombstone stays, nothing is saved.
     """
     now = utcnow()
-    owner = db.session.scalar(sa.select(Checkin.run_id).where(Checkin.id == checkin_id))
+    found = db.session.execute(
+        sa.select(Checkin.run_id, Checkin.removed_at).where(Checkin.id == checkin_id)
+    ).first()
+    owner = found.run_id if found is not None else None
     if owner is not None and owner != run.id:
         checkin_id = str(uuid.uuid4())  # a cookie can't move a check-in to another run
         owner = None
+    elif found is not None and found.removed_at is not None:
+        return None, False
     insert = _dialect_insert()
     stmt = insert(Checkin).values(
         id=checkin_id, run_id=run.id, source="qr", checked_in_at=now, updated_at=now, **values
@@ -75,19 +88,39 @@ def save_qr_checkin(run: Run, checkin_id: str, values: dict) -> tuple[Checkin, b
     stmt = stmt.on_conflict_do_update(
         index_elements=[Checkin.id],
         set_={key: stmt.excluded[key] for key in (*values, "updated_at")},
-        where=Checkin.run_id == stmt.excluded.run_id,
+        # A removal that lands between the read above and this write still wins.
+        where=sa.and_(Checkin.run_id == stmt.excluded.run_id, Checkin.removed_at.is_(None)),
     )
     db.session.execute(stmt)
     checkin = db.session.get(Checkin, checkin_id, populate_existing=True)
+    if checkin.removed_at is not None:
+        return None, False
     return checkin, owner is None
 
 
-def own_checkin(run: Run, checkin_id: str | None) -> Checkin | None:
-    """The check-in this phone made for this run, if it still exists."""
+def run_checkin(run: Run, checkin_id: str | None) -> Checkin | None:
+    """One of the run's check-ins by id, or None (a removed one too: it is a tombstone)."""
     if not checkin_id:
         return None
     checkin = db.session.get(Checkin, checkin_id)
-    return checkin if checkin is not None and checkin.run_id == run.id else None
+    if checkin is None or checkin.run_id != run.id or checkin.removed_at is not None:
+        return None
+    return checkin
+
+
+def own_checkin(run: Run, checkin_id: str | None) -> Checkin | None:
+    """The check-in this phone made for this run, if it is still there."""
+    return run_checkin(run, checkin_id)
+
+
+def was_removed(run: Run, checkin_id: str | None) -> bool:
+    """Whether the team removed the check-in this phone made for this run."""
+    if not checkin_id:
+        return False
+    removed_at = db.session.scalar(
+        sa.select(Checkin.removed_at).where(Checkin.id == checkin_id, Checkin.run_id == run.id)
+    )
+    return removed_at is not None
 
 
 def roster(run: Run) -> list[Checkin]:
@@ -95,16 +128,10 @@ def roster(run: Run) -> list[Checkin]:
     return list(
         db.session.scalars(
             sa.select(Checkin)
-            .where(Checkin.run_id == run.id)
+            .where(Checkin.run_id == run.id, Checkin.removed_at.is_(None))
             .order_by(Checkin.checked_in_at, Checkin.id)
         )
     )
-
-
-def run_checkin(run: Run, checkin_id: str) -> Checkin | None:
-    """One of the run's check-ins by id, or None."""
-    checkin = db.session.get(Checkin, checkin_id)
-    return checkin if checkin is not None and checkin.run_id == run.id else None
 
 
 def update_checkin(checkin: Checkin, values: dict) -> None:
@@ -115,8 +142,17 @@ def update_checkin(checkin: Checkin, values: dict) -> None:
 
 
 def remove_checkin(checkin: Checkin) -> None:
-    """An admin removes a check-in (a prank, a duplicate by hand, a person who asked)."""
-    db.session.delete(checkin)
+    """An admin removes a check-in (a prank, a duplicate by hand, a person who asked).
+
+    The row stays as a tombstone, so the phone that made it cannot bring it back by
+    submitting the form again; nothing lists a removed check-in. The tombstone keeps only
+    its id, run and times: the person's name, agency and badge are erased.
+    """
+    now = utcnow()
+    checkin.name = checkin.agency = checkin.badge = ""
+    checkin.public = False
+    checkin.removed_at = now
+    checkin.updated_at = now
 
 
 def revoke_token(run: Run) -> None:

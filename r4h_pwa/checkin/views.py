@@ -166,6 +166,17 @@ def _refusal(run: Run | None, state: str):
     return _private(make_response(page, status))
 
 
+REMOVED_MESSAGE = "Your check-in was removed by the team. Nothing was saved."
+
+
+def _removed():
+    """The calm page for a phone whose check-in the team removed: it stays removed."""
+    if wants_json():
+        return json_error(410, "checkin_removed", REMOVED_MESSAGE)
+    page = render_template("checkin/unavailable.html", state="removed", hero=None)
+    return _private(make_response(page, 410))
+
+
 def _form_page(run: Run, form: CheckinForm, existing, status: int = 200, notice: str = ""):
     page = render_template(
         "checkin/form.html",
@@ -190,6 +201,8 @@ def get_checkin(token: str):
     if state != service.OPEN:
         return _refusal(run, state)
     checkin_id = _cookie_checkin_id(run)
+    if service.was_removed(run, checkin_id):
+        return _removed()
     existing = service.own_checkin(run, checkin_id)
     form = CheckinForm(obj=existing) if existing else CheckinForm()
     response = _form_page(run, form, existing)
@@ -211,6 +224,8 @@ def post_checkin(token: str):
     if state != service.OPEN:
         return _refusal(run, state)
     checkin_id = _cookie_checkin_id(run)
+    if service.was_removed(run, checkin_id):
+        return _removed()
     form = CheckinForm()
     if not form.validate_on_submit():
         existing = service.own_checkin(run, checkin_id)
@@ -220,13 +235,19 @@ def post_checkin(token: str):
 
     def save():
         checkin, created = service.save_qr_checkin(run, checkin_id, form.values())
+        if checkin is None:  # the team removed it meanwhile
+            db.session.rollback()
+            return None
         # Read what the page shows before the commit expires it: no reloads after the write.
         shown = run_view(run), checkin_json(checkin), run.id, created
         db.session.commit()
         return shown
 
     # The upsert is keyed by the phone's check-in id, so a dropped connection is retried once.
-    info, saved, run_id, created = retry_if_dropped(save)
+    shown = retry_if_dropped(save)
+    if shown is None:
+        return _removed()
+    info, saved, run_id, created = shown
     request.environ[CREATED_KEY] = created
     page = render_template("checkin/done.html", token=token, info=info, checkin=saved,
                            created=created)

@@ -244,7 +244,14 @@ def _family_statement() -> sa.Select:
         .join(Hero, Hero.id == Run.hero_id)
         .join(Runner, Runner.id == Run.runner_id)
         .join(Track, Track.id == Run.track_id)
-        .outerjoin(Checkin, sa.and_(Checkin.run_id == Run.id, Checkin.public.is_(True)))
+        .outerjoin(
+            Checkin,
+            sa.and_(
+                Checkin.run_id == Run.id,
+                Checkin.public.is_(True),
+                Checkin.removed_at.is_(None),
+            ),
+        )
         .where(
             Shipment.family_token == sa.bindparam("token"),
             Shipment.family_token_revoked_at.is_(None),

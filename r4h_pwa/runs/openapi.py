@@ -46,7 +46,12 @@ SCHEMAS: dict = {
         "type": "object",
         "required": ["id", "name"],
         "properties": {
-            "id": {**_UUID, "description": "Made on the phone; a repeat updates the same check-in"},
+            "id": {
+                **_UUID,
+                "description": "Made on the phone; a repeat updates the same check-in. A "
+                "check-in another maker owns (an officer's own, another phone's, or one the "
+                "team removed) is left as it was, and the run's errors say so.",
+            },
             "name": {"type": "string", "minLength": 1, "maxLength": 120},
             "agency": {"type": "string", "maxLength": 160},
             "badge": {"type": "string", "maxLength": 60},
@@ -70,9 +75,23 @@ SCHEMAS: dict = {
             },
             "hero_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
             "track_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-            "started_at": _TIMESTAMP,
-            "finished_at": {**_TIMESTAMP, "description": "Not before started_at"},
-            "laps": {"type": "array", "maxItems": MAX_LAPS, "items": ref("SyncLap")},
+            "started_at": {
+                **_TIMESTAMP,
+                "description": "At most 24 hours ahead of the server's clock",
+            },
+            "finished_at": {
+                **_TIMESTAMP,
+                "description": "Not before started_at; at most 24 hours ahead of the "
+                "server's clock",
+            },
+            "laps": {
+                "type": "array",
+                "maxItems": MAX_LAPS,
+                "items": ref("SyncLap"),
+                "description": "The last lap's elapsed_ms must fall within finished_at - "
+                "started_at, give or take 5 s. A mile with a lap under the track's "
+                "min_lap_seconds is stored without a mile number until an admin confirms it.",
+            },
             "checkins": {"type": "array", "maxItems": MAX_CHECKINS, "items": ref("SyncCheckin")},
             "words": {"type": ["string", "null"], "maxLength": MAX_WORDS},
             "video_url": {
@@ -109,12 +128,16 @@ SCHEMAS: dict = {
             },
             "mile_number": {
                 **NULL_INT,
-                "description": "The runner's mile number; null for an incomplete run",
+                "description": "The runner's mile number; null for an incomplete run, or "
+                "for a mile held for an admin's confirmation (errors.laps says why)",
             },
             "errors": {
                 "type": "object",
                 "additionalProperties": {"type": "string"},
-                "description": "Field errors named like laps[3].elapsed_ms or checkins[0].name",
+                "description": "Field errors named like laps[3].elapsed_ms or "
+                "checkins[0].name. On a created run, notes on what was not applied: "
+                "checkins[N] (a check-in someone else made, left as it was) or laps (a lap "
+                "under the track's minimum: no mile number until an admin confirms it).",
             },
         },
     },

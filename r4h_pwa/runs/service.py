@@ -12,7 +12,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,11 @@ MAX_CHECKINS = 100
 MAX_WORDS = 5000
 MAX_ELAPSED_MS = 24 * 60 * 60 * 1000 - 1  # below 24 h
 MAX_ID = 2**31 - 1
+# How far ahead of the server's clock a phone's clock may be: a run dated later is refused.
+MAX_CLOCK_AHEAD = timedelta(hours=24)
+# The phone times laps on its monotonic clock and dates the run on its wall clock; the two
+# may drift apart this much over a run before the last lap "falls outside" the run.
+LAP_CLOCK_TOLERANCE_MS = 5_000
 # A losing concurrent insert is retried once it can see the winner's committed row.
 _ATTEMPTS = 3
 
@@ -145,22 +150,33 @@ def read_sync_request(body: Any, device_id: str) -> list:
     return runs
 
 
-def validate_run(data: Any) -> tuple[SubmittedRun | None, dict[str, str]]:
-    """Check one submitted run without touching the database; errors name each bad field."""
+def validate_run(
+    data: Any, now: datetime | None = None
+) -> tuple[SubmittedRun | None, dict[str, str]]:
+    """Check one submitted run without touching the database; errors name each bad field.
+
+    now is the server's clock, against which the phone's dates are checked.
+    """
     if not isinstance(data, dict):
         return None, {"run": "Must be an object."}
+    latest = (now or utcnow()) + MAX_CLOCK_AHEAD
     fields = Fields(data)
     run_id = fields.uuid("id")
     hero_id = fields.integer("hero_id", 1, MAX_ID)
     track_id = fields.integer("track_id", 1, MAX_ID)
     started_at = fields.timestamp("started_at")
     finished_at = fields.timestamp("finished_at")
+    for key, value in (("started_at", started_at), ("finished_at", finished_at)):
+        if value is not None and value > latest:
+            fields.fail(key, "Must not be more than 24 hours ahead of the server's clock.")
     if started_at and finished_at and finished_at < started_at:
         fields.errors.setdefault("finished_at", "Must not be before started_at.")
     words = fields.text("words", MAX_WORDS)
     video_url = fields.url("video_url")
     laps = _validate_laps(fields, data)
     checkins = _validate_checkins(fields, data)
+    if not fields.errors and laps:
+        _check_laps_fit_the_run(fields, laps, finished_at - started_at)
     if fields.errors:
         return None, fields.errors
     submitted = SubmittedRun(
@@ -203,6 +219,33 @@ def _validate_laps(fields: Fields, data: dict) -> tuple[tuple[int, int], ...]:
     if data.get("laps") is None:
         fields.errors.setdefault("laps", "This field is required: a list, empty if no lap.")
     return tuple(laps)
+
+
+def _check_laps_fit_the_run(
+    fields: Fields, laps: tuple[tuple[int, int], ...], duration: timedelta
+) -> None:
+    """The last lap must fall within finished_at - started_at, give or take the tolerance."""
+    duration_ms = duration // timedelta(milliseconds=1)
+    if laps[-1][1] > duration_ms + LAP_CLOCK_TOLERANCE_MS:
+        fields.fail(
+            f"laps[{len(laps) - 1}].elapsed_ms",
+            f"Must fall within the run's own time: {duration_ms / 1000:g} s from started_at to "
+            f"finished_at, give or take {LAP_CLOCK_TOLERANCE_MS // 1000} s.",
+        )
+
+
+def short_lap(laps, min_lap_seconds: int) -> str | None:
+    """Why these (seq, elapsed_ms) laps need an admin's look: the first lap quicker than the
+    track's shortest lap (the phone ignores such taps), or None when every lap is plausible."""
+    previous = 0
+    for seq, elapsed_ms in laps:
+        if elapsed_ms - previous < min_lap_seconds * 1000:
+            took = (elapsed_ms - previous) / 1000
+            return (
+                f"Lap {seq} took {took:g} s; the track's shortest lap is {min_lap_seconds} s."
+            )
+        previous = elapsed_ms
+    return None
 
 
 def _validate_checkins(fields: Fields, data: dict) -> tuple[SubmittedCheckin, ...]:
@@ -281,9 +324,13 @@ def _commit_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunR
 
 def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunResult:
     """Change the session for one validated run; the caller commits only a created run."""
-    laps_per_mile, hero_known = db.session.execute(
+    def of_track(column):
+        return sa.select(column).where(Track.id == submitted.track_id).scalar_subquery()
+
+    laps_per_mile, min_lap_seconds, hero_known = db.session.execute(
         sa.select(
-            sa.select(Track.laps_per_mile).where(Track.id == submitted.track_id).scalar_subquery(),
+            of_track(Track.laps_per_mile),
+            of_track(Track.min_lap_seconds),
             sa.exists().where(Hero.id == submitted.hero_id),
         )
     ).one()
@@ -329,15 +376,22 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         run = db.session.get(Run, submitted.id)
         _fill_in(run, submitted, device_id, content_hash)
 
-    errors = _store_checkins(run.id, submitted.checkins)
+    errors, notes = _store_checkins(run.id, device_id, submitted.checkins)
     if errors:
         return RunResult(submitted.id, REJECTED, errors=errors)
     _store_laps(run.id, submitted.laps, replace=stored is not None)
     if run.mile_number is None and len(submitted.laps) >= laps_per_mile:
-        db.session.flush()  # the runner's row lock is the last lock taken: no deadlock
-        run.mile_number = _next_mile_number(runner_id)
+        run.review_reason = short_lap(submitted.laps, min_lap_seconds)
+        if run.review_reason is None:
+            db.session.flush()  # the runner's row lock is the last lock taken: no deadlock
+            run.mile_number = _next_mile_number(runner_id)
+        else:
+            notes["laps"] = (
+                f"{run.review_reason} The run is saved without a mile number until the team "
+                "checks it."
+            )
     db.session.flush()
-    return RunResult(submitted.id, CREATED, mile_number=run.mile_number)
+    return RunResult(submitted.id, CREATED, mile_number=run.mile_number, errors=notes)
 
 
 def _fill_in(run: Run, submitted: SubmittedRun, device_id: str, content_hash: str) -> None:
@@ -375,33 +429,55 @@ def _claim_planned_run(run_id: str, content_hash: str) -> None:
         raise _LostRace
 
 
-def _store_checkins(run_id: str, checkins: tuple[SubmittedCheckin, ...]) -> dict[str, str]:
-    """Upsert the phone's check-ins by UUID; errors if one belongs to another run."""
+OFFICERS_CHECKIN = "This check-in belongs to the officer who made it; it was left as it was."
+OTHER_PHONES_CHECKIN = "This check-in was added on another phone; it was left as it was."
+REMOVED_CHECKIN = "This check-in was removed by the team; it stays removed."
+
+
+def _store_checkins(
+    run_id: str, device_id: str, checkins: tuple[SubmittedCheckin, ...]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Add the phone's check-ins by UUID, and update those this device added itself.
+
+    Answers (errors, notes): an error (a check-in of another run) refuses the run; a note
+    says a check-in someone else made, the officer on the /c/ form or another phone, or one
+    the team removed, was left as it was, while the rest of the run is stored.
+    """
     if not checkins:
-        return {}
+        return {}, {}
     stored = {
         c.id: c
         for c in db.session.scalars(
             sa.select(Checkin).where(Checkin.id.in_([c.id for c in checkins]))
         )
     }
-    errors = {}
+    errors: dict[str, str] = {}
+    notes: dict[str, str] = {}
     for index, submitted in enumerate(checkins):
         checkin = stored.get(submitted.id)
         if checkin is None:
-            checkin = Checkin(id=submitted.id, run_id=run_id, source="phone")
+            checkin = Checkin(id=submitted.id, run_id=run_id, source="phone", device_id=device_id)
             if submitted.checked_in_at is not None:
                 checkin.checked_in_at = submitted.checked_in_at
             db.session.add(checkin)
         elif checkin.run_id != run_id:
             errors[f"checkins[{index}].id"] = "This check-in id belongs to another run."
             continue
+        elif checkin.removed_at is not None:
+            notes[f"checkins[{index}]"] = REMOVED_CHECKIN
+            continue
+        elif checkin.source != "phone":
+            notes[f"checkins[{index}]"] = OFFICERS_CHECKIN
+            continue
+        elif checkin.device_id != device_id:
+            notes[f"checkins[{index}]"] = OTHER_PHONES_CHECKIN
+            continue
         checkin.name = submitted.name
         checkin.agency = submitted.agency
         checkin.badge = submitted.badge
         checkin.role = submitted.role
         checkin.public = submitted.public
-    return errors
+    return errors, notes
 
 
 def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -> None:
@@ -425,6 +501,30 @@ def _next_mile_number(runner_id: int) -> int:
         .returning(Runner.__table__.c.starting_mile_count + Runner.__table__.c.miles_logged)
     )
     return db.session.execute(statement).scalar_one()
+
+
+def confirm_mile(run: Run) -> bool:
+    """An admin confirms a mile held for review: it takes the runner's next mile number.
+
+    The conditional UPDATE claims the review once, so a double click numbers it once; the
+    number comes from the same atomic counter as a synced mile. The caller commits.
+    """
+    table = Run.__table__
+    claimed = db.session.execute(
+        sa.update(table)
+        .where(
+            table.c.id == run.id,
+            table.c.review_reason.is_not(None),
+            table.c.mile_number.is_(None),
+        )
+        .values(review_reason=None)
+    )
+    if claimed.rowcount != 1:
+        return False
+    mile_number = _next_mile_number(run.runner_id)
+    db.session.execute(sa.update(table).where(table.c.id == run.id).values(mile_number=mile_number))
+    db.session.expire(run)
+    return True
 
 
 def team_miles() -> int:
