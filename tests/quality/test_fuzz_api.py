@@ -13,6 +13,7 @@ before each landing).
 """
 
 import hashlib
+import json
 import os
 from datetime import timedelta
 
@@ -220,3 +221,75 @@ def test_api_never_fails_and_rejects_cleanly(fuzz_app, method, path, mode):
         REACHED[name] = (sum(reached), len(reached))
         share = sum(reached) / len(reached)
         assert share >= MIN_REACHED.get(name, 0), (name, f"{share:.0%} reached", seen)
+
+
+# --- NUL and lone surrogates in every text field of every JSON endpoint -----------------------
+
+
+def _valid_bodies(real: dict) -> dict[tuple[str, str], dict]:
+    """A body each JSON endpoint takes, to change one text field of at a time."""
+    started = utcnow() - timedelta(minutes=10)
+    run = {
+        "id": "7d8f3c2e-1111-4a6b-9c3d-2e4f5a6b7c8d", "hero_id": real["hero_id"],
+        "track_id": real["track_id"], "started_at": started.isoformat(),
+        "finished_at": (started + timedelta(minutes=9)).isoformat(), "laps": [],
+        "words": "", "video_url": "",
+        "checkins": [{"id": "0e1f2a3b-2222-4c5d-8e6f-7a8b9c0d1e2f", "name": "Officer",
+                      "agency": "", "badge": ""}],
+    }
+    return {
+        ("POST", "/api/v1/auth/token"): {"email": real["email"], "password": PASSWORD,
+                                         "device_name": "Phone", "otp": ""},
+        ("POST", "/api/v1/sync"): {"device_id": real["device_id"], "runs": [run]},
+        ("POST", "/api/v1/runs/{run_id}/shipments"): {
+            "recipient_name": "Family", "address_line1": "1 Main St", "address_line2": "",
+            "city": "Springfield", "state": "FL", "postal_code": "32708", "note": "",
+            "carrier": "", "tracking_number": ""},
+    }
+
+
+def _text_fields(body, path=()):
+    """The path of every string value in a JSON body."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            yield from _text_fields(value, (*path, key))
+    elif isinstance(body, list):
+        for index, value in enumerate(body):
+            yield from _text_fields(value, (*path, index))
+    elif isinstance(body, str):
+        yield path
+
+
+def _with(body, path, value):
+    copy = json.loads(json.dumps(body))
+    target = copy
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return copy
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b", "\udfff"], ids=["NUL", "high", "low"])
+def test_nul_and_lone_surrogates_in_every_text_field_of_every_json_endpoint(fuzz_app, text):
+    real = fuzz_app.config["FUZZ"]
+    client = fuzz_app.test_client()
+    headers = {"Authorization": f"Bearer {real['token']}", "Content-Type": "application/json"}
+    bodies = _valid_bodies(real)
+    documented = {(m, p) for m, p in OPERATIONS if m == "POST"}
+    assert bodies.keys() == documented  # a new JSON endpoint needs a body here
+    checked = 0
+    for (method, path), body in bodies.items():
+        url = path.replace("{run_id}", real["synced_run_id"])
+        for field in _text_fields(body):
+            before = database_fingerprint(fuzz_app)
+            # json.dumps writes a lone surrogate as its \ud800 escape, as a hostile client would.
+            response = client.open(url, method=method, headers=headers,
+                                   data=json.dumps(_with(body, field, text)))
+            assert response.status_code in (400, 422), (path, field, response.text)
+            assert database_fingerprint(fuzz_app) == before, (path, field)
+            checked += 1
+    assert checked >= 15
+    for (method, path), body in bodies.items():  # and unchanged, each body is taken
+        url = path.replace("{run_id}", real["synced_run_id"])
+        response = client.open(url, method=method, headers=headers, data=json.dumps(body))
+        assert response.status_code in (200, 201), (path, response.text)
