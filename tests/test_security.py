@@ -227,32 +227,44 @@ def test_production_passwords_are_stored_as_scrypt_hashes(tmp_path):
     assert len(salt) >= 16 and len(bytes.fromhex(digest)) == 64
 
 
-def _proxied_app(app_config, proxy_fix: bool):
-    """The real create_app with PROXY_FIX set, and a probe route that shows what it sees."""
+@pytest.fixture
+def proxied(app_config):
+    """Builds the real create_app with PROXY_FIX set, plus a probe route that shows what the
+    app sees; disposes of each app's database connections afterwards."""
     from flask import jsonify, request
 
     from r4h_pwa import create_app
+    from r4h_pwa.extensions import db
 
-    app = create_app({**app_config, "PROXY_FIX": proxy_fix})
-    app.add_url_rule("/_probe", "probe", lambda: jsonify(
-        remote_addr=request.remote_addr, scheme=request.scheme, host=request.host))
-    return app
+    apps = []
+
+    def build(proxy_fix: bool):
+        app = create_app({**app_config, "PROXY_FIX": proxy_fix})
+        app.add_url_rule("/_probe", "probe", lambda: jsonify(
+            remote_addr=request.remote_addr, scheme=request.scheme, host=request.host))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
 
 
 FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
              "X-Forwarded-Host": "r4h.example.org"}
 
 
-def test_behind_an_https_proxy_responses_carry_hsts(app_config):
-    client = _proxied_app(app_config, proxy_fix=True).test_client()
+def test_behind_an_https_proxy_responses_carry_hsts(proxied):
+    client = proxied(proxy_fix=True).test_client()
     secure = client.get("/healthz", headers=FORWARDED)
     plain = client.get("/healthz", headers={"X-Forwarded-Proto": "http"})
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in plain.headers
 
 
-def test_with_proxy_fix_the_app_sees_the_client_the_proxy_names(app_config):
-    client = _proxied_app(app_config, proxy_fix=True).test_client()
+def test_with_proxy_fix_the_app_sees_the_client_the_proxy_names(proxied):
+    client = proxied(proxy_fix=True).test_client()
     seen = client.get("/_probe", headers=FORWARDED).json
     assert seen == {"remote_addr": "203.0.113.7", "scheme": "https", "host": "r4h.example.org"}
     # One proxy is trusted: a client's own X-Forwarded-For entry before it is not believed.
@@ -261,8 +273,8 @@ def test_with_proxy_fix_the_app_sees_the_client_the_proxy_names(app_config):
     assert chained.json["remote_addr"] == "203.0.113.7"
 
 
-def test_without_proxy_fix_forwarded_headers_are_ignored(app_config):
-    client = _proxied_app(app_config, proxy_fix=False).test_client()
+def test_without_proxy_fix_forwarded_headers_are_ignored(proxied):
+    client = proxied(proxy_fix=False).test_client()
     response = client.get("/healthz", headers=FORWARDED)
     assert "Strict-Transport-Security" not in response.headers
     seen = client.get("/_probe", headers=FORWARDED).json
