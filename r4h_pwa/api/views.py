@@ -7,8 +7,8 @@ from ..auth import device_required
 from ..errors import json_error
 from ..extensions import csrf, db
 from ..models import Hero, Run, Track
+from ..openapi import openapi_document
 from ..serializers import hero_json, run_json, track_json
-from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)  # bearer tokens, not cookies: there is nothing for CSRF to steal

@@ -1,5 +1,6 @@
 """PostgreSQL under load: 50 officers check in at once, some twice, with no duplicate."""
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,8 @@ OFFICERS = 50
 def database_url():
     """These tests are about PostgreSQL's concurrency; SQLite serialises writers anyway."""
     if not POSTGRES_URL:
+        if os.environ.get("R4H_REQUIRE_POSTGRES"):
+            pytest.fail("R4H_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
         pytest.skip("TEST_DATABASE_URL is not set")
     return POSTGRES_URL
 

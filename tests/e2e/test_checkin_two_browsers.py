@@ -6,16 +6,14 @@ phone, the runner's roster shows them, and the family page names only those who 
 import io
 import time
 
-import pytest
 import sqlalchemy as sa
+import zxingcpp
+from PIL import Image
 from playwright.sync_api import expect
 
 from r4h_pwa.models import Run, Shipment
 
 from .steps import open_app, sign_in, tap_laps, wait_for_service_worker
-
-zxingcpp = pytest.importorskip("zxingcpp")
-Image = pytest.importorskip("PIL.Image")
 
 PHONE = {"width": 390, "height": 844}
 

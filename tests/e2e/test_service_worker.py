@@ -138,7 +138,12 @@ def test_the_api_is_never_cached(page, server):
     assert not [url for url in urls if "/api/" in url]
 
 
-def test_background_sync_with_no_window_open_pushes_the_run(context, page, server, server_db):
+def test_a_sync_event_dispatched_through_devtools_with_no_window_open_pushes_the_run(
+    context, page, server, server_db
+):
+    # Chromium fires Background Sync only when it judges the network back, which a test
+    # cannot trigger; DevTools dispatches the same `sync` event to the real service worker,
+    # with no window of the app open. What the worker then does is the real thing.
     context.clock.install()
     open_app(page)
     sign_in(page)

@@ -1,14 +1,22 @@
-"""The OpenAPI 3.1 document. tests/api/test_openapi.py keeps it honest against app.url_map."""
+"""OpenAPI part of the api blueprint: health, this document, bootstrap, and the shared schemas."""
 
-from copy import deepcopy
-
-from ..apidoc import BEARER, BOOL, INT, NULL_INT, NULL_STR, STR, errors, jsonbody, ok, ref
-from ..checkin import openapi as checkin_openapi
-from ..flags import openapi as flags_openapi
 from ..models import CHECKIN_ROLES, HERO_KINDS, PHONE_RUN_STATUSES, RUN_STATUSES
-from ..runs import openapi as runs_openapi
+from .common import (
+    BEARER,
+    BOOL,
+    INT,
+    JSON_VALUE,
+    NULL_INT,
+    NULL_STR,
+    STR,
+    errors,
+    jsonbody,
+    ok,
+    ref,
+)
 
 SCHEMAS: dict = {
+    "JsonValue": JSON_VALUE,
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -126,48 +134,6 @@ PATHS: dict = {
             },
         }
     },
-    "/api/v1/auth/token": {
-        "post": {
-            "summary": "Exchange email and password for a revocable device token",
-            "requestBody": {
-                "required": True,
-                **jsonbody(
-                    {
-                        "type": "object",
-                        "required": ["email", "password", "device_name"],
-                        "properties": {
-                            "email": {"type": "string", "maxLength": 254},
-                            "password": {"type": "string", "maxLength": 200},
-                            "device_name": {"type": "string", "maxLength": 120},
-                            "otp": {
-                                "type": "string",
-                                "maxLength": 20,
-                                "description": "Admins only: a code from the authenticator "
-                                "app, or a recovery code",
-                            },
-                        },
-                    }
-                ),
-            },
-            "responses": {
-                **ok(
-                    "A new device token; shown once, stored hashed",
-                    {
-                        "type": "object",
-                        "required": ["token", "device_id"],
-                        "properties": {
-                            "token": STR,
-                            "device_id": STR,
-                            "expires_at": STR,
-                            "runner": {"type": "object"},
-                        },
-                    },
-                ),
-                # 403: an admin who has not set up two-factor sign-in yet.
-                **errors(400, 401, 403, 413, 415, 422, 429),
-            },
-        }
-    },
     "/api/v1/bootstrap": {
         "get": {
             "summary": "Heroes, tracks and the runner's planned runs, to cache offline",
@@ -198,34 +164,3 @@ PATHS: dict = {
     },
 }
 
-
-def openapi_document() -> dict:
-    """The whole OpenAPI 3.1 document as a dict, with every feature blueprint's paths."""
-    paths = dict(PATHS)
-    schemas = dict(SCHEMAS)
-    for feature in (runs_openapi, checkin_openapi, flags_openapi):
-        paths.update(feature.PATHS)
-        schemas.update(feature.SCHEMAS)
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Running 4 Heroes API",
-            "version": "1",
-            "description": (
-                "Offline-first lap counting, sync of finished runs, escort check-in and "
-                "flag shipments. Errors always have the Error shape."
-            ),
-        },
-        "servers": [{"url": "/"}],
-        "paths": deepcopy(paths),
-        "components": {
-            "schemas": deepcopy(schemas),
-            "securitySchemes": {
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "A device token from POST /api/v1/auth/token",
-                }
-            },
-        },
-    }

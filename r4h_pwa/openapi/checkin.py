@@ -1,6 +1,6 @@
-"""OpenAPI paths and schemas of the checkin blueprint, merged into /api/v1/openapi.json."""
+"""OpenAPI part of the checkin blueprint: the run's roster for the phone."""
 
-from ..apidoc import BEARER, errors, id_param, ok, ref
+from .common import BEARER, errors, id_param, ok, ref
 
 PATHS: dict = {
     "/api/v1/runs/{run_id}/checkins": {

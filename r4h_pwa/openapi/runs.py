@@ -1,8 +1,7 @@
-"""OpenAPI paths and schemas of the runs blueprint, merged into /api/v1/openapi.json."""
+"""OpenAPI part of the runs blueprint: sync and the runner's runs."""
 
-from ..apidoc import BEARER, BOOL, NULL_INT, errors, id_param, jsonbody, ok, ref
 from ..models import CHECKIN_ROLES
-from .service import (
+from ..runs.service import (
     CONFLICT,
     CREATED,
     DUPLICATE,
@@ -14,17 +13,21 @@ from .service import (
     MAX_WORDS,
     REJECTED,
 )
+from .common import BEARER, BOOL, NO_NUL, NULL_INT, SPACE, errors, id_param, jsonbody, ok, ref, text
 
 _UUID = {"type": "string", "format": "uuid"}
 _TIMESTAMP = {
     "type": "string",
     "format": "date-time",
-    "description": "ISO 8601 with a zone, for example 2025-03-01T14:00:00Z",
+    "maxLength": 40,
+    "description": "ISO 8601 with a zone, for example 2025-03-01T14:00:00Z, "
+    "in the years 2000-2099 (a time outside is refused with a field error)",
 }
 
 SCHEMAS: dict = {
     "SyncLap": {
         "type": "object",
+        "additionalProperties": ref("JsonValue"),
         "required": ["seq", "elapsed_ms"],
         "properties": {
             "seq": {
@@ -44,6 +47,7 @@ SCHEMAS: dict = {
     },
     "SyncCheckin": {
         "type": "object",
+        "additionalProperties": ref("JsonValue"),
         "required": ["id", "name"],
         "properties": {
             "id": {
@@ -52,9 +56,9 @@ SCHEMAS: dict = {
                 "check-in another maker owns (an officer's own, another phone's, or one the "
                 "team removed) is left as it was, and the run's errors say so.",
             },
-            "name": {"type": "string", "minLength": 1, "maxLength": 120},
-            "agency": {"type": "string", "maxLength": 160},
-            "badge": {"type": "string", "maxLength": 60},
+            "name": text(120, required=True),
+            "agency": text(160),
+            "badge": text(60),
             "role": {"type": "string", "enum": list(CHECKIN_ROLES)},
             "public": {**BOOL, "description": "Consent to be named on the family page"},
             "checked_in_at": {
@@ -66,6 +70,7 @@ SCHEMAS: dict = {
     },
     "SyncRun": {
         "type": "object",
+        "additionalProperties": ref("JsonValue"),
         "required": ["id", "hero_id", "track_id", "started_at", "finished_at", "laps"],
         "properties": {
             "id": {
@@ -93,21 +98,25 @@ SCHEMAS: dict = {
                 "min_lap_seconds is stored without a mile number until an admin confirms it.",
             },
             "checkins": {"type": "array", "maxItems": MAX_CHECKINS, "items": ref("SyncCheckin")},
-            "words": {"type": ["string", "null"], "maxLength": MAX_WORDS},
+            "words": {"type": ["string", "null"], "maxLength": MAX_WORDS, "pattern": NO_NUL},
             "video_url": {
                 "type": ["string", "null"],
                 "maxLength": 500,
+                "pattern": f"^[{SPACE}]*(https?://[^{SPACE}<>\"'\\u0000]+)?[{SPACE}]*$",
                 "description": "An http(s) link, or empty",
             },
         },
     },
     "SyncRequest": {
         "type": "object",
+        "additionalProperties": ref("JsonValue"),
         "required": ["device_id", "runs"],
         "properties": {
             "device_id": {
                 "type": "string",
-                "description": "The device_id POST /api/v1/auth/token gave with this token",
+                "format": "uuid",
+                "description": "The device_id POST /api/v1/auth/token gave with this token; "
+                "any other id is refused (422) and nothing is stored",
             },
             "runs": {"type": "array", "maxItems": MAX_RUNS_PER_SYNC, "items": ref("SyncRun")},
         },
@@ -189,7 +198,7 @@ PATHS: dict = {
                 "422": {
                     "description": "The request is invalid as a whole (Error), or every run "
                     "was rejected or in conflict (Error plus results)",
-                    **jsonbody({"oneOf": [ref("SyncRefused"), ref("Error")]}),
+                    **jsonbody({"anyOf": [ref("SyncRefused"), ref("Error")]}),
                 },
             },
         }

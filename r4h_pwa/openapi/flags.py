@@ -1,14 +1,32 @@
-"""OpenAPI paths and schemas of the flags blueprint, merged into /api/v1/openapi.json."""
+"""OpenAPI part of the flags blueprint: shipments of a run's flag."""
 
-from ..apidoc import BEARER, BOOL, NULL_INT, NULL_STR, STR, errors, id_param, jsonbody, ok, ref
-from ..models import RECIPIENT_KINDS, SHIPMENT_STATUSES
+from ..flags.service import MAX_NOTE
+from ..models import MAILING_STATES, RECIPIENT_KINDS, SHIPMENT_STATUSES
+from .common import (
+    BEARER,
+    BOOL,
+    NULL_INT,
+    NULL_STR,
+    SPACE,
+    STR,
+    errors,
+    id_param,
+    jsonbody,
+    ok,
+    ref,
+    text,
+)
 
 
-def _text(max_length: int, description: str = "") -> dict:
-    schema: dict = {"type": "string", "maxLength": max_length}
-    if description:
-        schema["description"] = description
+def _line(max_length: int, description: str = "", *, required: bool = False) -> dict:
+    """A text field the server keeps on one line (read_shipment refuses CR, LF and tab)."""
+    schema = text(max_length, description, required=required)
+    schema["pattern"] = ONE_LINE_NOT_BLANK if required else ONE_LINE
     return schema
+
+
+ONE_LINE = "^[^\\u0000\\r\\n\\t]*$"
+ONE_LINE_NOT_BLANK = f"^[^\\u0000\\r\\n\\t]*[^{SPACE}\\u0000][^\\u0000\\r\\n\\t]*$"
 
 
 _STATUS = {
@@ -20,24 +38,34 @@ _TIME = {"type": ["string", "null"], "format": "date-time"}
 SCHEMAS: dict = {
     "NewShipment": {
         "type": "object",
+        "additionalProperties": ref("JsonValue"),
         "required": ["recipient_name", "address_line1", "city", "state", "postal_code"],
         "properties": {
-            "recipient_name": _text(120),
+            "recipient_name": _line(120, required=True),
             "recipient_kind": {
                 "type": "string",
                 "enum": list(RECIPIENT_KINDS),
                 "default": "family",
                 "description": "The family, or someone who delivers the flag in person",
             },
-            "address_line1": _text(120),
-            "address_line2": _text(120),
-            "city": _text(80),
-            "state": _text(20, "Two-letter USPS code of a state, DC, territory or APO"),
-            "postal_code": _text(20, "ZIP: 5 digits, or 9 (ZIP+4, with or without a hyphen)"),
-            "note": _text(2000, "For the team; never shown to the family"),
+            "address_line1": _line(120, required=True),
+            "address_line2": _line(120),
+            "city": _line(80, required=True),
+            "state": {
+                "type": "string",
+                "enum": sorted(MAILING_STATES),
+                "description": "Two-letter USPS code of a state, DC, territory or APO/FPO "
+                "(lower case is taken too)",
+            },
+            "postal_code": {
+                "type": "string",
+                "pattern": "^\\s*[0-9]{5}(-?[0-9]{4})?\\s*$",
+                "description": "ZIP: 5 digits, or 9 (ZIP+4, with or without a hyphen)",
+            },
+            "note": text(MAX_NOTE, "For the team; never shown to the family"),
             "handwritten_note": {"type": "boolean", "default": True},
-            "carrier": _text(40),
-            "tracking_number": _text(60),
+            "carrier": _line(40),
+            "tracking_number": _line(60),
         },
     },
     "ShipmentCreated": {
