@@ -108,6 +108,10 @@ SCHEMAS: dict = {
             "lap_count": INT,
             "words": STR,
             "video_url": NULL_STR,
+            "ceremony": {
+                "oneOf": [ref("Ceremony"), {"type": "null"}],
+                "description": "null when the phone recorded none",
+            },
             "checkin_url": STR,
             "checkin_qr_svg": STR,
             "laps": {"type": "array", "items": ref("Lap")},

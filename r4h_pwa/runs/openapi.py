@@ -11,6 +11,7 @@ from .service import (
     MAX_ID,
     MAX_LAPS,
     MAX_RUNS_PER_SYNC,
+    MAX_SILENCE_SECONDS,
     MAX_WORDS,
     REJECTED,
 )
@@ -23,6 +24,26 @@ _TIMESTAMP = {
 }
 
 SCHEMAS: dict = {
+    "Ceremony": {
+        "type": "object",
+        "required": ["prayer_before", "silence_seconds", "flag_carried", "prayer_after"],
+        "description": "The ceremony at the track, as the phone recorded it; a skipped step is "
+        "false (or 0 seconds). Part of the run's content: the same run id with another "
+        "ceremony is a conflict. A run sent without it (older apps) hashes as before, so its "
+        "repeats stay duplicate.",
+        "properties": {
+            "prayer_before": BOOL,
+            "silence_seconds": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_SILENCE_SECONDS,
+                "description": "How long the moment of silence lasted",
+            },
+            "flag_carried": {**BOOL, "description": "The hero's flag (its type comes from the "
+                             "hero) was carried"},
+            "prayer_after": BOOL,
+        },
+    },
     "SyncLap": {
         "type": "object",
         "required": ["seq", "elapsed_ms"],
@@ -79,6 +100,10 @@ SCHEMAS: dict = {
                 "type": ["string", "null"],
                 "maxLength": 500,
                 "description": "An http(s) link, or empty",
+            },
+            "ceremony": {
+                "oneOf": [ref("Ceremony"), {"type": "null"}],
+                "description": "Optional; errors name the step, like ceremony.silence_seconds",
             },
         },
     },

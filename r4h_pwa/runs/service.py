@@ -30,6 +30,7 @@ MAX_CHECKINS = 100
 MAX_WORDS = 5000
 MAX_ELAPSED_MS = 24 * 60 * 60 * 1000 - 1  # below 24 h
 MAX_ID = 2**31 - 1
+MAX_SILENCE_SECONDS = 3600
 # A losing concurrent insert is retried once it can see the winner's committed row.
 _ATTEMPTS = 3
 
@@ -51,6 +52,16 @@ class SubmittedCheckin:
 
 
 @dataclass(frozen=True)
+class SubmittedCeremony:
+    """What the phone recorded of the ceremony; a skipped step is False (or 0 seconds)."""
+
+    prayer_before: bool
+    silence_seconds: int
+    flag_carried: bool
+    prayer_after: bool
+
+
+@dataclass(frozen=True)
 class SubmittedRun:
     """One run of a sync request, as validated; nothing here has touched the database."""
 
@@ -63,6 +74,8 @@ class SubmittedRun:
     checkins: tuple[SubmittedCheckin, ...]
     words: str
     video_url: str
+    # None when the phone sent none, as apps before the ceremony was recorded do.
+    ceremony: SubmittedCeremony | None = None
 
     @property
     def content_hash(self) -> str:
@@ -80,6 +93,12 @@ class SubmittedRun:
             "words": self.words,
             "video_url": self.video_url,
         }
+        # Only a run with a ceremony hashes it: a run without one hashes exactly as before
+        # the ceremony existed, so an old phone's repeat of a stored run stays a duplicate.
+        if self.ceremony is not None:
+            c = self.ceremony
+            content["ceremony"] = [c.prayer_before, c.silence_seconds, c.flag_carried,
+                                   c.prayer_after]
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -161,6 +180,7 @@ def validate_run(data: Any) -> tuple[SubmittedRun | None, dict[str, str]]:
     video_url = fields.url("video_url")
     laps = _validate_laps(fields, data)
     checkins = _validate_checkins(fields, data)
+    ceremony = _validate_ceremony(fields, data)
     if fields.errors:
         return None, fields.errors
     submitted = SubmittedRun(
@@ -173,8 +193,33 @@ def validate_run(data: Any) -> tuple[SubmittedRun | None, dict[str, str]]:
         checkins=checkins,
         words=words,
         video_url=video_url,
+        ceremony=ceremony,
     )
     return submitted, {}
+
+
+def _validate_ceremony(fields: Fields, data: dict) -> SubmittedCeremony | None:
+    """The optional ceremony: every step required, so a skipped one is said, not guessed."""
+    raw = data.get("ceremony")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        fields.fail("ceremony", "Must be an object with prayer_before, silence_seconds, "
+                    "flag_carried and prayer_after.")
+        return None
+    entry = Fields(raw, prefix="ceremony.")
+    for key in ("prayer_before", "flag_carried", "prayer_after"):
+        if raw.get(key) is None:
+            entry.fail(key, "This field is required: true, or false if skipped.")
+    ceremony = SubmittedCeremony(
+        prayer_before=entry.boolean("prayer_before"),
+        silence_seconds=entry.integer("silence_seconds", 0, MAX_SILENCE_SECONDS),
+        flag_carried=entry.boolean("flag_carried"),
+        prayer_after=entry.boolean("prayer_after"),
+    )
+    for key, message in entry.errors.items():
+        fields.errors.setdefault(key, message)
+    return None if entry.errors else ceremony
 
 
 def _validate_laps(fields: Fields, data: dict) -> tuple[tuple[int, int], ...]:
@@ -353,6 +398,11 @@ def _fill_in(run: Run, submitted: SubmittedRun, device_id: str, content_hash: st
     run.synced_at = utcnow()
     run.device_id = device_id
     run.content_hash = content_hash
+    ceremony = submitted.ceremony
+    run.prayer_before = ceremony.prayer_before if ceremony else None
+    run.silence_seconds = ceremony.silence_seconds if ceremony else None
+    run.flag_carried = ceremony.flag_carried if ceremony else None
+    run.prayer_after = ceremony.prayer_after if ceremony else None
 
 
 class _LostRace(Exception):
