@@ -1,7 +1,8 @@
 """OpenAPI paths and schemas of the runs blueprint, merged into /api/v1/openapi.json."""
 
-from ..apidoc import BEARER, BOOL, NULL_INT, errors, id_param, jsonbody, ok, ref
+from ..apidoc import BEARER, BOOL, INT, NULL_INT, STR, errors, id_param, jsonbody, ok, ref
 from ..models import CHECKIN_ROLES
+from .photos import MAX_PHOTO_BYTES, MAX_PIXELS, PAGE_SIZE
 from .service import (
     CONFLICT,
     CREATED,
@@ -105,6 +106,22 @@ SCHEMAS: dict = {
                 "oneOf": [ref("Ceremony"), {"type": "null"}],
                 "description": "Optional; errors name the step, like ceremony.silence_seconds",
             },
+        },
+    },
+    "Photo": {
+        "type": "object",
+        "required": ["id", "run_id", "width", "height", "url"],
+        "properties": {
+            "id": _UUID,
+            "run_id": _UUID,
+            "width": {**INT, "description": "Of the stored copy, upright"},
+            "height": INT,
+            "url": {
+                **STR,
+                "description": "The stored JPEG; needs the runner's Bearer token or an admin's "
+                "session. Never public.",
+            },
+            "hidden": {**BOOL, "description": "Hidden photos are left off the family page"},
         },
     },
     "SyncRequest": {
@@ -223,5 +240,76 @@ PATHS: dict = {
                 **errors(401, 404),
             },
         }
+    },
+}
+
+_PHOTO_PARAMS = [
+    id_param("run_id", "The run's UUID"),
+    id_param("photo_id", "The photo's UUID, made on the phone: the idempotency key"),
+]
+_JPEG = {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}
+_PHOTO_DESCRIPTION = """\
+The body is the image itself, `image/jpeg` or `image/png`, at most {mb} MB (this route's
+own limit; JSON bodies stay at 1 MB). The server decodes it with Pillow: bytes that are not
+a whole image of the declared type (a PNG sent as image/jpeg, a JPEG sent as image/png, a
+truncated JPEG, anything else) answer 415. An image of more than {pixels:,} pixels (a
+decompression bomb) answers 413 with code `image_too_large`, as does a body over {mb} MB.
+
+The server keeps only a copy it re-encodes as JPEG from the pixels alone, turned upright by
+the EXIF orientation first: no EXIF, GPS, XMP, ICC profile or comment survives. It also keeps
+a copy at most {page} px on the long side for the family page.
+
+201 the first time; 200 with the same body for the same bytes again; 409 for other bytes
+under the same id (the server keeps its copy).
+""".format(mb=MAX_PHOTO_BYTES // (1024 * 1024), pixels=MAX_PIXELS, page=PAGE_SIZE)
+
+PATHS["/api/v1/runs/{run_id}/photos/{photo_id}"] = {
+    "put": {
+        "summary": "Upload a photo of the runner's run (stored without any metadata)",
+        "description": _PHOTO_DESCRIPTION,
+        "security": BEARER,
+        "parameters": _PHOTO_PARAMS,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        "responses": {
+            **ok("The same photo again (same bytes)", ref("Photo")),
+            **ok("Stored", ref("Photo"), "201"),
+            **errors(401, 404, 409, 413, 415),
+        },
+    },
+    "patch": {
+        "summary": "Hide a photo from the family page, or show it again",
+        "security": BEARER,
+        "parameters": _PHOTO_PARAMS,
+        "requestBody": {
+            "required": True,
+            **jsonbody({
+                "type": "object",
+                "required": ["hidden"],
+                "properties": {"hidden": BOOL},
+            }),
+        },
+        "responses": {**ok("The photo", ref("Photo")), **errors(400, 401, 404, 415, 422)},
+    },
+}
+PATHS["/api/v1/runs/{run_id}/photos/{photo_id}.jpg"] = {
+    "get": {
+        "summary": "The stored photo: the run's runner (Bearer) or an admin (session) only",
+        "parameters": _PHOTO_PARAMS,
+        "responses": {"200": {"description": "JPEG without metadata", **_JPEG},
+                      **errors(401, 404)},
+    },
+}
+PATHS["/api/v1/runs/{run_id}/photos/{photo_id}/page.jpg"] = {
+    "get": {
+        "summary": f"The photo's copy for pages ({PAGE_SIZE} px on the long side), same access",
+        "parameters": _PHOTO_PARAMS,
+        "responses": {"200": {"description": "JPEG without metadata", **_JPEG},
+                      **errors(401, 404)},
     },
 }
