@@ -96,8 +96,9 @@ def put_photo(run_id: str, photo_id: str):
 @device_required
 def patch_photo(run_id: str, photo_id: str):
     """Hide a photo of the runner's run from the family page, or show it again."""
-    photo = photos.photo_of_run(service.run_of(g.runner.id, run_id), photo_id)
+    run = service.run_of(g.runner.id, run_id)
     fields = Fields(json_object())
+    photo = photos.photo_of_run(run, photo_id)
     if fields.data.get("hidden") is None:
         fields.fail("hidden", "This field is required: true or false.")
     hidden = fields.boolean("hidden")

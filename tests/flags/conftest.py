@@ -198,3 +198,26 @@ def page_text(pdf: bytes, index: int = 0) -> str:
         return document[index].get_textpage().get_text_range()
     finally:
         document.close()
+
+
+@pytest.fixture
+def strict_app(database_url, tmp_path):
+    """The app with CSRF and rate limits on, as in production."""
+    from r4h_pwa import create_app
+    from r4h_pwa.extensions import db
+    from tests.conftest import make_config, reset_schema
+
+    app = create_app(make_config(database_url, tmp_path, WTF_CSRF_ENABLED=True,
+                                 RATELIMIT_ENABLED=True, ACK_RATE_LIMIT="3 per hour"))
+    with app.app_context():
+        reset_schema()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def strict_story(strict_app):
+    with strict_app.app_context():
+        return build_story()

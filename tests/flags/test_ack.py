@@ -1,8 +1,6 @@
 """POST /f/<token>/ack: the family says the flag arrived, with an optional message."""
 
-import pytest
 
-from tests.conftest import make_config
 from tests.flags.conftest import csrf_token, reload
 
 
@@ -80,31 +78,6 @@ def test_script_in_the_message_is_stored_as_text_and_shown_escaped_to_admins(cli
 
 def test_unknown_token_ack_is_404(client, story):
     assert client.post("/f/" + "B" * 32 + "/ack", data={"message": "hi"}).status_code == 404
-
-
-@pytest.fixture
-def strict_app(database_url, tmp_path):
-    """The app with CSRF and rate limits on, as in production."""
-    from r4h_pwa import create_app
-    from r4h_pwa.extensions import db
-    from tests.conftest import reset_schema
-
-    app = create_app(make_config(database_url, tmp_path, WTF_CSRF_ENABLED=True,
-                                 RATELIMIT_ENABLED=True, ACK_RATE_LIMIT="3 per hour"))
-    with app.app_context():
-        reset_schema()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def strict_story(strict_app):
-    from tests.flags.conftest import build_story
-
-    with strict_app.app_context():
-        return build_story()
 
 
 def test_ack_without_csrf_token_is_refused(strict_app, strict_story):
