@@ -270,6 +270,7 @@ class Run(db.Model):
         sa.CheckConstraint(_in("status", RUN_STATUSES), name="status"),
         sa.CheckConstraint("mile_number IS NULL OR mile_number > 0", name="mile_number"),
         sa.UniqueConstraint("runner_id", "mile_number", name="uq_runs_runner_id_mile_number"),
+        sa.CheckConstraint("silence_seconds BETWEEN 0 AND 3600", name="silence_seconds"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
@@ -286,6 +287,11 @@ class Run(db.Model):
     video_url: Mapped[str] = mapped_column(sa.String(500), default="")
     # SHA-256 of the synced content: a repeat with other content is a conflict.
     content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # The ceremony as the phone recorded it; all NULL when the phone sent none.
+    prayer_before: Mapped[bool | None]
+    silence_seconds: Mapped[int | None]
+    flag_carried: Mapped[bool | None]
+    prayer_after: Mapped[bool | None]
     checkin_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
     checkin_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     device_id: Mapped[str | None] = mapped_column(sa.ForeignKey("devices.id"))
@@ -308,6 +314,9 @@ class Run(db.Model):
         cascade="all, delete-orphan",
     )
     shipments: Mapped[list[Shipment]] = relationship(back_populates="run")
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="run", order_by="Photo.created_at", cascade="all, delete-orphan"
+    )
 
     @property
     def is_complete(self) -> bool:
@@ -316,6 +325,18 @@ class Run(db.Model):
         if self.status == "synced":
             return self.mile_number is not None
         return len(self.laps) >= self.track.laps_per_mile
+
+    @property
+    def ceremony(self) -> dict | None:
+        """The recorded ceremony, or None when the phone sent none."""
+        if self.silence_seconds is None:
+            return None
+        return {
+            "prayer_before": self.prayer_before,
+            "silence_seconds": self.silence_seconds,
+            "flag_carried": self.flag_carried,
+            "prayer_after": self.prayer_after,
+        }
 
     @property
     def elapsed_ms(self) -> int | None:
@@ -396,6 +417,34 @@ class Shipment(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ack_message: Mapped[str] = mapped_column(sa.Text, default="")
+    # The family took its page down: /f/<token> answers 410 until an admin restores it.
+    family_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     run: Mapped[Run] = relationship(back_populates="shipments")
+
+
+class Photo(db.Model):
+    """A photo from the run, re-encoded without any metadata, kept in the database.
+
+    In the database so every app server behind the proxy reads the same bytes, with no
+    shared disk, and so a database backup holds the photos too.
+    """
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    run_id: Mapped[str] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the bytes as uploaded: the same id with the same bytes is a repeat.
+    upload_hash: Mapped[str] = mapped_column(sa.String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    jpeg: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The copy the family page shows (at most PAGE_SIZE px on the long side).
+    page_width: Mapped[int]
+    page_height: Mapped[int]
+    page_jpeg: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    run: Mapped[Run] = relationship(back_populates="photos")

@@ -83,6 +83,7 @@ def run_json(run: Run, with_details: bool = True, with_qr: bool = True) -> dict:
         "lap_count": len(run.laps),
         "words": run.words,
         "video_url": run.video_url or None,
+        "ceremony": run.ceremony,
         "checkin_url": checkin_url,
     }
     if with_qr:  # ~15 ms each: the list of runs leaves it out, one run and bootstrap keep it

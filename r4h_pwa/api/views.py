@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify
 from ..auth import device_required
 from ..errors import json_error
 from ..extensions import csrf, db
+from ..flags.service import family_messages
 from ..models import Hero, Run, Track
 from ..openapi import openapi_document
 from ..serializers import hero_json, run_json, track_json
@@ -28,7 +29,7 @@ def get_health():
 @bp.get("/api/v1/bootstrap")
 @device_required
 def get_bootstrap():
-    """Heroes, tracks and the runner's planned runs, for the phone to cache offline."""
+    """Heroes, tracks, the runner's planned runs and the families' messages, kept offline."""
     heroes = db.session.scalars(sa.select(Hero).order_by(Hero.end_of_watch.desc(), Hero.id))
     tracks = db.session.scalars(sa.select(Track).order_by(Track.name))
     planned = db.session.scalars(
@@ -45,6 +46,7 @@ def get_bootstrap():
         heroes=[hero_json(h) for h in heroes],
         tracks=[track_json(t) for t in tracks],
         planned_runs=[run_json(r, with_details=False) for r in planned],
+        messages=family_messages(g.runner.id),
     )
 
 

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..formatting import long_date, number
 from ..forms import ConfirmForm, show_errors
 from ..models import SHIPMENT_STATUSES, Run
+from ..runs import photos
 from ..validation import Conflict, ValidationError
 from . import service
 from .forms import AdvanceForm, NewShipmentForm, PrintForm, ShipmentForm
@@ -122,6 +123,7 @@ def get_admin_shipment(shipment_id: str):
         kinds=service.RECIPIENT_KIND_LABELS,
         advance_form=AdvanceForm(expected=service.next_status(shipment)),
         confirm_form=ConfirmForm(),
+        photos=photos.runs_photos(shipment.run_id),
     )
 
 
@@ -181,6 +183,34 @@ def post_revoke(shipment_id: str):
     service.revoke_family_link(shipment)
     db.session.commit()
     flash("The family link is turned off.", "success")
+    return redirect(url_for("flags.get_admin_shipment", shipment_id=shipment.id), 303)
+
+
+@bp.post("/admin/shipments/<shipment_id>/restore")
+@admin_required
+def post_restore(shipment_id: str):
+    """Put back the family page the family took down (when they ask for it)."""
+    shipment = _admin_shipment(shipment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service.restore_family_page(shipment)
+    db.session.commit()
+    flash("The family page is back up.", "success")
+    return redirect(url_for("flags.get_admin_shipment", shipment_id=shipment.id), 303)
+
+
+@bp.post("/admin/shipments/<shipment_id>/photos/<photo_id>/<any(hide, show):action>")
+@admin_required
+def post_photo_visibility(shipment_id: str, photo_id: str, action: str):
+    """Hide a photo of the shipment's run from the family page, or show it again."""
+    shipment = _admin_shipment(shipment_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    photo = photos.photo_of_run(shipment.run, photo_id)
+    photos.set_hidden(photo, action == "hide")
+    db.session.commit()
+    flash("The photo is hidden from the family page." if action == "hide"
+          else "The photo is shown on the family page again.", "success")
     return redirect(url_for("flags.get_admin_shipment", shipment_id=shipment.id), 303)
 
 

@@ -1,6 +1,9 @@
-"""The family page: what the mile looked like, and who was there (only those who consented).
+"""The family page, told as a story: the tribute, the mile in a sentence, the photos, the
+runner's words, who was there (only those who consented), the fundraiser, the lap times,
+and the flag's arrival.
 
-It shows no address, no tracking number, and no check-in whose public flag is false.
+It shows no address, no tracking number, no staff member's name, no hidden photo, and no
+check-in whose public flag is false. A page the family took down shows nothing at all.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from markupsafe import Markup, escape
 from ..extensions import db
 from ..formatting import duration, long_date, number
 from ..models import FLAG_TYPES, Checkin, Hero, Lap, Run, Runner, Shipment, Track
+from ..runs.photos import visible_photos
 from .service import is_token_shaped
 
 
@@ -142,6 +146,16 @@ class Person:
 
 
 @dataclass(frozen=True)
+class PagePhoto:
+    """A photo on the family page: its id, and the size of its page copy."""
+
+    id: str
+    width: int
+    height: int
+    full_width: int
+
+
+@dataclass(frozen=True)
 class FamilyPage:
     """Everything the family page shows, and nothing it must not (no address, no tracking)."""
 
@@ -153,6 +167,9 @@ class FamilyPage:
     flag_class: str
     story: tuple[str, ...]
     mile_line: str
+    story_sentence: str
+    photos: tuple[PagePhoto, ...]
+    intermediary: bool
     total_time: str
     chart: SplitChart | None
     people: tuple[tuple[str, tuple[Person, ...]], ...]
@@ -160,7 +177,7 @@ class FamilyPage:
     words: tuple[str, ...]
     video_url: str
     fundraiser_url: str
-    fundraiser_verified_by: str
+    fundraiser_verified: bool
     received_on: str
 
 
@@ -199,7 +216,22 @@ def page_for_token(token: str) -> FamilyPage | None:
         for row in rows
         if row.person_name is not None
     ]
-    return family_page(rows[0], people, _lap_times(rows[0].laps))
+    photos = tuple(
+        PagePhoto(p.id, p.page_width, p.page_height, p.width)
+        for p in visible_photos(rows[0].run_id)
+    )
+    return family_page(rows[0], people, _lap_times(rows[0].laps), photos)
+
+
+def is_taken_down(token: str) -> bool:
+    """Whether this live token's page was taken down by the family (it answers 410)."""
+    if not is_token_shaped(token):
+        return False
+    return db.session.scalar(
+        sa.select(Shipment.family_hidden_at.is_not(None)).where(
+            Shipment.family_token == token, Shipment.family_token_revoked_at.is_(None)
+        )
+    ) is True
 
 
 @cache
@@ -218,6 +250,12 @@ def _family_statement() -> sa.Select:
         sa.select(
             Shipment.family_token,
             Shipment.received_at,
+            Shipment.recipient_kind,
+            Run.id.label("run_id"),
+            Run.prayer_before,
+            Run.silence_seconds,
+            Run.flag_carried,
+            Run.prayer_after,
             Run.mile_number,
             Run.started_at,
             Run.finished_at,
@@ -255,6 +293,7 @@ def _family_statement() -> sa.Select:
         .where(
             Shipment.family_token == sa.bindparam("token"),
             Shipment.family_token_revoked_at.is_(None),
+            Shipment.family_hidden_at.is_(None),
         )
         .order_by(Checkin.checked_in_at, Checkin.id)
     )
@@ -266,23 +305,76 @@ def _lap_times(text: str | None) -> list[int]:
     return [int(ms) for _seq, ms in sorted((int(seq), ms) for seq, ms in pairs)]
 
 
-def family_page(data, people: list[Person], lap_ms: list[int]) -> FamilyPage:
-    """The family page from one row of page_for_token's query, its people and its laps."""
+_NUMBER_WORDS = ("", "a", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def silence_words(seconds: int) -> str:
+    """How long the silence lasted, as said aloud: "a minute", "30 seconds", "2 minutes"."""
+    minutes, rest = divmod(seconds, 60)
+    if minutes == 0:
+        return "a second" if rest == 1 else f"{rest} seconds"
+    spoken = _NUMBER_WORDS[minutes] if minutes < len(_NUMBER_WORDS) else str(minutes)
+    said = f"{spoken} minute" if minutes == 1 else f"{spoken} minutes"
+    return f"{said} and {rest} seconds" if rest else said
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def mile_sentence(data, escorts: list[Person], hero_name: str, flag_type: str) -> str:
+    """The mile in a sentence or two, from what was recorded; what was not is left out."""
+    run_on = data.started_at or data.finished_at or data.scheduled_at or data.synced_at
+    mile = f"mile {number(data.mile_number)}" if data.mile_number else "a mile"
+    opening = f"On {long_date(run_on)}, " if run_on else ""
+    sentence = f"{opening}{data.runner_name} ran {mile} for {hero_name} at {data.track_name}"
+    if data.flag_carried:
+        sentence += f", carrying the {flag_type.lower()} flag"
+    agencies = list(dict.fromkeys(p.agency for p in escorts if p.agency))
+    if agencies:
+        sentence += f", escorted by officers of {_and(agencies)}"
+    elif escorts:
+        sentence += ", with an escort"
+    sentence += "."
+    before = ["they prayed"] if data.prayer_before else []
+    after = []
+    if data.silence_seconds:
+        after.append(f"they kept {silence_words(data.silence_seconds)} of silence")
+    if data.prayer_after:
+        after.append("they prayed" if not before else "prayed again")
+    if before and after:
+        sentence += f" Before the run {before[0]}; after it {_and(after)}."
+    elif before:
+        sentence += f" Before the run {before[0]}."
+    elif after:
+        sentence += f" After the run {_and(after)}."
+    return sentence
+
+
+def family_page(data, people: list[Person], lap_ms: list[int],
+                photos: tuple[PagePhoto, ...] = ()) -> FamilyPage:
+    """The family page from one row of page_for_token's query, its people, laps and photos."""
     run_on = data.started_at or data.finished_at or data.scheduled_at or data.synced_at
     where = f"run by {data.runner_name} on {long_date(run_on)} at {data.track_name}"
     mile = data.mile_number
     fundraiser = _web_link(data.fundraiser_url)
-    verified_by = data.fundraiser_verified_by.strip()
+    # Verified by the organisation: the staff member who checked it stays internal.
+    verified = bool(data.fundraiser_verified_by.strip())
     flag_type = FLAG_TYPES[data.kind]
+    hero_name = f"{data.rank} {data.hero_name}".strip()
+    escorts = [p for p in people if p.role == "escort"]
     return FamilyPage(
         token=data.family_token,
-        hero_name=f"{data.rank} {data.hero_name}".strip(),
+        hero_name=hero_name,
         agency=data.agency,
         end_of_watch=long_date(data.end_of_watch),
         flag_type=flag_type,
         flag_class=_FLAG_CLASSES.get(flag_type, "flag-blue"),
         story=_paragraphs(data.story),
         mile_line=f"Mile {number(mile)}, {where}" if mile else f"A mile, {where}",
+        story_sentence=mile_sentence(data, escorts, hero_name, flag_type),
+        photos=photos,
+        intermediary=data.recipient_kind == "intermediary",
         total_time=duration(lap_ms[-1] if lap_ms else None),
         chart=split_chart(lap_ms),
         people=tuple(
@@ -293,7 +385,7 @@ def family_page(data, people: list[Person], lap_ms: list[int]) -> FamilyPage:
         runner_name=data.runner_name,
         words=_paragraphs(data.words),
         video_url=_web_link(data.video_url),
-        fundraiser_url=fundraiser if verified_by else "",
-        fundraiser_verified_by=verified_by if fundraiser else "",
+        fundraiser_url=fundraiser if verified else "",
+        fundraiser_verified=bool(fundraiser and verified),
         received_on=long_date(data.received_at),
     )

@@ -25,6 +25,7 @@ from ..models import (
     MAILING_STATES,
     RECIPIENT_KINDS,
     SHIPMENT_STATUSES,
+    Hero,
     Run,
     Runner,
     Shipment,
@@ -242,6 +243,38 @@ def reissue_family_link(shipment: Shipment) -> None:
     """A fresh token: the old link and the QR codes already printed stop working."""
     shipment.family_token = new_token()
     shipment.family_token_revoked_at = None
+
+
+def take_down_family_page(shipment: Shipment) -> None:
+    """The family removed its page: it answers 410, and shows nothing, until restored."""
+    if shipment.family_hidden_at is None:
+        shipment.family_hidden_at = utcnow()
+
+
+def restore_family_page(shipment: Shipment) -> None:
+    """An admin puts the page the family took down back up (at the family's request)."""
+    shipment.family_hidden_at = None
+
+
+def family_messages(runner_id: int) -> list[dict]:
+    """The families' messages for the runner's runs, newest first, as the phone keeps them."""
+    rows = db.session.execute(
+        sa.select(Shipment.run_id, Shipment.ack_message, Shipment.received_at,
+                  Hero.rank, Hero.name)
+        .join(Run, Run.id == Shipment.run_id)
+        .join(Hero, Hero.id == Run.hero_id)
+        .where(Run.runner_id == runner_id, Shipment.ack_message != "")
+        .order_by(Shipment.received_at.desc(), Shipment.id)
+    )
+    return [
+        {
+            "run_id": row.run_id,
+            "hero_name": f"{row.rank} {row.name}".strip(),
+            "message": row.ack_message,
+            "received_at": iso(row.received_at),
+        }
+        for row in rows
+    ]
 
 
 def acknowledge(shipment: Shipment, message: str) -> str:

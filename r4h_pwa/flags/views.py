@@ -18,12 +18,15 @@ from flask import (
 from ..auth import current_actor, device_required
 from ..errors import ApiError, wants_json
 from ..extensions import csrf, db, limiter
+from ..forms import ConfirmForm
 from ..jsonbody import json_object
+from ..runs.photos import family_photo
 from ..runs.service import run_of
+from ..runs.views import jpeg_response
 from ..serializers import public_url
 from ..validation import ValidationError
 from . import service
-from .family import chart_svg, lap_rows, page_for_token
+from .family import chart_svg, is_taken_down, lap_rows, page_for_token
 from .forms import AckForm
 from .wall import honor_wall
 
@@ -142,15 +145,31 @@ def get_card(shipment_id: str):
 # --- the family page --------------------------------------------------------------------------
 
 
+def _taken_down() -> Response:
+    """The short, kind answer for a page the family took down: nothing about the hero or run."""
+    return make_response(render_template("flags/removed.html"), 410)
+
+
 def _family_page(token: str):
     page = page_for_token(token)
+    taken_down = page is None and is_taken_down(token)
     # End the read with COMMIT, not the pool's ROLLBACK: psycopg forgets its prepared
     # statements on every ROLLBACK, and planning this query costs PostgreSQL ten times
     # more than running it prepared.
     db.session.commit()
     if page is None:
-        abort(404)
+        abort(_taken_down() if taken_down else 404)
     return page
+
+
+def _live_shipment(token: str):
+    """The shipment behind a live, not taken-down family link; 404 or 410 otherwise."""
+    shipment = service.shipment_by_family_token(token)
+    if shipment is None:
+        abort(404)
+    if shipment.family_hidden_at is not None:
+        abort(_taken_down())
+    return shipment
 
 
 def _render_family(page, message: str = "", errors: tuple[str, ...] = ()) -> str:
@@ -173,9 +192,7 @@ def get_family(token: str):
 @limiter.limit(_ack_limit)
 def post_ack(token: str):
     """The family says the flag arrived, with an optional message to the runner."""
-    shipment = service.shipment_by_family_token(token)
-    if shipment is None:
-        abort(404)
+    shipment = _live_shipment(token)
     form = AckForm()
     if not form.validate_on_submit():
         errors = tuple(e for errs in form.errors.values() for e in errs)
@@ -194,6 +211,43 @@ def post_ack(token: str):
 def get_family_thanks(token: str):
     """Thank the family once they have told us the flag arrived."""
     return render_template("flags/thanks.html", page=_family_page(token))
+
+
+@bp.get("/f/<token>/hide")
+def get_family_hide(token: str):
+    """Ask the family to confirm that they want their page taken down."""
+    page = _family_page(token)
+    return render_template("flags/remove.html", page=page)
+
+
+@bp.post("/f/<token>/hide")
+@limiter.limit(_ack_limit)
+def post_family_hide(token: str):
+    """The family takes its page down; it answers 410 until an admin restores it."""
+    shipment = _live_shipment(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service.take_down_family_page(shipment)
+    db.session.commit()
+    return redirect(url_for("flags.get_family", token=token), 303)
+
+
+@bp.get("/f/<token>/photos/<photo_id>.jpg")
+def get_family_photo(token: str, photo_id: str):
+    """A photo shown on this family page, as stored (no metadata); 404 once hidden."""
+    photo = family_photo(token, photo_id)
+    if photo is None:
+        abort(404)
+    return jpeg_response(photo.jpeg)
+
+
+@bp.get("/f/<token>/photos/<photo_id>/page.jpg")
+def get_family_photo_page_copy(token: str, photo_id: str):
+    """The page copy of a photo shown on this family page; 404 once hidden."""
+    photo = family_photo(token, photo_id)
+    if photo is None:
+        abort(404)
+    return jpeg_response(photo.page_jpeg)
 
 
 # --- the wall of honor -----------------------------------------------------------------------

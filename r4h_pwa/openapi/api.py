@@ -116,6 +116,10 @@ SCHEMAS: dict = {
             "lap_count": INT,
             "words": STR,
             "video_url": NULL_STR,
+            "ceremony": {
+                "oneOf": [ref("Ceremony"), {"type": "null"}],
+                "description": "null when the phone recorded none",
+            },
             "checkin_url": STR,
             "checkin_qr_svg": STR,
             "laps": {"type": "array", "items": ref("Lap")},
@@ -136,7 +140,8 @@ PATHS: dict = {
     },
     "/api/v1/bootstrap": {
         "get": {
-            "summary": "Heroes, tracks and the runner's planned runs, to cache offline",
+            "summary": "Heroes, tracks, the runner's planned runs and families' messages, to cache "
+            "offline",
             "security": BEARER,
             "responses": {
                 **ok(
@@ -149,6 +154,22 @@ PATHS: dict = {
                             "heroes": {"type": "array", "items": ref("Hero")},
                             "tracks": {"type": "array", "items": ref("Track")},
                             "planned_runs": {"type": "array", "items": ref("Run")},
+                            "messages": {
+                                "type": "array",
+                                "description": "The families' messages for the runner's runs, "
+                                "newest first; only the runner and the admins see them",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["run_id", "hero_name", "message",
+                                                 "received_at"],
+                                    "properties": {
+                                        "run_id": STR,
+                                        "hero_name": STR,
+                                        "message": STR,
+                                        "received_at": NULL_STR,
+                                    },
+                                },
+                            },
                         },
                     },
                 ),

@@ -1,6 +1,7 @@
 """OpenAPI part of the runs blueprint: sync and the runner's runs."""
 
 from ..models import CHECKIN_ROLES
+from ..runs.photos import MAX_PHOTO_BYTES, MAX_PIXELS, PAGE_SIZE
 from ..runs.service import (
     CONFLICT,
     CREATED,
@@ -10,10 +11,25 @@ from ..runs.service import (
     MAX_ID,
     MAX_LAPS,
     MAX_RUNS_PER_SYNC,
+    MAX_SILENCE_SECONDS,
     MAX_WORDS,
     REJECTED,
 )
-from .common import BEARER, BOOL, NO_NUL, NULL_INT, SPACE, errors, id_param, jsonbody, ok, ref, text
+from .common import (
+    BEARER,
+    BOOL,
+    INT,
+    NO_NUL,
+    NULL_INT,
+    SPACE,
+    STR,
+    errors,
+    id_param,
+    jsonbody,
+    ok,
+    ref,
+    text,
+)
 
 _UUID = {"type": "string", "format": "uuid"}
 _TIMESTAMP = {
@@ -25,6 +41,26 @@ _TIMESTAMP = {
 }
 
 SCHEMAS: dict = {
+    "Ceremony": {
+        "type": "object",
+        "required": ["prayer_before", "silence_seconds", "flag_carried", "prayer_after"],
+        "description": "The ceremony at the track, as the phone recorded it; a skipped step is "
+        "false (or 0 seconds). Part of the run's content: the same run id with another "
+        "ceremony is a conflict. A run sent without it (older apps) hashes as before, so its "
+        "repeats stay duplicate.",
+        "properties": {
+            "prayer_before": BOOL,
+            "silence_seconds": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_SILENCE_SECONDS,
+                "description": "How long the moment of silence lasted",
+            },
+            "flag_carried": {**BOOL, "description": "The hero's flag (its type comes from the "
+                             "hero) was carried"},
+            "prayer_after": BOOL,
+        },
+    },
     "SyncLap": {
         "type": "object",
         "additionalProperties": ref("JsonValue"),
@@ -105,6 +141,26 @@ SCHEMAS: dict = {
                 "pattern": f"^[{SPACE}]*(https?://[^{SPACE}<>\"'\\u0000]+)?[{SPACE}]*$",
                 "description": "An http(s) link, or empty",
             },
+            "ceremony": {
+                "oneOf": [ref("Ceremony"), {"type": "null"}],
+                "description": "Optional; errors name the step, like ceremony.silence_seconds",
+            },
+        },
+    },
+    "Photo": {
+        "type": "object",
+        "required": ["id", "run_id", "width", "height", "url"],
+        "properties": {
+            "id": _UUID,
+            "run_id": _UUID,
+            "width": {**INT, "description": "Of the stored copy, upright"},
+            "height": INT,
+            "url": {
+                **STR,
+                "description": "The stored JPEG; needs the runner's Bearer token or an admin's "
+                "session. Never public.",
+            },
+            "hidden": {**BOOL, "description": "Hidden photos are left off the family page"},
         },
     },
     "SyncRequest": {
@@ -230,5 +286,76 @@ PATHS: dict = {
                 **errors(401, 404),
             },
         }
+    },
+}
+
+_PHOTO_PARAMS = [
+    id_param("run_id", "The run's UUID"),
+    id_param("photo_id", "The photo's UUID, made on the phone: the idempotency key"),
+]
+_JPEG = {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}
+_PHOTO_DESCRIPTION = """\
+The body is the image itself, `image/jpeg` or `image/png`, at most {mb} MB (this route's
+own limit; JSON bodies stay at 1 MB). The server decodes it with Pillow: bytes that are not
+a whole image of the declared type (a PNG sent as image/jpeg, a JPEG sent as image/png, a
+truncated JPEG, anything else) answer 415. An image of more than {pixels:,} pixels (a
+decompression bomb) answers 413 with code `image_too_large`, as does a body over {mb} MB.
+
+The server keeps only a copy it re-encodes as JPEG from the pixels alone, turned upright by
+the EXIF orientation first: no EXIF, GPS, XMP, ICC profile or comment survives. It also keeps
+a copy at most {page} px on the long side for the family page.
+
+201 the first time; 200 with the same body for the same bytes again; 409 for other bytes
+under the same id (the server keeps its copy).
+""".format(mb=MAX_PHOTO_BYTES // (1024 * 1024), pixels=MAX_PIXELS, page=PAGE_SIZE)
+
+PATHS["/api/v1/runs/{run_id}/photos/{photo_id}"] = {
+    "put": {
+        "summary": "Upload a photo of the runner's run (stored without any metadata)",
+        "description": _PHOTO_DESCRIPTION,
+        "security": BEARER,
+        "parameters": _PHOTO_PARAMS,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        "responses": {
+            **ok("The same photo again (same bytes)", ref("Photo")),
+            **ok("Stored", ref("Photo"), "201"),
+            **errors(401, 404, 409, 413, 415),
+        },
+    },
+    "patch": {
+        "summary": "Hide a photo from the family page, or show it again",
+        "security": BEARER,
+        "parameters": _PHOTO_PARAMS,
+        "requestBody": {
+            "required": True,
+            **jsonbody({
+                "type": "object",
+                "required": ["hidden"],
+                "properties": {"hidden": BOOL},
+            }),
+        },
+        "responses": {**ok("The photo", ref("Photo")), **errors(400, 401, 404, 415, 422)},
+    },
+}
+PATHS["/api/v1/runs/{run_id}/photos/{photo_id}.jpg"] = {
+    "get": {
+        "summary": "The stored photo: the run's runner (Bearer) or an admin (session) only",
+        "parameters": _PHOTO_PARAMS,
+        "responses": {"200": {"description": "JPEG without metadata", **_JPEG},
+                      **errors(401, 404)},
+    },
+}
+PATHS["/api/v1/runs/{run_id}/photos/{photo_id}/page.jpg"] = {
+    "get": {
+        "summary": f"The photo's copy for pages ({PAGE_SIZE} px on the long side), same access",
+        "parameters": _PHOTO_PARAMS,
+        "responses": {"200": {"description": "JPEG without metadata", **_JPEG},
+                      **errors(401, 404)},
     },
 }

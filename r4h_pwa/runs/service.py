@@ -35,6 +35,7 @@ MAX_CLOCK_AHEAD = timedelta(hours=24)
 # The phone times laps on its monotonic clock and dates the run on its wall clock; the two
 # may drift apart this much over a run before the last lap "falls outside" the run.
 LAP_CLOCK_TOLERANCE_MS = 5_000
+MAX_SILENCE_SECONDS = 3600
 # A losing concurrent insert is retried once it can see the winner's committed row.
 _ATTEMPTS = 3
 
@@ -56,6 +57,16 @@ class SubmittedCheckin:
 
 
 @dataclass(frozen=True)
+class SubmittedCeremony:
+    """What the phone recorded of the ceremony; a skipped step is False (or 0 seconds)."""
+
+    prayer_before: bool
+    silence_seconds: int
+    flag_carried: bool
+    prayer_after: bool
+
+
+@dataclass(frozen=True)
 class SubmittedRun:
     """One run of a sync request, as validated; nothing here has touched the database."""
 
@@ -68,6 +79,8 @@ class SubmittedRun:
     checkins: tuple[SubmittedCheckin, ...]
     words: str
     video_url: str
+    # None when the phone sent none, as apps before the ceremony was recorded do.
+    ceremony: SubmittedCeremony | None = None
 
     @property
     def content_hash(self) -> str:
@@ -85,6 +98,12 @@ class SubmittedRun:
             "words": self.words,
             "video_url": self.video_url,
         }
+        # Only a run with a ceremony hashes it: a run without one hashes exactly as before
+        # the ceremony existed, so an old phone's repeat of a stored run stays a duplicate.
+        if self.ceremony is not None:
+            c = self.ceremony
+            content["ceremony"] = [c.prayer_before, c.silence_seconds, c.flag_carried,
+                                   c.prayer_after]
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -177,6 +196,7 @@ def validate_run(
     checkins = _validate_checkins(fields, data)
     if not fields.errors and laps:
         _check_laps_fit_the_run(fields, laps, finished_at - started_at)
+    ceremony = _validate_ceremony(fields, data)
     if fields.errors:
         return None, fields.errors
     submitted = SubmittedRun(
@@ -189,8 +209,33 @@ def validate_run(
         checkins=checkins,
         words=words,
         video_url=video_url,
+        ceremony=ceremony,
     )
     return submitted, {}
+
+
+def _validate_ceremony(fields: Fields, data: dict) -> SubmittedCeremony | None:
+    """The optional ceremony: every step required, so a skipped one is said, not guessed."""
+    raw = data.get("ceremony")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        fields.fail("ceremony", "Must be an object with prayer_before, silence_seconds, "
+                    "flag_carried and prayer_after.")
+        return None
+    entry = Fields(raw, prefix="ceremony.")
+    for key in ("prayer_before", "flag_carried", "prayer_after"):
+        if raw.get(key) is None:
+            entry.fail(key, "This field is required: true, or false if skipped.")
+    ceremony = SubmittedCeremony(
+        prayer_before=entry.boolean("prayer_before"),
+        silence_seconds=entry.integer("silence_seconds", 0, MAX_SILENCE_SECONDS),
+        flag_carried=entry.boolean("flag_carried"),
+        prayer_after=entry.boolean("prayer_after"),
+    )
+    for key, message in entry.errors.items():
+        fields.errors.setdefault(key, message)
+    return None if entry.errors else ceremony
 
 
 def _validate_laps(fields: Fields, data: dict) -> tuple[tuple[int, int], ...]:
@@ -407,6 +452,11 @@ def _fill_in(run: Run, submitted: SubmittedRun, device_id: str, content_hash: st
     run.synced_at = utcnow()
     run.device_id = device_id
     run.content_hash = content_hash
+    ceremony = submitted.ceremony
+    run.prayer_before = ceremony.prayer_before if ceremony else None
+    run.silence_seconds = ceremony.silence_seconds if ceremony else None
+    run.flag_carried = ceremony.flag_carried if ceremony else None
+    run.prayer_after = ceremony.prayer_after if ceremony else None
 
 
 class _LostRace(Exception):

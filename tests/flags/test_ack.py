@@ -1,9 +1,7 @@
 """POST /f/<token>/ack: the family says the flag arrived, with an optional message."""
 
-import pytest
 
 from r4h_pwa.extensions import db as _db
-from tests.factories import build_story
 from tests.helpers import csrf_token, reload, sign_in
 
 
@@ -79,20 +77,6 @@ def test_script_in_the_message_is_stored_as_text_and_shown_escaped_to_admins(cli
 
 def test_unknown_token_ack_is_404(client, story):
     assert client.post("/f/" + "B" * 32 + "/ack", data={"message": "hi"}).status_code == 404
-
-
-@pytest.fixture
-def strict_app(app_config, request):
-    """The app with CSRF and rate limits on, as in production."""
-    app_config.update(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True,
-                      ACK_RATE_LIMIT="3 per hour")
-    return request.getfixturevalue("app")
-
-
-@pytest.fixture
-def strict_story(strict_app):
-    with strict_app.app_context():
-        return build_story()
 
 
 def test_ack_without_csrf_token_is_refused(strict_app, strict_story):

@@ -4,13 +4,16 @@ The live server and Chromium fixtures are tests/conftest.py's. Screenshots go to
 (gitignored) for people to look at.
 """
 
+import io
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 from playwright.sync_api import expect
 
-from r4h_pwa.models import Runner, Shipment
+from r4h_pwa.models import Photo, Runner, Shipment
+from r4h_pwa.runs.photos import clean_photo
 from tests.e2e.harness import DEMO_PASSWORD
 from tests.e2e.steps import enter_admin_code
 from tests.factories import TOTP_SECRET, TRACKING, make_runner, make_shipment, make_synced_run
@@ -27,12 +30,27 @@ def _seed(server) -> dict:
         db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
                            .values(totp_secret=TOTP_SECRET))
         runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=1)
-        run = make_synced_run(runner)
+        run = make_synced_run(runner, prayer_before=True, silence_seconds=60, flag_carried=True,
+                              prayer_after=False)
+        db.session.add(Photo(id="6f0a3b1e-0c1d-4e2f-9a3b-5c6d7e8f9a0b", run=run,
+                             **vars(clean_photo(_photo_bytes(), "image/jpeg"))))
         shipment = make_shipment(run)
         second = make_shipment(run, recipient_kind="family", recipient_name="The Becerra family",
                                address_line1="12 Elm Street", address_line2="")
         db.session.commit()
         return {"id": shipment.id, "token": shipment.family_token, "second": second.id}
+
+
+def _photo_bytes() -> bytes:
+    """A 1600 x 1200 photo with EXIF and GPS, as a phone would send it: a flag on a field."""
+    image = Image.new("RGB", (1600, 1200), (46, 125, 50))
+    image.paste((20, 20, 20), (300, 250, 1300, 850))
+    image.paste((31, 86, 199), (300, 520, 1300, 580))
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (28.0, 41.0, 30.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
 
 
 def _shipment(server, shipment_id: str) -> dict:
@@ -57,7 +75,22 @@ def test_family_page_shows_the_mile_and_nothing_private_and_takes_the_ack(server
 
     assert page.get_by_test_id("hero-name").inner_text() == "Officer Julian Becerra"
     assert page.get_by_test_id("mile-line").inner_text().startswith("Mile 1,294, run by Zechariah")
+    assert page.get_by_test_id("mile-sentence").inner_text() == (
+        "On February 14, 2023, Zechariah ran mile 1,294 for Officer Julian Becerra at Winter "
+        "Springs High School, carrying the thin blue line flag, escorted by officers of Winter "
+        "Springs Police. Before the run they prayed; after it they kept a minute of silence."
+    )
+    photo = page.get_by_test_id("family-photo")
+    photo.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=photo.element_handle())
+    served = page.request.get(photo.get_attribute("src"))
+    assert served.status == 200
+    assert dict(Image.open(io.BytesIO(served.body())).getexif()) == {}
+    assert b"\xff\xe1" not in served.body()
     chart = page.get_by_test_id("splits-chart")
+    assert not chart.is_visible()  # lap times wait behind a closed disclosure
+    page.get_by_test_id("lap-times").locator("summary").click()
     assert chart.is_visible()
     assert chart.locator("rect.bar").count() == 7
     assert page.get_by_test_id("total-time").inner_text() == "10:12.4"
@@ -86,6 +119,37 @@ def test_family_page_shows_the_mile_and_nothing_private_and_takes_the_ack(server
     page.get_by_test_id("ack-submit").click()
     page.wait_for_url("**/thanks")
     assert _shipment(server, seeded["id"])["message"] == stored["message"]
+
+
+def test_family_page_screenshots_light_and_dark_with_a_photo(server, browser):
+    seeded = _seed(server)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 844},
+                                      color_scheme=scheme)
+        page = context.new_page()
+        assert page.goto(f"/f/{seeded['token']}").status == 200
+        photo = page.get_by_test_id("family-photo")
+        photo.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                               arg=photo.element_handle())
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SHOTS / f"family-{scheme}-top.png"))
+        page.screenshot(path=str(SHOTS / f"family-{scheme}.png"), full_page=True)
+        context.close()
+
+
+def test_the_family_removes_the_page_and_it_answers_410(server, page):
+    seeded = _seed(server)
+    page.goto(f"/f/{seeded['token']}")
+    page.get_by_test_id("remove-page").click()
+    page.get_by_test_id("remove-confirm").click()
+    page.wait_for_url(f"**/f/{seeded['token']}")
+    assert page.get_by_test_id("page-removed").is_visible()
+    assert "Becerra" not in page.content()
+    assert page.request.get(f"/f/{seeded['token']}").status == 410
+    with server.db() as db:
+        assert db.session.get(Shipment, seeded["id"]).family_hidden_at is not None
 
 
 def test_unknown_and_revoked_tokens_get_404(server, page):
