@@ -12,7 +12,8 @@ from r4h_pwa.extensions import db as _db
 from r4h_pwa.flags.family import silence_words
 from r4h_pwa.models import Photo, Run, Shipment
 from r4h_pwa.runs.photos import clean_photo
-from tests.flags.conftest import csrf_token, make_shipment, make_synced_run, reload, sign_in
+from tests.factories import make_shipment, make_synced_run
+from tests.helpers import csrf_token, reload, sign_in
 
 SENTENCE = (
     "On February 14, 2023, Zechariah ran mile 1,294 for Officer Julian Becerra at Winter "

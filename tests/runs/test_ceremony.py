@@ -9,7 +9,8 @@ import pytest
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Lap, Run
 from r4h_pwa.runs.service import SubmittedCheckin, SubmittedRun
-from tests.runs.conftest import escort, run_payload, sync
+from tests.factories import escort, run_payload
+from tests.helpers import sync
 
 CEREMONY = {"prayer_before": True, "silence_seconds": 60, "flag_carried": True,
             "prayer_after": False}

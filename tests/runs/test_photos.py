@@ -9,8 +9,8 @@ from PIL import Image
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Photo
 from r4h_pwa.runs.photos import MAX_PHOTO_BYTES
-from tests.factories import bearer, make_device_token, make_runner
-from tests.runs.conftest import run_payload, sync
+from tests.factories import bearer, make_device_token, make_runner, run_payload
+from tests.helpers import sync
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
