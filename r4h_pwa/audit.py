@@ -1,10 +1,12 @@
 """The audit log: every change to people, runs, shipments and credentials, written in one place.
 
-A `before_flush` hook on the session reads the attribute history of the audited models and
-turns each new, changed or deleted row into an AuditEntry in the same transaction, so no
-service has to remember to log. The actor is whoever the request acts for: the signed-in
-user, the phone's runner (set by the device guard), or a label set with `act_as` ("cli",
-"officer via check-in form"). Writes that bypass the unit of work call `record` themselves.
+A `before_flush` hook on the session reads the attribute history of the audited models;
+each new, changed or deleted row is merged into one change per object per transaction, and
+`before_commit` writes those as AuditEntry rows in the same transaction, so no service has
+to remember to log (and a rolled-back change leaves no entry). The actor is whoever the
+request acts for: the signed-in user, the phone's runner (set by the device guard), or a
+label set with `act_as` ("cli", "officer via check-in form"). Writes that bypass the unit
+of work (the check-in form's upsert) call `record` themselves.
 
 Addresses and the recipient's name appear only as "changed"; secrets (password hash,
 tokens, the authenticator secret) never appear. Entries are append-only: the session
@@ -192,23 +194,69 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     flush_context.attributes["audit"] = pending
 
 
-def _add_entry(session: Session, spec: Audited, obj: Any, action: str, old, new) -> None:
-    actor_id, actor_name = _actor()
-    session.add(
-        AuditEntry(
-            actor_id=actor_id, actor_name=actor_name[:120], object_type=spec.name,
-            object_id=_object_id(obj), action=action, old_values=old, new_values=new,
-        )
-    )
+@dataclass
+class _Change:
+    """One object's change in the open transaction, merged over its flushes."""
+
+    object_type: str
+    object_id: str
+    action: str
+    old: dict | None
+    new: dict | None
+    actor: tuple[int | None, str]
+
+
+def _note(session: Session, spec: Audited, obj: Any, action: str, old, new) -> None:
+    """Keep one change per object per transaction: its first old values and its last new ones."""
+    buffer = session.info.setdefault("audit", {})
+    key = (spec.name, _object_id(obj))
+    earlier = buffer.get(key)
+    if earlier is None or action == CREATED:
+        buffer[key] = _Change(spec.name, key[1], action, old, new, _actor())
+    elif action == DELETED:
+        if earlier.action == CREATED:
+            del buffer[key]  # made and unmade in one transaction: nothing was stored
+        else:
+            earlier.action, earlier.old, earlier.new = DELETED, {**old, **(earlier.old or {})}, None
+    elif earlier.action == CREATED:
+        earlier.new = {**earlier.new, **new}
+    else:
+        earlier.old, earlier.new = {**old, **earlier.old}, {**earlier.new, **new}
 
 
 def _after_flush_postexec(session: Session, flush_context) -> None:
-    """Add the entries; the commit's next flush writes them in the same transaction."""
+    """Buffer what this flush changed; new rows now have their ids and column defaults."""
     for obj, action, old, new in flush_context.attributes.pop("audit", []):
         spec = AUDITED[type(obj)]
         if action == CREATED:
-            new = _snapshot(obj, spec)  # now with its id and the columns' defaults
-        _add_entry(session, spec, obj, action, old, new)
+            new = _snapshot(obj, spec)
+        _note(session, spec, obj, action, old, new)
+
+
+def _before_commit(session: Session) -> None:
+    """Write the transaction's changes as entries; the commit's own flush stores them."""
+    session.flush()
+    for change in session.info.pop("audit", {}).values():
+        old, new = change.old, change.new
+        if change.action == UPDATED:
+            # A hidden value reads "changed" on both sides; any other that ends as it began
+            # was changed and changed back.
+            keys = [key for key in new if new[key] == CHANGED or old.get(key) != new[key]]
+            if not keys:
+                continue
+            old, new = {k: old[k] for k in keys}, {k: new[k] for k in keys}
+        actor_id, actor_name = change.actor
+        session.add(
+            AuditEntry(
+                actor_id=actor_id, actor_name=actor_name[:120], object_type=change.object_type,
+                object_id=change.object_id, action=change.action, old_values=old, new_values=new,
+            )
+        )
+
+
+def _after_rollback(session: Session, previous_transaction) -> None:
+    """A rolled-back change never happened: forget it."""
+    session.info.pop("audit", None)
 
 
 def _refuse_bulk_changes(execute_state) -> None:
@@ -227,11 +275,11 @@ def record(obj: Any, old: dict | None = None) -> None:
     """
     spec = AUDITED[type(obj)]
     if old is None:
-        _add_entry(db.session, spec, obj, CREATED, None, _snapshot(obj, spec))
+        _note(db.session, spec, obj, CREATED, None, _snapshot(obj, spec))
         return
     changed = [key for key, value in old.items() if getattr(obj, key) != value]
     if changed:
-        _add_entry(
+        _note(
             db.session, spec, obj, UPDATED,
             dict(_shown(spec, key, old[key]) for key in changed),
             dict(_shown(spec, key, getattr(obj, key)) for key in changed),
@@ -285,5 +333,7 @@ def init_app(app: Flask) -> None:
     if not sa.event.contains(session_class, "before_flush", _before_flush):
         sa.event.listen(session_class, "before_flush", _before_flush)
         sa.event.listen(session_class, "after_flush_postexec", _after_flush_postexec)
+        sa.event.listen(session_class, "before_commit", _before_commit)
+        sa.event.listen(session_class, "after_soft_rollback", _after_rollback)
         sa.event.listen(session_class, "do_orm_execute", _refuse_bulk_changes)
     app.teardown_request(_forget_actor)
