@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, database, errors, formatting, jsonbody, request_id, security
+from . import audit, cli, database, errors, formatting, jsonbody, request_id, security
 from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     database.init_app(app)
+    audit.init_app(app)
     jsonbody.init_app(app)
     security.init_app(app)
     errors.init_app(app)

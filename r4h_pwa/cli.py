@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .admin import service as admin_service
+from .audit import CLI, act_as
 from .auth import twofactor
 from .extensions import db
 from .models import ROLES, Hero, Run, Runner, Track
@@ -35,6 +36,7 @@ def init_db_command() -> None:
 @click.password_option()
 def create_user_command(email: str, name: str, role: str, starting_miles: int, password: str):
     """Create an account (admin or runner)."""
+    act_as(CLI)
     try:
         values = admin_service.validate_runner(
             {
@@ -79,6 +81,7 @@ DEMO_HEROES = [
 @click.option("--password", required=True, help="Password for both demo accounts.")
 def seed_demo_command(password: str) -> None:
     """Load clearly fictional demo data: two accounts, two tracks, heroes, planned runs."""
+    act_as(CLI)
     if db.session.scalar(sa.select(Runner).where(Runner.email == "admin@example.org")):
         click.echo("Demo data is already loaded.")
         return
@@ -160,6 +163,7 @@ def _read_hero_rows(path: Path) -> list[dict]:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_heroes_command(file: Path) -> None:
     """Import heroes from a CSV file, reporting each rejected row; never imports one twice."""
+    act_as(CLI)
     rows = _read_hero_rows(file)
     report = admin_service.import_heroes(rows)
     db.session.commit()
@@ -185,6 +189,7 @@ def import_heroes_command(file: Path) -> None:
 @click.option("--email", required=True, help="The account whose second factor to remove.")
 def reset_2fa_command(email: str) -> None:
     """Remove an account's two-factor sign-in (lost phone and codes); it sets it up anew."""
+    act_as(CLI)
     runner = db.session.scalar(sa.select(Runner).where(Runner.email == email.strip().lower()))
     if runner is None:
         raise click.ClickException(f"No account has the email {email}.")

@@ -4,8 +4,9 @@ A service decides what is valid and raises a ValidationError; show_errors puts i
 under the fields they belong to, so a form page says what the JSON API says.
 """
 
+from flask import render_template, request
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 
 
 def strip(value):
@@ -28,4 +29,25 @@ def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:
 
 
 class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button (remove, revoke, reissue)."""
+    """A CSRF-protected button (delete, remove, revoke, reissue) and its confirmation.
+
+    The button on an object's page posts without `confirmed`, which shows the confirmation
+    page (`ask_to_confirm`); only that page's own POST, with confirmed=yes, does the deed.
+    """
+
+    confirmed = HiddenField()
+
+    def is_confirmed(self) -> bool:
+        """Whether this is the confirmation page's POST, with a valid CSRF token."""
+        return self.validate_on_submit() and self.confirmed.data == "yes"
+
+
+def ask_to_confirm(question: str, consequences: list[str], button: str, cancel_url: str):
+    """The page that names what a destructive action will do and asks before doing it."""
+    form = ConfirmForm()
+    form.confirmed.data = "yes"
+    page = render_template(
+        "confirm.html", form=form, question=question, consequences=consequences,
+        button=button, action=request.path, cancel_url=cancel_url,
+    )
+    return page, 200

@@ -448,3 +448,26 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     run: Mapped[Run] = relationship(back_populates="photos")
+
+
+class AuditEntry(db.Model):
+    """One change to a person, run, shipment or credential; written once, never changed.
+
+    r4h_pwa/audit.py writes these from the session's flush; the ORM and the database
+    (a trigger) refuse to update or delete them.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The account that acted (no foreign key: the log outlives whatever it names).
+    actor_id: Mapped[int | None]
+    # The actor's name at the time, or "system", "cli", "officer via check-in form"...
+    actor_name: Mapped[str] = mapped_column(sa.String(120))
+    object_type: Mapped[str] = mapped_column(sa.String(32))
+    object_id: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(16))  # created, updated or deleted
+    old_values: Mapped[dict | None] = mapped_column(sa.JSON)
+    new_values: Mapped[dict | None] = mapped_column(sa.JSON)

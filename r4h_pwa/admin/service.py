@@ -433,14 +433,25 @@ def save_run(run: Run | None, values: Mapping[str, Any]) -> Run:
     return run
 
 
-def delete_planned_run(run: Run) -> str | None:
-    """Delete a run that is still only planned; otherwise say why not."""
+def _why_run_is_kept(run: Run) -> str | None:
     if run.status != "planned" or run.mile_number is not None:
         return "Only a planned run that has not been run can be deleted."
     if run.checkins or run.shipments:
         return "This run already has check-ins or a shipment, so it is kept."
-    db.session.delete(run)
     return None
+
+
+def deletable_run(run: Run) -> bool:
+    """Whether the run may be deleted: planned, never run, nothing attached."""
+    return _why_run_is_kept(run) is None
+
+
+def delete_planned_run(run: Run) -> str | None:
+    """Delete a run that is still only planned; otherwise say why not."""
+    problem = _why_run_is_kept(run)
+    if problem is None:
+        db.session.delete(run)
+    return problem
 
 
 def list_runs(page: int, per_page: int = 50):

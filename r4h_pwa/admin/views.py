@@ -7,11 +7,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from .. import audit
 from ..auth import admin_required
 from ..auth.service import revoke_device
 from ..extensions import db
-from ..formatting import input_datetime, short_date
-from ..forms import show_errors
+from ..formatting import input_datetime, short_date, short_time
+from ..forms import ConfirmForm, ask_to_confirm, show_errors
 from ..models import Device, Hero, Run, Runner, Track
 from ..runs.service import confirm_mile
 from ..validation import ValidationError
@@ -115,6 +116,14 @@ def post_delete_hero(hero_id: int):
     """Delete a hero that no run honors."""
     hero = db.get_or_404(Hero, hero_id)
     name = hero.display_name
+    if service.count_runs_for_hero(hero) == 0 and not ConfirmForm().is_confirmed():
+        return ask_to_confirm(
+            f"Delete the hero {name}?",
+            [f"{name}, {hero.agency}, end of watch {short_date(hero.end_of_watch)}, is "
+             "removed from the list of heroes. No run honors this hero yet."],
+            f"Delete {name}",
+            url_for("admin.get_edit_hero", hero_id=hero_id),
+        )
     problem = service.delete_hero(hero)
     if problem:
         flash(problem, "error")
@@ -360,6 +369,15 @@ def post_confirm_mile(run_id: str):
 def post_delete_run(run_id: str):
     """Delete a run that is still only planned."""
     run = db.get_or_404(Run, run_id)
+    if service.deletable_run(run) and not ConfirmForm().is_confirmed():
+        when = short_time(run.scheduled_at) if run.scheduled_at else "no date yet"
+        return ask_to_confirm(
+            f"Delete the planned run for {run.hero.display_name}?",
+            [f"{run.runner.name} at {run.track.name}, {when}.",
+             "It leaves the runner's list of planned runs, and its check-in code stops working."],
+            "Delete this planned run",
+            url_for("admin.get_run", run_id=run.id),
+        )
     problem = service.delete_planned_run(run)
     if problem:
         flash(problem, "error")
@@ -383,6 +401,34 @@ def get_devices():
 def post_revoke_device(device_id: str):
     """Sign a phone out: its token stops working at once."""
     device = db.get_or_404(Device, device_id)
+    if not ConfirmForm().is_confirmed():
+        return ask_to_confirm(
+            f"Revoke the phone “{device.name}” of {device.runner.name}?",
+            ["Its sign-in stops working at once. Runs it has not synced stay on the phone "
+             "until someone signs in on it again."],
+            f"Revoke {device.name}",
+            url_for("admin.get_devices"),
+        )
     revoke_device(device)
     db.session.commit()
     return _saved(f"Signed out {device.name} ({device.runner.name}).", "admin.get_devices")
+
+
+# Audit log ---------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@admin_required
+def get_audit():
+    """The audit log, newest first; ?type= and ?id= narrow it to a kind of object or one object."""
+    object_type = request.args.get("type", "").strip()
+    if object_type and object_type not in audit.OBJECT_TYPES:
+        abort(400, description="Unknown object type.")
+    object_id = request.args.get("id", "").strip()[:64]
+    page = audit.entries(
+        object_type or None, object_id or None, request.args.get("page", 1, type=int)
+    )
+    return render_template(
+        "admin/audit.html", page=page, object_type=object_type, object_id=object_id,
+        types=audit.OBJECT_TYPES,
+    )

@@ -8,6 +8,7 @@ from flask import abort, g, request
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from ..audit import act_as
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Device, Runner, hash_token, utcnow
@@ -57,6 +58,7 @@ def device_required(view: Callable) -> Callable:
             db.session.commit()
         g.device = device
         g.runner = device.runner
+        act_as(device.runner)
         return view(*args, **kwargs)
 
     wrapped.requires_device = True  # read by the OpenAPI test; wraps() carries it outward

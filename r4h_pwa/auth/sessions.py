@@ -34,12 +34,12 @@ def end_all_sessions(runner: Runner) -> None:
     end_browser_sessions(runner)
     if runner.id is None:
         return
-    db.session.execute(
-        sa.update(Device)
-        .where(Device.runner_id == runner.id, Device.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session="fetch")
-    )
+    # Through the unit of work (an account has a few phones): the audit log sees each one.
+    now = utcnow()
+    for device in db.session.scalars(
+        sa.select(Device).where(Device.runner_id == runner.id, Device.revoked_at.is_(None))
+    ):
+        device.revoked_at = now
 
 
 def credentials_change(runner: Runner, values: dict) -> bool:

@@ -13,6 +13,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 
+from ..audit import act_as
 from ..errors import ApiError
 from ..extensions import csrf, db, limiter
 from ..jsonbody import json_object
@@ -85,6 +86,7 @@ def post_token():
         raise ApiError(401, "bad_credentials", "That email and password do not match an account.")
     if twofactor_views.required_for(runner):
         _check_otp(runner, otp)
+    act_as(runner)
     token, device = service.issue_device_token(
         runner, device_name, current_app.config["DEVICE_TOKEN_DAYS"]
     )

@@ -5,7 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from ..auth import admin_required
 from ..extensions import db
 from ..formatting import local_date
-from ..forms import ConfirmForm
+from ..forms import ConfirmForm, ask_to_confirm
 from ..models import Run
 from ..qr import qr_svg
 from ..serializers import public_url
@@ -74,11 +74,19 @@ def post_remove_checkin(run_id: str, checkin_id: str):
     """Remove one check-in from the run."""
     run = _admin_run(run_id)
     checkin = _admin_checkin(run, checkin_id)
-    if ConfirmForm().validate_on_submit():
-        name = checkin.name
-        service.remove_checkin(checkin)
-        db.session.commit()
-        flash(f"Removed the check-in of {name}.", "success")
+    if not ConfirmForm().is_confirmed():
+        who = ", ".join(part for part in (checkin.name, checkin.agency) if part)
+        return ask_to_confirm(
+            f"Remove the check-in of {checkin.name}?",
+            [f"{who} no longer appears on the roster of the run for {run.hero.display_name}"
+             " or on the family page."],
+            f"Remove {checkin.name}",
+            url_for("checkin.get_admin_roster", run_id=run.id),
+        )
+    name = checkin.name
+    service.remove_checkin(checkin)
+    db.session.commit()
+    flash(f"Removed the check-in of {name}.", "success")
     return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
 
 
@@ -99,11 +107,18 @@ def get_roster_csv(run_id: str):
 def post_revoke_token(run_id: str):
     """Stop the run's check-in code working."""
     run = _admin_run(run_id)
-    if ConfirmForm().validate_on_submit():
-        service.revoke_token(run)
-        db.session.commit()
-        flash("The check-in code is revoked. The printed sheet and the phone's code no longer "
-              "work.", "success")
+    if not ConfirmForm().is_confirmed():
+        return ask_to_confirm(
+            f"Revoke the check-in code of the run for {run.hero.display_name}?",
+            ["The printed sheet and the code on the runner's phone stop working at once. "
+             "Check-ins already made stay."],
+            "Revoke the code",
+            url_for("checkin.get_admin_roster", run_id=run.id),
+        )
+    service.revoke_token(run)
+    db.session.commit()
+    flash("The check-in code is revoked. The printed sheet and the phone's code no longer "
+          "work.", "success")
     return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
 
 
@@ -112,11 +127,17 @@ def post_revoke_token(run_id: str):
 def post_reissue_token(run_id: str):
     """Give the run a new check-in code; the old one stops working."""
     run = _admin_run(run_id)
-    if ConfirmForm().validate_on_submit():
-        service.reissue_token(run)
-        db.session.commit()
-        flash("A new check-in code is ready. Print a new sheet; the old code no longer works.",
-              "success")
+    if not ConfirmForm().is_confirmed():
+        return ask_to_confirm(
+            f"Replace the check-in code of the run for {run.hero.display_name}?",
+            ["The old code stops working: a sheet printed before must be printed again."],
+            "Issue a new code",
+            url_for("checkin.get_admin_roster", run_id=run.id),
+        )
+    service.reissue_token(run)
+    db.session.commit()
+    flash("A new check-in code is ready. Print a new sheet; the old code no longer works.",
+          "success")
     return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
 
 

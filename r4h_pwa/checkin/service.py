@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .. import audit
 from ..extensions import db
 from ..models import Checkin, Run, new_token, utcnow
 
@@ -81,6 +82,12 @@ def save_qr_checkin(run: Run, checkin_id: str, values: dict) -> tuple[Checkin | 
         owner = None
     elif found is not None and found.removed_at is not None:
         return None, False
+    previous = None
+    if owner is not None:
+        row = db.session.execute(
+            sa.select(*(getattr(Checkin, key) for key in values)).where(Checkin.id == checkin_id)
+        ).one()
+        previous = dict(row._mapping)
     insert = _dialect_insert()
     stmt = insert(Checkin).values(
         id=checkin_id, run_id=run.id, source="qr", checked_in_at=now, updated_at=now, **values
@@ -95,6 +102,7 @@ def save_qr_checkin(run: Run, checkin_id: str, values: dict) -> tuple[Checkin | 
     checkin = db.session.get(Checkin, checkin_id, populate_existing=True)
     if checkin.removed_at is not None:
         return None, False
+    audit.record(checkin, previous)  # the upsert went around the session's audit hook
     return checkin, owner is None
 
 

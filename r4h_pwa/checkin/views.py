@@ -16,6 +16,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from ..audit import OFFICER, act_as
 from ..auth import device_required
 from ..database import retry_if_dropped
 from ..errors import json_error, wants_json
@@ -232,6 +233,7 @@ def post_checkin(token: str):
         response = _form_page(run, form, existing, status=422)
         return response if checkin_id else _remember(response, run.id, token, _phone_checkin_id())
     checkin_id = checkin_id or _phone_checkin_id()
+    act_as(OFFICER)
 
     def save():
         checkin, created = service.save_qr_checkin(run, checkin_id, form.values())

@@ -20,7 +20,7 @@ from .. import labels
 from ..auth import admin_required
 from ..extensions import db
 from ..formatting import long_date, number
-from ..forms import ConfirmForm, show_errors
+from ..forms import ConfirmForm, ask_to_confirm, show_errors
 from ..models import SHIPMENT_STATUSES, Run
 from ..runs import photos
 from ..validation import Conflict, ValidationError
@@ -178,8 +178,14 @@ def post_advance(shipment_id: str):
 def post_revoke(shipment_id: str):
     """Turn off the family link; the page answers 404 until a new link is made."""
     shipment = _admin_shipment(shipment_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    if not ConfirmForm().is_confirmed():
+        return ask_to_confirm(
+            f"Turn off the family link of shipment {service.short_ref(shipment)}?",
+            [f"The family page for {shipment.run.hero.display_name} answers “not found” to "
+             "the QR code on the label and card, until a new link is made."],
+            "Turn off the link",
+            url_for("flags.get_admin_shipment", shipment_id=shipment.id),
+        )
     service.revoke_family_link(shipment)
     db.session.commit()
     flash("The family link is turned off.", "success")
@@ -219,8 +225,13 @@ def post_photo_visibility(shipment_id: str, photo_id: str, action: str):
 def post_reissue(shipment_id: str):
     """Make a new family link; labels and cards printed before stop working."""
     shipment = _admin_shipment(shipment_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    if not ConfirmForm().is_confirmed():
+        return ask_to_confirm(
+            f"Make a new family link for shipment {service.short_ref(shipment)}?",
+            ["The QR code on labels and cards printed before stops working: print them again."],
+            "Make a new link",
+            url_for("flags.get_admin_shipment", shipment_id=shipment.id),
+        )
     service.reissue_family_link(shipment)
     db.session.commit()
     flash("A new family link is ready. Print the label and card again: the old QR code is off.",

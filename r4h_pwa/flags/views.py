@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 
+from ..audit import FAMILY, act_as
 from ..auth import current_actor, device_required
 from ..errors import ApiError, wants_json
 from ..extensions import csrf, db, limiter
@@ -197,6 +198,7 @@ def post_ack(token: str):
     if not form.validate_on_submit():
         errors = tuple(e for errs in form.errors.values() for e in errs)
         return _render_family(_family_page(token), form.message.data or "", errors), 400
+    act_as(FAMILY)
     try:
         service.acknowledge(shipment, form.message.data or "")
     except ValidationError as exc:

@@ -20,7 +20,9 @@ def test_revoked_device_token_gets_401(admin_client, client, db):
     db.session.commit()
     device_id = runner.devices[0].id
     assert client.get("/api/v1/bootstrap", headers=bearer(token)).status_code == 200
-    response = admin_client.post(f"/admin/devices/{device_id}/revoke", follow_redirects=True)
+    response = admin_client.post(
+        f"/admin/devices/{device_id}/revoke", data={"confirmed": "yes"}, follow_redirects=True
+    )
     assert response.status_code == 200
     assert "Signed out Test phone" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -35,10 +37,10 @@ def test_revoking_twice_keeps_the_first_time(admin_client, db):
     make_device_token(runner)
     db.session.commit()
     device_id = runner.devices[0].id
-    admin_client.post(f"/admin/devices/{device_id}/revoke")
+    admin_client.post(f"/admin/devices/{device_id}/revoke", data={"confirmed": "yes"})
     db.session.expire_all()
     first = db.session.get(Device, device_id).revoked_at
-    admin_client.post(f"/admin/devices/{device_id}/revoke")
+    admin_client.post(f"/admin/devices/{device_id}/revoke", data={"confirmed": "yes"})
     db.session.expire_all()
     assert db.session.get(Device, device_id).revoked_at == first
 

@@ -166,7 +166,7 @@ def test_unknown_hero_cannot_be_deleted(admin_client):
 def test_hero_without_runs_is_deleted(admin_client, db):
     hero = make_hero()
     db.session.commit()
-    response = admin_client.post(f"/admin/heroes/{hero.id}/delete")
+    response = admin_client.post(f"/admin/heroes/{hero.id}/delete", data={"confirmed": "yes"})
     assert response.status_code == 303
     assert count(Hero) == 0
 

@@ -167,7 +167,8 @@ def test_runs_list_shows_status_and_mile(admin_client, db, parts):
 def test_planned_run_can_be_deleted(admin_client, db, parts):
     run = make_run(parts["runner"], parts["hero"], parts["track"])
     db.session.commit()
-    assert admin_client.post(f"/admin/runs/{run.id}/delete").status_code == 303
+    response = admin_client.post(f"/admin/runs/{run.id}/delete", data={"confirmed": "yes"})
+    assert response.status_code == 303
     assert count(Run) == 0
 
 

@@ -11,6 +11,7 @@ from tests.factories import PASSWORD, make_run, make_runner
 from tests.helpers import checkins, csrf_token
 
 SCRIPT = "<script>alert(1)</script>"
+CONFIRMED = {"confirmed": "yes"}  # the confirmation page's POST
 
 
 def _add(db, run, **kw) -> Checkin:
@@ -122,7 +123,8 @@ def test_a_bad_edit_changes_nothing(admin_client, db, run, data):
 def test_admin_removes_a_checkin(admin_client, db, run):
     keep = _add(db, run, name="Keep Me")
     gone = _add(db, run, name="Remove Me")
-    response = admin_client.post(f"/admin/runs/{run.id}/checkins/{gone.id}/remove")
+    response = admin_client.post(f"/admin/runs/{run.id}/checkins/{gone.id}/remove",
+                               data={"confirmed": "yes"})
     assert response.status_code == 302
     assert [c.id for c in checkins(db)] == [keep.id]
 
@@ -145,7 +147,7 @@ def test_admin_forms_need_csrf(app_config, app, db, run):
     assert run.checkin_revoked_at is None
     page = client.get(f"/admin/runs/{run.id}/checkins").get_data(as_text=True)
     response = client.post(f"/admin/runs/{run.id}/checkins/{checkin.id}/remove",
-                           data={"csrf_token": csrf_token(page)})
+                           data={"csrf_token": csrf_token(page), "confirmed": "yes"})
     assert response.status_code == 302
     assert checkins(db) == []
 
@@ -199,7 +201,7 @@ def test_csv_carries_html_as_inert_text(admin_client, db, run):
 
 def test_revoke_stops_the_code(admin_client, client, db, run):
     token = run.checkin_token
-    response = admin_client.post(f"/admin/runs/{run.id}/checkin-token/revoke")
+    response = admin_client.post(f"/admin/runs/{run.id}/checkin-token/revoke", data=CONFIRMED)
     assert response.status_code == 302
     db.session.expire_all()
     assert run.checkin_revoked_at is not None
@@ -212,8 +214,8 @@ def test_revoke_stops_the_code(admin_client, client, db, run):
 
 def test_reissue_gives_a_new_code_and_kills_the_old(admin_client, client, db, run):
     old = run.checkin_token
-    admin_client.post(f"/admin/runs/{run.id}/checkin-token/revoke")
-    response = admin_client.post(f"/admin/runs/{run.id}/checkin-token/reissue")
+    admin_client.post(f"/admin/runs/{run.id}/checkin-token/revoke", data=CONFIRMED)
+    response = admin_client.post(f"/admin/runs/{run.id}/checkin-token/reissue", data=CONFIRMED)
     assert response.status_code == 302
     db.session.expire_all()
     new = run.checkin_token

@@ -302,6 +302,7 @@ ADMIN = [
     "/admin/runs/{run}/checkins/{checkin}/edit",
     "/admin/runs/{run}/checkin-sheet",
     "/admin/devices",
+    "/admin/audit",
     "/admin/shipments",
     "/admin/shipments/new?run_id={run}",
     "/admin/shipments/{shipment}",

@@ -203,13 +203,13 @@ def test_a_double_click_advances_only_once(admin, db, story):
 
 
 def test_revoke_then_reissue_the_family_link(admin, db, client, story):
-    admin.post(f"/admin/shipments/{story.shipment_id}/revoke")
+    admin.post(f"/admin/shipments/{story.shipment_id}/revoke", data={"confirmed": "yes"})
     assert reload(db, story.shipment_id).family_token_revoked_at is not None
     assert admin.get(story.family_path).status_code == 404
     html = admin.get(f"/admin/shipments/{story.shipment_id}").get_data(as_text=True)
     assert 'data-testid="link-off"' in html
 
-    admin.post(f"/admin/shipments/{story.shipment_id}/reissue")
+    admin.post(f"/admin/shipments/{story.shipment_id}/reissue", data={"confirmed": "yes"})
     shipment = reload(db, story.shipment_id)
     assert shipment.family_token != story.family_token
     assert shipment.family_token_revoked_at is None
