@@ -7,18 +7,23 @@ import sqlalchemy as sa
 
 from r4h_pwa.audit import AuditLogIsAppendOnly
 from r4h_pwa.models import AuditEntry, Checkin, Device, Hero, Runner, Track
-from tests.admin.conftest import sign_in
 from tests.factories import (
+    ADDRESS,
     PASSWORD,
+    TRACKING,
+    escort,
     make_admin,
     make_device_token,
     make_hero,
+    make_phone,
     make_run,
     make_runner,
+    make_shipment,
+    make_synced_run,
     make_track,
+    run_payload,
 )
-from tests.flags.conftest import ADDRESS, TRACKING, make_shipment, make_synced_run
-from tests.runs.conftest import escort, make_phone, run_payload
+from tests.helpers import sign_in
 
 YES = {"confirmed": "yes"}
 
@@ -157,8 +162,11 @@ def test_the_checkin_form_logs_the_officer_and_an_admin_edit_logs_the_admin(
     assert by(entry, admin) and entry.new_values == {"name": "Officer Lee"}
     assert admin_client.post(f"{url}/remove", data=YES).status_code == 302
     removed = last(db, "checkin", created.object_id)
-    assert removed.action == "deleted" and by(removed, admin)
-    assert db.session.get(Checkin, created.object_id) is None
+    # A removed check-in stays as a tombstone (issue 12): its removal is logged as the update.
+    assert removed.action == "updated" and by(removed, admin)
+    assert removed.new_values["removed_at"] and removed.new_values["name"] == ""
+    db.session.expire_all()
+    assert db.session.get(Checkin, created.object_id).removed_at is not None
 
 
 # --- shipments, addresses and tracking numbers ---------------------------------------------------
@@ -231,7 +239,7 @@ def test_a_two_factor_reset_from_the_cli_is_logged_as_cli(app, cli, db):
 def test_sign_out_is_logged_as_the_sessions_ending(client, db):
     admin = make_admin(name="Ada Admin")
     db.session.commit()
-    sign_in(client, admin)
+    sign_in(client, admin.email)
     assert client.post("/logout").status_code == 302
     entry = last(db, "runner", admin.id)
     assert by(entry, admin) and entry.new_values == {"session_token": "changed"}

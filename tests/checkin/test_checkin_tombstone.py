@@ -10,7 +10,8 @@ GOOD = {"name": "Sgt. Maria Lopez", "agency": "Winter Springs PD", "badge": "417
 
 
 def _remove(admin_client, run, checkin_id):
-    response = admin_client.post(f"/admin/runs/{run.id}/checkins/{checkin_id}/remove")
+    response = admin_client.post(f"/admin/runs/{run.id}/checkins/{checkin_id}/remove",
+                                 data={"confirmed": "yes"})  # past the confirmation page
     assert response.status_code == 302
 
 
