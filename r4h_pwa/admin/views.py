@@ -262,9 +262,7 @@ def get_runs():
 def _run_form(run: Run | None = None) -> RunForm:
     form = RunForm(obj=run) if run is not None and request.method == "GET" else RunForm()
     heroes = db.session.scalars(sa.select(Hero).order_by(Hero.end_of_watch.desc(), Hero.name))
-    runners = db.session.scalars(
-        sa.select(Runner).where(Runner.is_active_account).order_by(Runner.name)
-    )
+    runners = service.runner_picker()
     tracks = db.session.scalars(sa.select(Track).order_by(Track.name))
     form.hero_id.choices = choices(
         "Choose a hero…",

@@ -4,6 +4,7 @@ from copy import deepcopy
 
 from ..apidoc import BEARER, BOOL, INT, NULL_INT, NULL_STR, STR, errors, jsonbody, ok, ref
 from ..checkin import openapi as checkin_openapi
+from ..coverage import openapi as coverage_openapi
 from ..flags import openapi as flags_openapi
 from ..models import CHECKIN_ROLES, HERO_KINDS, PHONE_RUN_STATUSES, RUN_STATUSES
 from ..runs import openapi as runs_openapi
@@ -203,7 +204,7 @@ def openapi_document() -> dict:
     """The whole OpenAPI 3.1 document as a dict, with every feature blueprint's paths."""
     paths = dict(PATHS)
     schemas = dict(SCHEMAS)
-    for feature in (runs_openapi, checkin_openapi, flags_openapi):
+    for feature in (runs_openapi, checkin_openapi, flags_openapi, coverage_openapi):
         paths.update(feature.PATHS)
         schemas.update(feature.SCHEMAS)
     return {
