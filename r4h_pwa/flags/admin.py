@@ -56,7 +56,7 @@ def get_admin_shipments():
         status=status if status in SHIPMENT_STATUSES else None,
         statuses=service.STATUS_LABELS,
         form=PrintForm(),
-        refs={s.id: service.short_ref(s) for s in shipments},
+        titles={s.id: service.shipment_title(s) for s in shipments},
     )
 
 
@@ -114,6 +114,8 @@ def get_admin_shipment(shipment_id: str):
         "flags/admin_shipment.html",
         shipment=shipment,
         ref=service.short_ref(shipment),
+        title=service.shipment_title(shipment),
+        tracking_url=service.tracking_url(shipment),
         statuses=service.STATUS_LABELS,
         times=service.STATUS_TIMES,
         next_status=service.next_status(shipment),
