@@ -352,7 +352,8 @@ class Document:
         if kind not in self.KINDS:
             raise ValueError(f"kind must be one of {self.KINDS}")
         self.kind = kind
-        self.count = 0
+        self.count = 0  # labels or cards drawn
+        self.pages = 0  # pages finished: a sheet each (two labels share a letter sheet)
         self._buffer = io.BytesIO()
         titles = {
             "label": "Flag shipping labels",
@@ -367,10 +368,10 @@ class Document:
         c = self._canvas
         if self.kind == "card":
             _draw_card(c, item)
-            c.showPage()
+            self._end_page()
         elif self.kind == "label":
             _draw_label(c, item)
-            c.showPage()
+            self._end_page()
         else:
             self._add_half_sheet(item)
         self.count += 1
@@ -389,14 +390,18 @@ class Document:
         c.restoreState()
         if not top:
             _cut_line(c, page_w, half)
-            c.showPage()
+            self._end_page()
+
+    def _end_page(self) -> None:
+        self._canvas.showPage()
+        self.pages += 1
 
     def finish(self) -> bytes:
         """The finished PDF's bytes."""
         c = self._canvas
         if self.kind == "letter" and self.count % 2 == 1:
             _cut_line(c, letter[0], letter[1] / 2)
-            c.showPage()
+            self._end_page()
         if self.count == 0:
             c.showPage()  # a PDF needs a page; an empty batch gives one blank page
         c.save()

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from ..auth import admin_required
 from ..auth.service import revoke_device
 from ..extensions import db
+from ..flags import service as flags_service
 from ..formatting import input_datetime, short_date
 from ..forms import show_errors
 from ..models import Device, Hero, Run, Runner, Track
@@ -44,7 +45,12 @@ def _saved(message: str, endpoint: str, **values):
 @admin_required
 def get_dashboard():
     """Team totals at a glance, with a chart of miles per month."""
-    return render_template("admin/dashboard.html", board=service.dashboard())
+    return render_template(
+        "admin/dashboard.html",
+        board=service.dashboard(),
+        work=flags_service.work_waiting(),
+        flag=flags_service,
+    )
 
 
 # Heroes ------------------------------------------------------------------------------------
@@ -321,7 +327,14 @@ def post_new_run():
 def get_run(run_id: str):
     """One run: who, where, when, its mile number and its laps with splits."""
     run = db.get_or_404(Run, run_id)
-    return render_template("admin/run.html", run=run, splits=service.lap_splits(run))
+    shipments = flags_service.runs_shipments(run)
+    return render_template(
+        "admin/run.html",
+        run=run,
+        splits=service.lap_splits(run),
+        shipments=shipments,
+        flag=flags_service,
+    )
 
 
 @bp.get("/runs/<run_id>/edit")

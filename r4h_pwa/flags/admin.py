@@ -63,10 +63,14 @@ def get_admin_shipments():
 @bp.get("/admin/shipments/new")
 @admin_required
 def get_new_shipment():
-    """The form for a new shipment; ?run=<id> picks the run."""
+    """The form for a new shipment; ?run=<id> picks the run and suggests its hero's agency."""
     form = _new_shipment_form()
-    if request.args.get("run"):
-        form.run_id.data = request.args["run"]
+    run = db.session.get(Run, request.args["run"][:64]) if request.args.get("run") else None
+    if run is not None:
+        form.run_id.data = run.id
+        # The agency often delivers the flag to the family in person; the admin may change it.
+        form.recipient_kind.data = "intermediary"
+        form.recipient_name.data = run.hero.agency
     return render_template("flags/admin_form.html", form=form, shipment=None)
 
 
@@ -252,4 +256,9 @@ def _print_progress(ids: list[str], fmt: str, filename: str):
         "total": total,
         "filename": filename,
         "pdf": base64.b64encode(data).decode(),
+        # What was made, so the page can say it: labels or cards, on how many pages (one
+        # sheet each), and each shipment's status now, so the list updates without a reload.
+        "made": {"format": fmt, "items": document.count, "pages": document.pages},
+        "statuses": {s.id: {"status": s.status, "label": service.STATUS_LABELS[s.status]}
+                     for s in shipments},
     }) + "\n"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -228,6 +228,55 @@ def runs_shipments(run: Run) -> list[Shipment]:
             _shipment_query().where(Shipment.run_id == run.id).order_by(Shipment.created_at)
         )
     )
+
+
+# --- work waiting, for the dashboard ------------------------------------------------------------
+
+STUCK_AFTER = timedelta(days=14)  # shipped this long ago and still no word of arrival
+REPLIES_FOR = timedelta(days=14)  # a family's reply counts as new this long
+
+
+@dataclass
+class WorkWaiting:
+    """What the team has to do next for the flags, each list oldest first."""
+
+    miles_without_shipment: list[Run]
+    printed_not_shipped: list[Shipment]
+    not_arrived: list[Shipment]
+    new_replies: list[Shipment]
+
+    @property
+    def total(self) -> int:
+        return (len(self.miles_without_shipment) + len(self.printed_not_shipped)
+                + len(self.not_arrived) + len(self.new_replies))
+
+
+def work_waiting(now: datetime | None = None) -> WorkWaiting:
+    """Miles with no shipment, labels printed but not shipped, shipments with no arrival after
+    STUCK_AFTER, and family replies of the last REPLIES_FOR."""
+    now = now or utcnow()
+    unshipped = db.session.scalars(
+        sa.select(Run)
+        .options(joinedload(Run.hero), joinedload(Run.runner))
+        .where(Run.mile_number.is_not(None), ~Run.shipments.any())
+        .order_by(Run.finished_at, Run.id)
+    )
+    printed = db.session.scalars(
+        _shipment_query().where(Shipment.status == "label_printed")
+        .order_by(Shipment.label_printed_at)
+    )
+    not_arrived = db.session.scalars(
+        _shipment_query()
+        .where(Shipment.status.in_(ON_ITS_WAY), Shipment.received_at.is_(None),
+               Shipment.shipped_at < now - STUCK_AFTER)
+        .order_by(Shipment.shipped_at)
+    )
+    replies = db.session.scalars(
+        _shipment_query()
+        .where(Shipment.received_at >= now - REPLIES_FOR)
+        .order_by(Shipment.received_at.desc())
+    )
+    return WorkWaiting(list(unshipped), list(printed), list(not_arrived), list(replies))
 
 
 # --- changing shipments ---------------------------------------------------------------------

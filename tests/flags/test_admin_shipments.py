@@ -259,6 +259,9 @@ def test_batch_print_streams_progress_then_the_pdf(admin, db, story):
     assert {decode_qr(pdf, 0)[0], decode_qr(pdf, 1)[0]} == {
         f"https://r4h.test/f/{t}" for t in tokens}
     assert reload(db, second).status == "label_printed"
+    assert events[-1]["made"] == {"format": "label", "items": 2, "pages": 2}
+    printed = {"status": "label_printed", "label": "Label printed"}
+    assert events[-1]["statuses"] == {i: printed for i in (story.shipment_id, second)}
 
 
 def test_batch_print_with_nothing_selected_says_so(admin, story):

@@ -118,9 +118,9 @@ def test_admin_prints_a_batch_with_progress_and_the_label_decodes(server, page):
     page.get_by_test_id("print-selected").click()
     download_link = page.get_by_test_id("print-download")
     download_link.wait_for(state="visible")
-    assert "Drawn 2 of 2" in page.get_by_test_id("print-progress").inner_text() or (
-        "Ready: 2 pages" in page.get_by_test_id("print-progress").inner_text()
-    )
+    assert "Made 2 labels (a 2-page PDF)." in page.get_by_test_id("print-progress").inner_text()
+    badges = page.locator("[data-status-badge]").all_inner_texts()
+    assert badges == ["Label printed", "Label printed"]  # updated without a reload
     page.screenshot(path=str(SHOTS / "admin-batch.png"), full_page=True)
     with page.expect_download() as info:
         download_link.click()
