@@ -11,6 +11,7 @@ from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth import load_runner, twofactor_bp
 from .checkin import bp as checkin_bp
+from .coverage import bp as coverage_bp
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .flags import bp as flags_bp
 from .pages import bp as pages_bp
@@ -79,7 +80,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     formatting.init_app(app)
     request_id.init_app(app)
     cli.init_app(app)
-    blueprints = (pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp)
+    blueprints = (
+        pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp,
+        coverage_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -1,7 +1,5 @@
 """Command-line tools: init-db, seed-demo, create-user, import-heroes, reset-2fa."""
 
-import csv
-import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .admin import service as admin_service
+from .admin.hero_csv import CsvProblem, HeroCsv, read_hero_csv
 from .audit import CLI, act_as
 from .auth import twofactor
 from .extensions import db
@@ -134,29 +133,19 @@ def seed_demo_command(password: str) -> None:
     click.echo("Loaded demo data: admin@example.org and runner@example.org.")
 
 
-def _read_hero_rows(path: Path) -> list[dict]:
-    """The CSV's rows as dicts keyed by lower-case header; ClickException if unreadable."""
+def _read_hero_rows(path: Path) -> HeroCsv:
+    """The CSV's heroes, whatever the header calls each field; ClickException if unreadable."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"Cannot read {path}: {exc}") from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        header = [name.strip().lower() for name in reader.fieldnames or []]
-        reader.fieldnames = header
-        rows = list(reader)
-    except csv.Error as exc:
-        raise click.ClickException(f"{path} is not a readable CSV file: {exc}") from exc
-    missing = [name for name in admin_service.HERO_FIELDS if name not in header]
-    if missing:
-        raise click.ClickException(
-            f"{path} lacks the column(s) {', '.join(missing)}. "
-            f"The header must name: {','.join(admin_service.HERO_FIELDS)}"
-        )
-    extra = [name for name in header if name not in admin_service.HERO_FIELDS]
-    if extra:
-        click.echo(f"Ignoring unknown column(s): {', '.join(extra)}")
-    return rows
+        read = read_hero_csv(text)
+    except CsvProblem as exc:
+        raise click.ClickException(f"{path}: {exc.message}") from exc
+    if read.ignored_columns:
+        click.echo(f"Ignoring unknown column(s): {', '.join(read.ignored_columns)}")
+    return read
 
 
 @click.command("import-heroes")
@@ -164,7 +153,7 @@ def _read_hero_rows(path: Path) -> list[dict]:
 def import_heroes_command(file: Path) -> None:
     """Import heroes from a CSV file, reporting each rejected row; never imports one twice."""
     act_as(CLI)
-    rows = _read_hero_rows(file)
+    rows = _read_hero_rows(file).rows
     report = admin_service.import_heroes(rows)
     db.session.commit()
     lines = [

@@ -49,6 +49,7 @@ class Label:
     family_url: str
     short_url: str
     code: str
+    caption: str = ""  # under the QR code: "Scan to see the mile run for <hero>"
 
 
 @dataclass(frozen=True)
@@ -251,16 +252,86 @@ def _draw_label(c: Canvas, label: Label) -> None:
         y -= size * 1.2
         _draw(c, MARGIN, y, line, size)
 
-    text_block = 34  # the short URL and code under the QR code
+    text_block = 46  # the caption, the short URL and the code under the QR code
     qr_size = min(150.0, y - 10 - MARGIN - text_block)
     qr_x = (width - qr_size) / 2
     qr_y = MARGIN + text_block
     draw_qr(c, label.family_url, qr_x, qr_y, qr_size)
     c.setFillColor(black)
+    if label.caption:
+        _draw(c, width / 2, MARGIN + 32, label.caption,
+              _fit_one_line(label.caption, inner, 8.5, 5.5), align="center")
     url_size = _fit_one_line(label.short_url, inner, 8.5, 5.5)
     c.setFont("Courier-Bold", url_size)
     c.drawCentredString(width / 2, MARGIN + 18, label.short_url)
     _draw(c, width / 2, MARGIN + 4, label.code, 8, align="center")
+
+
+# --- the 4x6 label as ZPL II, for 203 dpi thermal printers ---------------------------------
+
+ZPL_DOTS = (812, 1218)  # 4 x 6 in at 203 dots per inch
+ZPL_MARGIN = 30
+ZPL_QR_MAGNIFICATION = 8  # dots per module: a 37-module code is 296 dots, about 1.5 in
+_ZPL_ESCAPES = {"_": "_5F", "^": "_5E", "~": "_7E"}
+
+
+def _zpl_text(text: str) -> str:
+    """Text for a ^FD field under ^FH_: the three characters ZPL reserves as hex escapes."""
+    text = " ".join(text.split())
+    return "".join(_ZPL_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _zpl_field(x: int, y: int, text: str, height: int, width: int | None = None,
+               lines: int = 1, align: str = "L") -> str:
+    """One text field: font 0 at height dots, wrapped in a block of width when given."""
+    block = f"^FB{width},{lines},4,{align},0" if width else ""
+    return f"^FO{x},{y}^A0N,{height},{height}{block}^FH_^FD{_zpl_text(text)}^FS"
+
+
+def zpl(label: Label) -> str:
+    """The 4x6 label as ZPL II for a 203 dpi printer (812 x 1218 dots): the same From, To,
+    honor line, QR code (^BQ, holding exactly the family URL), caption, URL and code."""
+    if any(ch in label.family_url for ch in "^~"):
+        raise ValueError("a family URL with ^ or ~ cannot be a ZPL field")
+    width, height = ZPL_DOTS
+    left, inner = ZPL_MARGIN, width - 2 * ZPL_MARGIN
+    out = ["^XA", "^CI28", f"^PW{width}", f"^LL{height}", "^LH0,0"]
+    y = ZPL_MARGIN
+    out.append(_zpl_field(left, y, "FROM", 22))
+    y += 30
+    for line in label.return_address[:4]:
+        out.append(_zpl_field(left, y, line, 26, inner))
+        y += 30
+    y += 6
+    out.append(f"^FO{left},{y}^GB{inner},3,3^FS")
+    y += 16
+    out.append(_zpl_field(left, y, "TO", 26))
+    y += 36
+    name, *address = label.recipient
+    out.append(_zpl_field(left, y, name, 44, inner))
+    y += 52
+    for line in address[:4]:
+        out.append(_zpl_field(left, y, line, 38, inner))
+        y += 44
+    y += 6
+    out.append(f"^FO{left},{y}^GB{inner},3,3^FS")
+    y += 18
+    out.append(_zpl_field(left, y, label.honor_line, 28, inner, lines=5))
+    y += 5 * 32 + 16
+    modules = len(qr_matrix(label.family_url)) - 8  # Zebra draws no quiet zone of its own
+    qr_size = modules * ZPL_QR_MAGNIFICATION
+    # ^BQN,2,m: normal orientation, model 2; "MA," = error correction M, automatic mode.
+    out.append(f"^FO{(width - qr_size) // 2},{y}^BQN,2,{ZPL_QR_MAGNIFICATION}"
+               f"^FDMA,{label.family_url}^FS")
+    y += qr_size + 24
+    if label.caption:
+        out.append(_zpl_field(left, y, label.caption, 26, inner, lines=2, align="C"))
+        y += 64
+    out.append(_zpl_field(left, y, label.short_url, 24, inner, align="C"))
+    y += 32
+    out.append(_zpl_field(left, y, label.code, 24, inner, align="C"))
+    out.append("^XZ")
+    return "\n".join(out) + "\n"
 
 
 def pdf(kind: str, items: Sequence[Label] | Sequence[Card]) -> bytes:
@@ -281,7 +352,8 @@ class Document:
         if kind not in self.KINDS:
             raise ValueError(f"kind must be one of {self.KINDS}")
         self.kind = kind
-        self.count = 0
+        self.count = 0  # labels or cards drawn
+        self.pages = 0  # pages finished: a sheet each (two labels share a letter sheet)
         self._buffer = io.BytesIO()
         titles = {
             "label": "Flag shipping labels",
@@ -296,10 +368,10 @@ class Document:
         c = self._canvas
         if self.kind == "card":
             _draw_card(c, item)
-            c.showPage()
+            self._end_page()
         elif self.kind == "label":
             _draw_label(c, item)
-            c.showPage()
+            self._end_page()
         else:
             self._add_half_sheet(item)
         self.count += 1
@@ -318,14 +390,18 @@ class Document:
         c.restoreState()
         if not top:
             _cut_line(c, page_w, half)
-            c.showPage()
+            self._end_page()
+
+    def _end_page(self) -> None:
+        self._canvas.showPage()
+        self.pages += 1
 
     def finish(self) -> bytes:
         """The finished PDF's bytes."""
         c = self._canvas
         if self.kind == "letter" and self.count % 2 == 1:
             _cut_line(c, letter[0], letter[1] / 2)
-            c.showPage()
+            self._end_page()
         if self.count == 0:
             c.showPage()  # a PDF needs a page; an empty batch gives one blank page
         c.save()

@@ -212,7 +212,7 @@ def test_import_accepts_header_in_any_case_and_order(cli, db, tmp_path):
     ("content", "message"),
     [
         (b"\xff\xfe\x00garbage", "Cannot read"),
-        (b"name,agency\nRex,Example\n", "lacks the column(s) rank, state, kind"),
+        (b"name,agency\nRex,Example\n", "lacks the column(s) state, kind, end_of_watch"),
         (b"", "lacks the column(s) name"),
     ],
 )

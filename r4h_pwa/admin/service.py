@@ -221,13 +221,13 @@ class ImportReport:
     rejected: list[tuple[int, dict[str, str]]] = field(default_factory=list)
 
 
-def import_heroes(rows: Iterable[Mapping[str, Any]]) -> ImportReport:
-    """Add every valid, new hero from CSV rows; report duplicates and rejections."""
+def import_heroes(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> ImportReport:
+    """Add every valid, new hero from numbered CSV rows; report duplicates and rejections."""
     report = ImportReport()
     existing = db.session.execute(sa.select(Hero.name, Hero.agency, Hero.end_of_watch))
     seen = {hero_identity(*row) for row in existing}
-    for number, row in enumerate(rows, start=2):
-        if None in row:  # csv.DictReader files extra cells under the None key
+    for number, row in rows:
+        if None in row:  # hero_csv files extra cells under the None key
             report.rejected.append((number, {"row": "It has more cells than the header."}))
             continue
         try:
@@ -331,6 +331,17 @@ def save_runner(runner: Runner | None, values: Mapping[str, Any]) -> Runner:
         runner.set_password(values["password"])
     db.session.flush()
     return runner
+
+
+def runner_picker() -> list[Runner]:
+    """The active accounts a run can be planned for: runners first, then admins, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(Runner)
+            .where(Runner.is_active_account)
+            .order_by(sa.case((Runner.role == "runner", 0), else_=1), Runner.name, Runner.id)
+        )
+    )
 
 
 def runners_with_miles() -> list[Runner]:

@@ -11,6 +11,7 @@ from .. import audit
 from ..auth import admin_required
 from ..auth.service import revoke_device
 from ..extensions import db
+from ..flags import service as flags_service
 from ..formatting import input_datetime, short_date, short_time
 from ..forms import ConfirmForm, ask_to_confirm, show_errors
 from ..models import Device, Hero, Run, Runner, Track
@@ -46,7 +47,12 @@ def _saved(message: str, endpoint: str, **values):
 @admin_required
 def get_dashboard():
     """Team totals at a glance, with a chart of miles per month."""
-    return render_template("admin/dashboard.html", board=service.dashboard())
+    return render_template(
+        "admin/dashboard.html",
+        board=service.dashboard(),
+        work=flags_service.work_waiting(),
+        flag=flags_service,
+    )
 
 
 # Heroes ------------------------------------------------------------------------------------
@@ -272,9 +278,7 @@ def get_runs():
 def _run_form(run: Run | None = None) -> RunForm:
     form = RunForm(obj=run) if run is not None and request.method == "GET" else RunForm()
     heroes = db.session.scalars(sa.select(Hero).order_by(Hero.end_of_watch.desc(), Hero.name))
-    runners = db.session.scalars(
-        sa.select(Runner).where(Runner.is_active_account).order_by(Runner.name)
-    )
+    runners = service.runner_picker()
     tracks = db.session.scalars(sa.select(Track).order_by(Track.name))
     form.hero_id.choices = choices(
         "Choose a hero…",
@@ -333,7 +337,14 @@ def post_new_run():
 def get_run(run_id: str):
     """One run: who, where, when, its mile number and its laps with splits."""
     run = db.get_or_404(Run, run_id)
-    return render_template("admin/run.html", run=run, splits=service.lap_splits(run))
+    shipments = flags_service.runs_shipments(run)
+    return render_template(
+        "admin/run.html",
+        run=run,
+        splits=service.lap_splits(run),
+        shipments=shipments,
+        flag=flags_service,
+    )
 
 
 @bp.get("/runs/<run_id>/edit")

@@ -57,17 +57,21 @@ def get_admin_shipments():
         status=status if status in SHIPMENT_STATUSES else None,
         statuses=service.STATUS_LABELS,
         form=PrintForm(),
-        refs={s.id: service.short_ref(s) for s in shipments},
+        titles={s.id: service.shipment_title(s) for s in shipments},
     )
 
 
 @bp.get("/admin/shipments/new")
 @admin_required
 def get_new_shipment():
-    """The form for a new shipment; ?run=<id> picks the run."""
+    """The form for a new shipment; ?run=<id> picks the run and suggests its hero's agency."""
     form = _new_shipment_form()
-    if request.args.get("run"):
-        form.run_id.data = request.args["run"]
+    run = db.session.get(Run, request.args["run"][:64]) if request.args.get("run") else None
+    if run is not None:
+        form.run_id.data = run.id
+        # The agency often delivers the flag to the family in person; the admin may change it.
+        form.recipient_kind.data = "intermediary"
+        form.recipient_name.data = run.hero.agency
     return render_template("flags/admin_form.html", form=form, shipment=None)
 
 
@@ -115,6 +119,8 @@ def get_admin_shipment(shipment_id: str):
         "flags/admin_shipment.html",
         shipment=shipment,
         ref=service.short_ref(shipment),
+        title=service.shipment_title(shipment),
+        tracking_url=service.tracking_url(shipment),
         statuses=service.STATUS_LABELS,
         times=service.STATUS_TIMES,
         next_status=service.next_status(shipment),
@@ -291,4 +297,9 @@ def _print_progress(ids: list[str], fmt: str, filename: str):
         "total": total,
         "filename": filename,
         "pdf": base64.b64encode(data).decode(),
+        # What was made, so the page can say it: labels or cards, on how many pages (one
+        # sheet each), and each shipment's status now, so the list updates without a reload.
+        "made": {"format": fmt, "items": document.count, "pages": document.pages},
+        "statuses": {s.id: {"status": s.status, "label": service.STATUS_LABELS[s.status]}
+                     for s in shipments},
     }) + "\n"

@@ -19,7 +19,7 @@ from wtforms.validators import ValidationError
 from ..forms import strip
 from ..forms import text_field as _text
 from ..models import MAILING_STATES, RECIPIENT_KINDS
-from .service import FORMATS, MAX_ACK_MESSAGE, MAX_NOTE, RECIPIENT_KIND_LABELS
+from .service import CARRIERS, FORMATS, MAX_ACK_MESSAGE, MAX_NOTE, RECIPIENT_KIND_LABELS
 
 
 class ShipmentForm(FlaskForm):
@@ -48,7 +48,11 @@ class ShipmentForm(FlaskForm):
         filters=[strip],
         render_kw={"maxlength": MAX_NOTE, "rows": 4},
     )
-    carrier = _text("Carrier (optional)", 40, list="carriers")
+    carrier = SelectField(
+        "Carrier",
+        choices=[SelectChoice("", "Not shipped yet"), *map(SelectChoice, CARRIERS)],
+        validate_choice=False,  # read_shipment says what is wrong, in plain words
+    )
     tracking_number = _text("Tracking number (optional)", 60, autocomplete="off",
                             spellcheck="false")
 

@@ -12,7 +12,8 @@ MAX_ACK_TOTAL characters in all, a further new message is refused (a ValidationE
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -58,6 +59,24 @@ STATUS_TIMES = {
     "delivered": "delivered_at",
     "received": "received_at",
 }
+# The carriers a flag goes by, each with its tracking numbers' shapes (spaces removed, upper
+# case) and its public tracking page. "Hand delivery" has no tracking number.
+TRACKING_FORMATS = {
+    "USPS": (re.compile(r"^(\d{20,22}|[A-Z]{2}\d{9}US)$"),
+             "20 to 22 digits, or 13 characters like EA123456789US"),
+    "UPS": (re.compile(r"^1Z[0-9A-Z]{16}$"), "1Z and 16 letters or digits"),
+    "FedEx": (re.compile(r"^(\d{12}|\d{15}|\d{20}|\d{22})$"), "12, 15, 20 or 22 digits"),
+}
+TRACKING_PAGES = {
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+    "UPS": "https://www.ups.com/track?tracknum={}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
+}
+HAND_DELIVERY = "Hand delivery"
+CARRIERS = (*TRACKING_FORMATS, HAND_DELIVERY)
+# Statuses in which the flag is travelling: the family page says it is on its way.
+ON_ITS_WAY = ("shipped", "delivered")
+
 RECIPIENT_KIND_LABELS = {
     "family": "The family",
     "intermediary": "Someone who delivers it in person",
@@ -96,8 +115,37 @@ def read_shipment(data: dict) -> dict:
                 "tracking_number"):
         if key not in fields.errors and any(ch in values[key] for ch in "\r\n\t"):
             fields.fail(key, "Keep it on one line.")
+    _check_tracking(fields, values)
     fields.check()
     return values
+
+
+def _check_tracking(fields: Fields, values: dict) -> None:
+    """The carrier is one of CARRIERS, and the tracking number has that carrier's shape."""
+    if "carrier" in fields.errors or "tracking_number" in fields.errors:
+        return
+    named = {carrier.casefold(): carrier for carrier in CARRIERS}
+    carrier = named.get(" ".join(values["carrier"].split()).casefold())
+    number = "".join(values["tracking_number"].split()).upper()
+    if values["carrier"] and carrier is None:
+        fields.fail("carrier", "Choose USPS, UPS, FedEx or hand delivery.")
+        return
+    values["carrier"], values["tracking_number"] = carrier or "", number
+    if not number:
+        return
+    if carrier is None:
+        fields.fail("carrier", "Choose the carrier of this tracking number.")
+    elif carrier == HAND_DELIVERY:
+        fields.fail("tracking_number", "A flag delivered by hand has no tracking number.")
+    elif not TRACKING_FORMATS[carrier][0].match(number):
+        fields.fail("tracking_number",
+                    f"This is not a {carrier} tracking number: {TRACKING_FORMATS[carrier][1]}.")
+
+
+def tracking_url(shipment: Shipment) -> str | None:
+    """The carrier's public tracking page for the shipment's number, if it has one."""
+    page = TRACKING_PAGES.get(shipment.carrier)
+    return page.format(shipment.tracking_number) if page and shipment.tracking_number else None
 
 
 # --- finding shipments and runs ---------------------------------------------------------------
@@ -183,6 +231,55 @@ def runs_shipments(run: Run) -> list[Shipment]:
     )
 
 
+# --- work waiting, for the dashboard ------------------------------------------------------------
+
+STUCK_AFTER = timedelta(days=14)  # shipped this long ago and still no word of arrival
+REPLIES_FOR = timedelta(days=14)  # a family's reply counts as new this long
+
+
+@dataclass
+class WorkWaiting:
+    """What the team has to do next for the flags, each list oldest first."""
+
+    miles_without_shipment: list[Run]
+    printed_not_shipped: list[Shipment]
+    not_arrived: list[Shipment]
+    new_replies: list[Shipment]
+
+    @property
+    def total(self) -> int:
+        return (len(self.miles_without_shipment) + len(self.printed_not_shipped)
+                + len(self.not_arrived) + len(self.new_replies))
+
+
+def work_waiting(now: datetime | None = None) -> WorkWaiting:
+    """Miles with no shipment, labels printed but not shipped, shipments with no arrival after
+    STUCK_AFTER, and family replies of the last REPLIES_FOR."""
+    now = now or utcnow()
+    unshipped = db.session.scalars(
+        sa.select(Run)
+        .options(joinedload(Run.hero), joinedload(Run.runner))
+        .where(Run.mile_number.is_not(None), ~Run.shipments.any())
+        .order_by(Run.finished_at, Run.id)
+    )
+    printed = db.session.scalars(
+        _shipment_query().where(Shipment.status == "label_printed")
+        .order_by(Shipment.label_printed_at)
+    )
+    not_arrived = db.session.scalars(
+        _shipment_query()
+        .where(Shipment.status.in_(ON_ITS_WAY), Shipment.received_at.is_(None),
+               Shipment.shipped_at < now - STUCK_AFTER)
+        .order_by(Shipment.shipped_at)
+    )
+    replies = db.session.scalars(
+        _shipment_query()
+        .where(Shipment.received_at >= now - REPLIES_FOR)
+        .order_by(Shipment.received_at.desc())
+    )
+    return WorkWaiting(list(unshipped), list(printed), list(not_arrived), list(replies))
+
+
 # --- changing shipments ---------------------------------------------------------------------
 
 
@@ -191,6 +288,7 @@ def create_shipment(run: Run, values: dict) -> Shipment:
     _require_synced(run)
     shipment = Shipment(run=run, status="draft", **values)
     db.session.add(shipment)
+    _shipped_once_tracked(shipment)
     db.session.flush()
     return shipment
 
@@ -199,6 +297,13 @@ def update_shipment(shipment: Shipment, values: dict) -> None:
     """Change the recipient, address, note, carrier and tracking number."""
     for key, value in values.items():
         setattr(shipment, key, value)
+    _shipped_once_tracked(shipment)
+
+
+def _shipped_once_tracked(shipment: Shipment) -> None:
+    """A tracking number means the carrier has the flag: a draft or printed label is shipped."""
+    if shipment.tracking_number and shipment.status in ("draft", "label_printed"):
+        _set_status(shipment, "shipped")
 
 
 def next_status(shipment: Shipment) -> str | None:
@@ -342,6 +447,29 @@ def label_url(shipment: Shipment) -> str:
     return public_url(f"/shipments/{shipment.id}/label.pdf")
 
 
+def shipment_title(shipment: Shipment) -> str:
+    """What people call a shipment: "Flag for Officer Jordan Avery → Avery family"."""
+    return f"Flag for {shipment.run.hero.display_name} → {shipment.recipient_name}"
+
+
+@dataclass(frozen=True)
+class OnItsWay:
+    """What the family page may say about a flag in transit: the carrier and its public
+    tracking page (never the address)."""
+
+    carrier: str
+    url: str
+
+
+def on_its_way(token: str) -> OnItsWay | None:
+    """For a live family link: the flag's carrier and tracking page while it travels."""
+    shipment = shipment_by_family_token(token)
+    if shipment is None or shipment.status not in ON_ITS_WAY:
+        return None
+    url = tracking_url(shipment)
+    return OnItsWay(shipment.carrier, url) if url else None
+
+
 def short_ref(shipment: Shipment) -> str:
     """A short code to quote on the phone or in a letter: the id's first 8 hex digits."""
     head = shipment.id.replace("-", "")[:8].upper()
@@ -375,6 +503,7 @@ def label_for(shipment: Shipment) -> labels.Label:
         family_url=url,
         short_url=_short_url(url),
         code=f"Shipment {short_ref(shipment)}",
+        caption=f"Scan to see the mile run for {shipment.run.hero.display_name}",
     )
 
 

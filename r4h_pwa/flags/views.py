@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 
+from .. import labels
 from ..audit import FAMILY, act_as
 from ..auth import current_actor, device_required
 from ..errors import ApiError, wants_json
@@ -131,6 +132,24 @@ def get_label(shipment_id: str):
     return _print_one(shipment_id, "label")
 
 
+@bp.get("/shipments/<shipment_id>/label.zpl")
+def get_label_zpl(shipment_id: str):
+    """The 4 x 6 in label as ZPL II for a 203 dpi thermal printer; marks a draft printed too."""
+    shipment = _shipment_to_print(shipment_id)
+    data = labels.zpl(service.label_for(shipment))
+    if request.method == "GET" and service.mark_label_printed(shipment):
+        db.session.commit()
+    response = make_response(data)
+    # Plain text: any browser shows it and any print tool (lp -o raw, Browser Print) sends it
+    # as is; there is no registered media type for ZPL.
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="label-{service.short_ref(shipment)}.zpl"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"  # it carries an address
+    return response
+
+
 @bp.get("/shipments/<shipment_id>/label-letter.pdf")
 def get_label_letter(shipment_id: str):
     """The same label on a US-letter half sheet."""
@@ -180,7 +199,7 @@ def _render_family(page, message: str = "", errors: tuple[str, ...] = ()) -> str
     template = current_app.jinja_env.get_template("flags/family.html")
     return template.render(page=page, message=message, errors=errors,
                            max_message=service.MAX_ACK_MESSAGE, chart_svg=chart_svg,
-                           lap_rows=lap_rows)
+                           lap_rows=lap_rows, on_its_way=service.on_its_way(page.token))
 
 
 @bp.get("/f/<token>")

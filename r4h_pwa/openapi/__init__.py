@@ -6,9 +6,9 @@ module to PARTS. tests/api/test_openapi.py keeps the document honest against app
 
 from copy import deepcopy
 
-from . import api, auth, checkin, flags, runs
+from . import api, auth, checkin, coverage, flags, runs
 
-PARTS = (api, auth, runs, checkin, flags)
+PARTS = (api, auth, runs, checkin, flags, coverage)
 
 
 def openapi_document() -> dict:

@@ -55,12 +55,36 @@ async function printBatch(printForm) {
     link.href = URL.createObjectURL(blob);
     link.download = finished.filename;
     link.hidden = false;
-    text.textContent = `Ready: ${finished.total} ${finished.total === 1 ? "page" : "pages"}. Reload the list to see the new statuses.`;
+    showStatuses(printForm, finished.statuses || {});
+    text.textContent = madeText(finished.made);
     link.focus();
   } catch (error) {
     text.textContent = error.message;
   } finally {
     submit.disabled = false;
+  }
+}
+
+// "Made 3 labels on 2 letter sheets (a 2-page PDF)." from the server's own counts.
+export function madeText(made) {
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  const items = made.format === "card"
+    ? plural(made.items, "keepsake card", "keepsake cards")
+    : plural(made.items, "label", "labels");
+  const sheet = made.format === "letter" ? ["letter sheet", "letter sheets"]
+    : made.format === "card" ? ["card sheet", "card sheets"] : ["4×6 label", "4×6 labels"];
+  const sheets = made.format === "label" ? "" : ` on ${plural(made.pages, ...sheet)}`;
+  return `Made ${items}${sheets} (a ${made.pages}-page PDF). The list shows the new statuses.`;
+}
+
+function showStatuses(printForm, statuses) {
+  const list = printForm.closest("main") || document;
+  for (const [id, { status, label }] of Object.entries(statuses)) {
+    const row = list.querySelector(`[data-shipment-id="${CSS.escape(id)}"]`);
+    const badge = row?.querySelector("[data-status-badge]");
+    if (!badge) continue;
+    badge.textContent = label;
+    badge.className = `badge ship-${status}`;
   }
 }
 

@@ -27,7 +27,7 @@ def admin(client, story):
 
 
 def _form(run_id=None, **overrides) -> dict:
-    data = {**ADDRESS, "handwritten_note": "y", "carrier": "USPS", "tracking_number": "9400"}
+    data = {**ADDRESS, "handwritten_note": "y", "carrier": "", "tracking_number": ""}
     if run_id:
         data["run_id"] = run_id
     data.update(overrides)
@@ -147,7 +147,7 @@ def test_script_in_a_refused_form_comes_back_escaped(admin, db, story):
 
 
 @pytest.mark.parametrize("field", ["recipient_name", "address_line1", "address_line2", "city",
-                                   "note", "carrier", "tracking_number"])
+                                   "note"])
 def test_script_in_any_stored_field_is_shown_escaped(admin, db, story, field):
     script = "<script>alert(1)</script>"
     response = admin.post("/admin/shipments/new", data=_form(story.run_id, **{field: script}))
@@ -161,10 +161,13 @@ def test_script_in_any_stored_field_is_shown_escaped(admin, db, story, field):
 
 def test_edit_saves_changes(admin, db, story):
     response = admin.post(f"/admin/shipments/{story.shipment_id}/edit",
-                          data=_form(city="Fountain", tracking_number="1Z42"))
+                          data=_form(city="Fountain", carrier="ups",
+                                     tracking_number="1z 999 aa1 0123456784"))
     assert response.status_code == 303
     shipment = reload(db, story.shipment_id)
-    assert (shipment.city, shipment.tracking_number) == ("Fountain", "1Z42")
+    assert (shipment.city, shipment.carrier, shipment.tracking_number) == (
+        "Fountain", "UPS", "1Z999AA10123456784")
+    assert shipment.status == "shipped" and shipment.shipped_at is not None
 
 
 def test_edit_with_bad_input_changes_nothing(admin, db, story):
@@ -254,6 +257,9 @@ def test_batch_print_streams_progress_then_the_pdf(admin, db, story):
     assert {decode_qr(pdf, 0)[0], decode_qr(pdf, 1)[0]} == {
         f"https://r4h.test/f/{t}" for t in tokens}
     assert reload(db, second).status == "label_printed"
+    assert events[-1]["made"] == {"format": "label", "items": 2, "pages": 2}
+    printed = {"status": "label_printed", "label": "Label printed"}
+    assert events[-1]["statuses"] == {i: printed for i in (story.shipment_id, second)}
 
 
 def test_batch_print_with_nothing_selected_says_so(admin, story):

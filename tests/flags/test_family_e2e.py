@@ -182,8 +182,9 @@ def test_admin_prints_a_batch_with_progress_and_the_label_decodes(server, page):
     page.get_by_test_id("print-selected").click()
     download_link = page.get_by_test_id("print-download")
     download_link.wait_for(state="visible")
-    expect(page.get_by_test_id("print-progress").get_by_role("status")).to_have_text(
-        "Ready: 2 pages. Reload the list to see the new statuses.")
+    expect(page.get_by_test_id("print-progress")).to_contain_text("Made 2 labels (a 2-page PDF).")
+    # The list's badges update without a reload.
+    expect(page.locator("[data-status-badge]")).to_have_text(["Label printed", "Label printed"])
     page.screenshot(path=str(SHOTS / "admin-batch.png"), full_page=True)
     with page.expect_download() as info:
         download_link.click()

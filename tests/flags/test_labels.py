@@ -128,3 +128,16 @@ def test_module_rectangles_cover_exactly_the_dark_modules():
                 covered[r][c] += 1
     assert covered == [[1 if dark else 0 for dark in row] for row in matrix]
     assert len(_module_rects(matrix)) < sum(map(sum, matrix)) / 2  # merged, not per module
+
+
+@pytest.mark.parametrize(
+    ("kind", "items", "pages"),
+    [("label", 3, 3), ("card", 2, 2), ("letter", 3, 2), ("letter", 4, 2), ("letter", 1, 1)],
+)
+def test_document_counts_its_items_and_pages(kind, items, pages):
+    document = labels.Document(kind)
+    for _ in range(items):
+        document.add(_card() if kind == "card" else _label())
+    data = document.finish()
+    assert (document.count, document.pages) == (items, pages)
+    assert len(page_sizes(data)) == pages
