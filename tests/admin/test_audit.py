@@ -184,7 +184,7 @@ def test_a_shipment_logs_its_tracking_number_but_its_address_only_as_changed(
     assert created.new_values["tracking_number"] == TRACKING
 
     data = {**ADDRESS, "address_line1": "12 Secret Lane", "city": "Hiddenville",
-            "handwritten_note": "y", "carrier": "UPS", "tracking_number": "1Z999"}
+            "handwritten_note": "y", "carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
     response = admin_client.post(f"/admin/shipments/{shipment.id}/edit", data=data)
     assert response.status_code == 303
     entry = last(db, "shipment", shipment.id)
@@ -192,7 +192,7 @@ def test_a_shipment_logs_its_tracking_number_but_its_address_only_as_changed(
     assert entry.old_values["address_line1"] == "changed" == entry.new_values["address_line1"]
     assert entry.new_values["city"] == "changed"
     assert (entry.old_values["tracking_number"], entry.new_values["tracking_number"]) == (
-        TRACKING, "1Z999")
+        TRACKING, "1Z999AA10123456784")
     assert (entry.old_values["carrier"], entry.new_values["carrier"]) == ("USPS", "UPS")
     every_value = json.dumps([(e.old_values, e.new_values) for e in log(db, "shipment")])
     for personal in ("12 Secret Lane", "Hiddenville", *ADDRESS.values()):
