@@ -4,12 +4,12 @@
 import { ApiError, fetchRoster } from "./api.js";
 
 /**
- * One roster from the server's check-ins and those added on this phone but not yet synced.
- * The same UUID is one person: the server's copy wins; phone-only ones are marked pending.
+ * One roster from the server's check-ins and those added on this phone. The same UUID is one
+ * person: the server's copy wins; phone-only ones are pending unless the run was sent.
  */
-export function mergeRoster(serverCheckins = [], phoneCheckins = []) {
+export function mergeRoster(serverCheckins = [], phoneCheckins = [], sent = false) {
   const byId = new Map();
-  for (const checkin of phoneCheckins) byId.set(checkin.id, { ...checkin, pending: true });
+  for (const checkin of phoneCheckins) byId.set(checkin.id, { ...checkin, pending: !sent });
   for (const checkin of serverCheckins) byId.set(checkin.id, { ...checkin, pending: false });
   return [...byId.values()].sort(
     (a, b) =>

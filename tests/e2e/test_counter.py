@@ -144,7 +144,9 @@ def test_a_short_run_is_kept_as_incomplete_with_no_mile_number(context, page, se
     expect(page.locator("#confirm-text")).to_contain_text("Short of a mile")
     page.get_by_test_id("confirm-finish").click()
 
-    expect(page.locator("#done-status")).to_contain_text("synced · incomplete", timeout=15_000)
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
+    expect(page.locator("#done-title")).to_contain_text("Short of a mile for")
+    expect(page.get_by_test_id("mile-number")).to_have_count(0)
     expect(page.get_by_test_id("pending-count")).to_have_text("0")
     [run] = stored_runs(page)
     with server_db() as db:
