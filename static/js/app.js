@@ -5,15 +5,19 @@ import * as db from "./db.js";
 import * as counterScreen from "./screen-counter.js";
 import { state, update } from "./state.js";
 
+// Everything the first screen needs, in one read transaction.
+const firstRead = () =>
+  db.transact(["kv", "runs"], "readonly", (tx) => {
+    const kv = tx.objectStore("kv");
+    const counting = tx.objectStore("runs").index("status").getAll("counting");
+    return Promise.all([kv.get("auth"), counting, kv.get("bootstrap"), kv.get("settings")].map(db.request));
+  });
+
 async function start() {
   counterScreen.wire();
+  const reading = firstRead(); // asked before the copy is drawn: IndexedDB works meanwhile
   const drawn = counterScreen.drawCopy();
-  const [auth, counting, bootstrap, settings] = await Promise.all([
-    db.getValue("auth"),
-    db.runsWithStatus("counting"),
-    db.getValue("bootstrap"),
-    db.getValue("settings"),
-  ]);
+  const [auth, counting, bootstrap, settings] = await reading;
   update({ auth, bootstrap, settings: { ...state.settings, ...settings } });
   if (counting.length) counterScreen.resume(counting[0]); // straight back to the lap button
   else if (drawn) counterScreen.dropCopy(); // a copy of a run that is no longer counting

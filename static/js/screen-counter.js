@@ -66,7 +66,7 @@ export async function beginRun(choice) {
   setElapsed(0); // lap 1's guard counts from this tap
   const run = counter.startRun(choice, state.auth.runner.id, wall);
   await db.putRun(run);
-  resume(await db.getRun(run.id), 0);
+  resume(await db.getRun(run.id), elapsedNow()); // the clock has run since the tap
 }
 
 // The run as IndexedDB holds it: the counter, ready for taps.
@@ -138,7 +138,7 @@ function renderClock() {
   if (!shown) return;
   const stats = counter.runStats(shown, elapsedNow());
   put("elapsed", formatDuration(elapsedNow(), TICKING));
-  put("current-lap-no", String(stats.currentLap));
+  put("current-lap-no", stats.count < stats.target ? `Lap ${stats.currentLap}` : "Since the mile");
   put("current-lap", formatDuration(stats.currentLapMs, TICKING));
   put("projected", formatDuration(stats.projectedMs));
 }

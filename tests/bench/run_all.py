@@ -202,6 +202,14 @@ def offline(data: dict) -> tuple[list[tuple], list[str]]:
         ),
         ("Ratio /app/ / blank", f"{ratio}x", f"<= {goal}x", ratio <= goal),
     ]
+    drawn, floor = data.get("drawn_median_ms"), data.get("blank_db_median_ms")
+    if drawn:
+        rows.append(("/app/ counter drawn from its copy, lap button off", f"{drawn} ms", "", None))
+    if floor:
+        rows += [
+            ("Blank page that opens IndexedDB and reads the run", f"{floor} ms", "", None),
+            ("Ratio /app/ / that page", f"{data['ratio_to_blank_db']}x", "", None),
+        ]
     notes = (
         []
         if ratio <= goal
@@ -226,6 +234,11 @@ def weight(data: dict) -> tuple[list[tuple], list[str]]:
             app <= goal,
         ),
         ("Icons (excluded)", f"{data['icons_bytes']:,} bytes", "", None),
+        *(
+            [("The same files, gzip -9", f"{data.get('app_bytes_gzip', 0):,} bytes", "", None)]
+            if "app_bytes_gzip" in data
+            else []
+        ),
         (
             "Data after sign-in (bootstrap, not the app)",
             f"{data['api_bytes_after_sign_in']:,} bytes",

@@ -126,7 +126,7 @@ def test_counter_shows_split_projection_and_a_clear_mile_complete_cue(context, p
     start_unplanned_run(page)
     tap_laps(page, 2, lap_ms=60_000)
     expect(page.locator("#last-split")).to_have_text("1:00.0")
-    expect(page.locator("#current-lap-no")).to_have_text("3")
+    expect(page.locator("#current-lap-no")).to_have_text("Lap 3")
     expect(page.locator("#projected")).to_have_text("7:00.0")  # 7 laps at the pace so far
     expect(page.locator("#lap-of")).to_have_text(" / 7")
     expect(page.locator("#mile-banner")).to_be_hidden()
@@ -135,6 +135,7 @@ def test_counter_shows_split_projection_and_a_clear_mile_complete_cue(context, p
 
     expect(page.locator("#mile-banner")).to_have_text("Mile complete · 7:00.0")
     expect(page.locator("body")).to_have_class("mile-done")
+    expect(page.locator("#current-lap-no")).to_have_text("Since the mile")  # never "Lap 8"
 
 
 def test_a_short_run_is_kept_as_incomplete_with_no_mile_number(context, page, server_db):
