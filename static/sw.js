@@ -8,7 +8,7 @@ const APP_SHELL = [
   "/static/js/screen-signin.js", "/static/js/screen-runs.js", "/static/js/screen-hero.js",
   "/static/js/screen-counter.js", "/static/js/screen-done.js", "/static/js/escorts.js",
   "/static/js/updates.js", "/static/js/api.js", "/static/js/counter.js", "/static/js/db.js",
-  "/static/js/outbox.js", "/static/js/shared.js", "/static/js/roster.js",
+  "/static/js/outbox.js", "/static/js/shared.js", "/static/js/roster.js", "/static/js/install.js",
 ];
 importScripts("/static/js/shared.js");
 const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult } = self.r4hOutbox;

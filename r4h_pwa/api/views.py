@@ -31,6 +31,7 @@ def get_health():
 def get_bootstrap():
     """Heroes, tracks, the runner's planned runs and the families' messages, kept offline."""
     heroes = db.session.scalars(sa.select(Hero).order_by(Hero.end_of_watch.desc(), Hero.id))
+    honored = set(db.session.scalars(sa.select(Run.hero_id).where(Run.mile_number.is_not(None))))
     tracks = db.session.scalars(sa.select(Track).order_by(Track.name))
     planned = db.session.scalars(
         sa.select(Run)
@@ -43,7 +44,7 @@ def get_bootstrap():
             "name": g.runner.name,
             "next_mile_number": g.runner.total_miles + 1,
         },
-        heroes=[hero_json(h) for h in heroes],
+        heroes=[{**hero_json(h), "honored": h.id in honored} for h in heroes],
         tracks=[track_json(t) for t in tracks],
         planned_runs=[run_json(r, with_details=False) for r in planned],
         messages=family_messages(g.runner.id),

@@ -151,7 +151,14 @@ PATHS: dict = {
                         "required": ["heroes", "tracks", "planned_runs"],
                         "properties": {
                             "runner": {"type": "object"},
-                            "heroes": {"type": "array", "items": ref("Hero")},
+                            "heroes": {
+                                "type": "array",
+                                "items": {
+                                    "allOf": [ref("Hero")],
+                                    "properties": {"honored": BOOL},
+                                    "description": "honored: a numbered mile was run for the hero",
+                                },
+                            },
                             "tracks": {"type": "array", "items": ref("Track")},
                             "planned_runs": {"type": "array", "items": ref("Run")},
                             "messages": {

@@ -52,7 +52,7 @@ export async function fetchRoster(token, runId, etag) {
 
 export function inPlainWords(error) {
   if (!(error instanceof ApiError)) return "Something went wrong on this phone. Nothing was lost.";
-  if (error.code === "network") return "No connection to the server. The runs are safe on this phone.";
+  if (error.code === "network") return "No signal right now. The runs wait on this phone and will send later.";
   if (error.code === "timeout") return "The server took too long to answer. Will try again.";
   if (error.status === 401) return "The sign-in on this phone has ended. Sign in again to send runs.";
   if (error.status === 429) return "The server asked to slow down. Will try again.";

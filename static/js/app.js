@@ -1,30 +1,41 @@
-// Wiring: each screen's buttons, then the first screen from what this phone holds, then
-// the service worker and the server.
+// Wiring. A cold start draws the counting run first, with only the modules the counter
+// needs; the other screens, the service worker and the server come after.
 
 import * as db from "./db.js";
 import { notice } from "./dom.js";
-import * as escorts from "./escorts.js";
 import * as counterScreen from "./screen-counter.js";
-import * as doneScreen from "./screen-done.js";
-import * as heroScreen from "./screen-hero.js";
-import * as runsScreen from "./screen-runs.js";
-import * as signinScreen from "./screen-signin.js";
 import { state, update } from "./state.js";
-import * as updates from "./updates.js";
+
+// Everything the first screen needs, in one read transaction.
+const firstRead = () =>
+  db.transact(["kv", "runs"], "readonly", (tx) => {
+    const kv = tx.objectStore("kv");
+    const counting = tx.objectStore("runs").index("status").getAll("counting");
+    return Promise.all([kv.get("auth"), counting, kv.get("bootstrap"), kv.get("settings")].map(db.request));
+  });
 
 async function start() {
-  for (const part of [signinScreen, runsScreen, heroScreen, counterScreen, doneScreen, escorts, updates]) {
-    part.wire();
-  }
+  counterScreen.wire();
   db.storageNotices.addEventListener("notice", (event) => notice(event.detail.message, event.detail.kind, 8000));
-  const [auth, counting] = await Promise.all([db.getValue("auth"), db.runsWithStatus("counting")]);
-  update({ auth });
+  const reading = firstRead(); // asked before the copy is drawn: IndexedDB works meanwhile
+  const drawn = counterScreen.drawCopy();
+  const [auth, counting, bootstrap, settings] = await reading;
+  update({ auth, bootstrap, settings: { ...state.settings, ...settings } });
   if (counting.length) counterScreen.resume(counting[0]); // straight back to the lap button
-  const [bootstrap, settings] = await Promise.all([db.getValue("bootstrap"), db.getValue("settings")]);
-  update({ bootstrap, settings: { ...state.settings, ...settings } });
-  if (!state.run) await (auth ? runsScreen.showRuns() : signinScreen.showSignin());
+  else if (drawn) counterScreen.dropCopy(); // a copy of a run that is no longer counting
+  const parts = await Promise.all([
+    import("./screen-signin.js"),
+    import("./screen-runs.js"),
+    import("./screen-hero.js"),
+    import("./screen-done.js"),
+    import("./escorts.js"),
+    import("./updates.js"),
+    import("./install.js"),
+  ]);
+  for (const part of parts) part.wire();
+  const [signin, runs, , , , updates] = parts;
+  if (!state.run) await (auth ? runs.showRuns() : signin.showSignin());
   updates.registerWorker();
-  updates.askPersistence();
   await updates.refreshBootstrap();
   updates.outbox.push();
 }

@@ -18,6 +18,8 @@ export function startRun(choice, runnerId, wallMs) {
     track,
     words: choice.words || "",
     video_url: choice.video_url || "",
+    checkin_qr_svg: choice.checkin_qr_svg || null, // the escorts' code, shown offline too
+    miles: 1, // the miles the runner chose to count: more only by a deliberate choice
     status: "counting",
     started_at: new Date(wallMs).toISOString(),
     start_wall_ms: wallMs,
@@ -35,8 +37,12 @@ export function lastLapMs(run) {
 
 const logged = (run, entry) => [...run.log, entry].slice(-MAX_LOG);
 
+// The laps the run counts to: a mile, or more once the runner chose to keep counting.
+export const targetLaps = (run) => run.track.laps_per_mile * (run.miles || 1);
+
 // The double-tap guard: a tap sooner than the track's minimum lap time after the last
-// counted lap (or "Begin laps", for lap 1) is ignored, and logged as ignored.
+// counted lap (or "Begin laps", for lap 1) is ignored, and logged as ignored. So is a tap
+// past the mile: counting on is a choice (keepCounting), never a stray tap.
 export function recordTap(run, elapsedMs, wallMs) {
   if (!run || run.status !== "counting") return { run: null, counted: false, reason: "closed" };
   const at = Math.max(1, Math.round(elapsedMs));
@@ -44,6 +50,7 @@ export function recordTap(run, elapsedMs, wallMs) {
   const clock = { elapsed_ms: Math.max(at, run.clock.elapsed_ms), wall_ms: wallMs };
   let reason = null;
   if (run.laps.length >= MAX_LAPS) reason = "full";
+  else if (run.laps.length >= targetLaps(run)) reason = "mile_done";
   else if (since < run.track.min_lap_ms) reason = "too_soon";
   if (reason) {
     const entry = { type: "ignored", reason, elapsed_ms: at, wall_ms: wallMs };
@@ -52,6 +59,12 @@ export function recordTap(run, elapsedMs, wallMs) {
   const lap = { seq: run.laps.length + 1, elapsed_ms: at };
   const entry = { type: "lap", ...lap, wall_ms: wallMs };
   return { run: { ...run, clock, laps: [...run.laps, lap], log: logged(run, entry) }, counted: true };
+}
+
+export function keepCounting(run, wallMs) {
+  if (!run || run.status !== "counting" || run.laps.length < targetLaps(run)) return { run: null };
+  const miles = (run.miles || 1) + 1;
+  return { run: { ...run, miles, log: logged(run, { type: "keep_counting", miles, wall_ms: wallMs }) } };
 }
 
 export function undoLap(run, elapsedMs, wallMs) {
@@ -123,6 +136,7 @@ export function runStats(run, elapsedMs) {
   return {
     count,
     perMile,
+    target: targetLaps(run),
     currentLap: count + 1,
     currentLapMs,
     lastSplitMs: count ? last - previous : null,

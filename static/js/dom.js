@@ -1,5 +1,7 @@
 // DOM helpers: find by id, build, fill, show a screen, and tell the runner.
 
+import { formatMile } from "./format.js";
+
 export const $ = (id) => document.getElementById(id);
 export const current = () => document.body.dataset.screen;
 export const buzz = (pattern) => navigator.vibrate?.(pattern);
@@ -30,6 +32,16 @@ export function put(id, text, hide) {
   if (hide !== undefined) node.hidden = hide;
 }
 
+// The mile's number, on the one element that shows it now (data-testid "mile-number").
+export function showMile(id, number) {
+  for (const node of document.querySelectorAll('[data-testid="mile-number"]')) delete node.dataset.testid;
+  put(id, formatMile(number));
+  $(id).dataset.testid = "mile-number";
+}
+
+// As an <img>, an SVG can never run script; a data URL shows offline too.
+export const svgUrl = (svg) => `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+
 let noticeTimer = null;
 
 export function notice(message, kind = "info", ms = 2500) {
@@ -39,12 +51,6 @@ export function notice(message, kind = "info", ms = 2500) {
   box.hidden = false;
   clearTimeout(noticeTimer);
   noticeTimer = setTimeout(() => (box.hidden = true), ms);
-}
-
-export function say(words) {
-  if (!("speechSynthesis" in window)) return;
-  speechSynthesis.cancel(); // the newest lap matters, not a queue of old ones
-  speechSynthesis.speak(new SpeechSynthesisUtterance(words));
 }
 
 export function downloadJson(filename, data) {

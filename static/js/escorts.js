@@ -3,18 +3,27 @@
 
 import * as counter from "./counter.js";
 import * as db from "./db.js";
-import { $, current, el, notice } from "./dom.js";
+import { $, current, el, notice, svgUrl } from "./dom.js";
 import { renderDone } from "./screen-done.js";
 import { state, update } from "./state.js";
 
 export function wire() {
   $("escort-form").onsubmit = onSaveEscort;
   $("escort-cancel").onclick = () => ($("escort-panel").hidden = true);
+  $("qr-close").onclick = () => ($("qr-panel").hidden = true);
+}
+
+// The escorts' check-in code, large, from the counter or the done screen.
+export function openQr(svg) {
+  $("qr-img").src = svgUrl(svg);
+  $("qr-panel").hidden = false;
+  $("qr-close").focus();
 }
 
 // Escorts checked in by QR code, polled while online (roster.js, loaded when needed) and
-// merged with those added on this phone, which also show offline.
-export async function showRoster(runId, phoneCheckins, listId) {
+// merged with those added on this phone, which also show offline. Once the run is synced,
+// the server holds those too: none is "not synced yet".
+export async function showRoster(runId, phoneCheckins, listId, sent = false) {
   state.stopRoster();
   const list = $(listId);
   const roster = runId && state.auth && (await import("./roster.js").catch(() => null));
@@ -24,7 +33,7 @@ export async function showRoster(runId, phoneCheckins, listId) {
   }
   const controller = new AbortController();
   update({ stopRoster: () => controller.abort() });
-  const render = (server) => roster.renderRoster(list, roster.mergeRoster(server, phoneCheckins));
+  const render = (server) => roster.renderRoster(list, roster.mergeRoster(server, phoneCheckins, sent));
   render([]);
   roster.pollRoster({ runId, token: state.auth.token, signal: controller.signal, onUpdate: render });
 }

@@ -65,7 +65,9 @@ export class Outbox {
         this.attempt += 1;
         this.timer = setTimeout(() => this.push(), backoffDelay(this.attempt));
       }
-      await this.note({ last_error: inPlainWords(error), last_error_at: new Date().toISOString() });
+      // No signal at a track is normal, not a failure: the sync bar says it quietly.
+      const offline = error instanceof ApiError && error.status === 0;
+      await this.note({ last_error: inPlainWords(error), last_error_at: new Date().toISOString(), offline });
     }
   }
 

@@ -2,14 +2,15 @@
 // merging what the server knows with escorts added on the phone. Loaded when first needed.
 
 import { ApiError, fetchRoster } from "./api.js";
+import { el } from "./dom.js";
 
 /**
- * One roster from the server's check-ins and those added on this phone but not yet synced.
- * The same UUID is one person: the server's copy wins; phone-only ones are marked pending.
+ * One roster from the server's check-ins and those added on this phone. The same UUID is one
+ * person: the server's copy wins; phone-only ones are pending unless the run was sent.
  */
-export function mergeRoster(serverCheckins = [], phoneCheckins = []) {
+export function mergeRoster(serverCheckins = [], phoneCheckins = [], sent = false) {
   const byId = new Map();
-  for (const checkin of phoneCheckins) byId.set(checkin.id, { ...checkin, pending: true });
+  for (const checkin of phoneCheckins) byId.set(checkin.id, { ...checkin, pending: !sent });
   for (const checkin of serverCheckins) byId.set(checkin.id, { ...checkin, pending: false });
   return [...byId.values()].sort(
     (a, b) =>
@@ -23,24 +24,15 @@ const ROLE_LABELS = { escort: "Escort", runner: "Runner", supporter: "Supporter"
 /** Fill a list element with one item per check-in (text only, so names stay inert). */
 export function renderRoster(list, checkins) {
   const items = checkins.map((checkin) => {
-    const item = document.createElement("li");
-    item.className = "roster-entry";
-    item.dataset.testid = "roster-entry";
-    item.dataset.checkinId = checkin.id;
-    const name = document.createElement("strong");
-    name.textContent = checkin.name;
-    const details = document.createElement("span");
-    details.className = "roster-details";
-    details.textContent = [ROLE_LABELS[checkin.role] ?? checkin.role, checkin.agency, checkin.badge]
-      .filter(Boolean)
-      .join(" · ");
-    item.append(name, " ", details);
-    if (checkin.pending) {
-      const pending = document.createElement("span");
-      pending.className = "roster-pending";
-      pending.textContent = "Not synced yet";
-      item.append(" ", pending);
-    }
+    const details = [ROLE_LABELS[checkin.role] ?? checkin.role, checkin.agency, checkin.badge];
+    const item = el(
+      "li",
+      { className: "roster-entry", dataset: { testid: "roster-entry", checkinId: checkin.id } },
+      el("strong", {}, checkin.name),
+      " ",
+      el("span", { className: "roster-details" }, details.filter(Boolean).join(" · ")),
+    );
+    if (checkin.pending) item.append(" ", el("span", { className: "roster-pending" }, "Not synced yet"));
     return item;
   });
   list.replaceChildren(...items);

@@ -1,21 +1,20 @@
 // The counter: the lap button, the clock, undo, and finishing the run. What is on screen is
-// what IndexedDB holds: every tap is read back from disk before it shows.
+// what IndexedDB holds: every tap is read back from disk before it shows. A cold start may
+// first draw the run from its copy in localStorage; the lap button waits for IndexedDB.
 
 import * as counter from "./counter.js";
 import * as db from "./db.js";
-import { $, buzz, notice, put, say, show } from "./dom.js";
-import { openEscort } from "./escorts.js";
-import { formatDuration, heroTitle } from "./format.js";
-import { requestBackgroundSync } from "./outbox.js";
-import { showDone } from "./screen-done.js";
-import { showRuns } from "./screen-runs.js";
+import { $, buzz, notice, put, show, showMile } from "./dom.js";
+import { formatDuration, formatMile, heroTitle } from "./format.js";
 import { state, update } from "./state.js";
-import { outbox } from "./updates.js";
 
 const UNDO_ARMED_MS = 4000;
 const TICKING = { tenths: false }; // the running clocks; lap and mile times show tenths
+const COPY_KEY = "r4h-counting"; // the counting run as last stored, read at once on a cold start
 let ticker = null;
 let undoTimer = null;
+let shown = null; // the run on screen: state.run, or the copy until IndexedDB confirms it
+let mile = null; // the provisional mile number on screen
 
 // Monotonic while the page lives; counter.resumeElapsed bridges reloads.
 const elapsedNow = () => performance.now() - state.clockBase;
@@ -25,13 +24,41 @@ export function wire() {
   $("lap-button").onpointerdown = onLapTap;
   // A keyboard or switch press is a click with no pointer (detail 0).
   $("lap-button").onclick = (event) => event.detail === 0 && onLapTap(event);
+  $("finish-mile").onclick = openFinish;
   $("undo-lap").onclick = onUndo;
-  $("counter-escort").onclick = () => openEscort(state.run.id);
+  $("counter-escort").onclick = async () => (await import("./escorts.js")).openEscort(state.run.id);
+  $("counter-qr").onclick = async () => (await import("./escorts.js")).openQr(state.run.checkin_qr_svg);
   $("finish-run").onclick = openFinish;
   $("cancel-finish").onclick = () => ($("confirm-panel").hidden = true);
+  $("keep-counting").onclick = onKeepCounting;
   $("confirm-finish").onclick = onConfirmFinish;
   addEventListener("pagehide", saveCheckpoint);
   document.addEventListener("visibilitychange", onVisibility);
+}
+
+// The copy of the counting run, if this phone left one: drawn at once, with the lap button
+// off until resume() brings the run from IndexedDB.
+export function drawCopy() {
+  let copy = null;
+  try {
+    copy = JSON.parse(localStorage.getItem(COPY_KEY));
+  } catch {
+    return false; // no storage, or an unreadable copy: IndexedDB decides alone
+  }
+  if (!copy?.track) return false;
+  setElapsed(counter.resumeElapsed(copy, Date.now()));
+  draw(copy, false);
+  performance.mark("r4h:counter-drawn");
+  return true;
+}
+
+function keepCopy(run) {
+  try {
+    if (run?.status === "counting") localStorage.setItem(COPY_KEY, JSON.stringify({ ...run, log: [] }));
+    else localStorage.removeItem(COPY_KEY);
+  } catch {
+    // Full or blocked: the copy only speeds up the first paint.
+  }
 }
 
 export async function beginRun(choice) {
@@ -39,68 +66,116 @@ export async function beginRun(choice) {
   setElapsed(0); // lap 1's guard counts from this tap
   const run = counter.startRun(choice, state.auth.runner.id, wall);
   await db.putRun(run);
-  update({ run: await db.getRun(run.id) });
-  enterCounter();
+  resume(await db.getRun(run.id), elapsedNow()); // the clock has run since the tap
 }
 
-export function resume(run) {
-  setElapsed(counter.resumeElapsed(run, Date.now()));
+// The run as IndexedDB holds it: the counter, ready for taps.
+export function resume(run, elapsed = counter.resumeElapsed(run, Date.now())) {
+  setElapsed(elapsed);
   update({ run });
-  enterCounter();
+  keepCopy(run);
+  draw(run, true);
+  performance.mark("r4h:lap-ready"); // the offline start benchmark reads this
+  takeWakeLock();
 }
 
-export function enterCounter() {
-  put("counter-hero", `For ${heroTitle(state.run.hero)}`);
+// Leaves the counter drawn from a copy that IndexedDB did not confirm.
+export function dropCopy() {
+  keepCopy(null);
+  shown = null;
+  clearInterval(ticker);
+}
+
+function draw(run, ready) {
+  shown = run;
+  put("counter-hero", `For ${heroTitle(run.hero)}`);
+  $("lap-button").disabled = !ready;
   $("confirm-panel").hidden = true;
   disarmUndo();
   renderCounter();
   show("counter");
   clearInterval(ticker);
   ticker = setInterval(renderClock, 250);
-  performance.mark("r4h:lap-ready"); // the offline start benchmark reads this
-  takeWakeLock();
 }
 
 function renderCounter() {
-  const stats = counter.runStats(state.run, elapsedNow());
+  const run = shown;
+  const stats = counter.runStats(run, elapsedNow());
+  const atTarget = stats.count >= stats.target;
   put("lap-count", String(stats.count));
-  put("lap-of", ` / ${stats.perMile}`);
+  put("lap-of", ` / ${stats.target}`);
   put("last-split", formatDuration(stats.lastSplitMs));
   put("mile-banner", `Mile complete · ${formatDuration(stats.mileMs)}`, !stats.mileComplete);
   put("projected-label", stats.mileComplete ? "Mile time" : "Projected mile");
   document.body.classList.toggle("mile-done", stats.mileComplete);
+  // At the mile the big button finishes it; laps past it need "Keep counting" first.
+  $("lap-button").hidden = atTarget;
+  $("finish-mile").hidden = !atTarget;
+  $("counter-qr").hidden = !run.checkin_qr_svg;
+  if (stats.mileComplete) renderMile(run);
   renderClock();
 }
 
+async function renderMile(run) {
+  const number = await provisionalMile(run);
+  if (shown?.id !== run.id) return;
+  mile = number;
+  if (number) showMile("counter-mile", number);
+  else put("counter-mile", "");
+}
+
+// Until the server numbers it, the mile takes the next number after the runner's miles
+// already counted here and waiting to sync.
+async function provisionalMile(run) {
+  const runner = state.bootstrap?.runner;
+  if (!runner || state.bootstrap.runner.id !== run.runner_id) return null;
+  const waiting = await db.runsWithStatus("outbox");
+  const before = waiting.filter((r) => r.runner_id === run.runner_id && r.laps.length >= r.track.laps_per_mile);
+  return runner.next_mile_number + before.length;
+}
+
 function renderClock() {
-  if (!state.run) return;
-  const stats = counter.runStats(state.run, elapsedNow());
+  if (!shown) return;
+  const stats = counter.runStats(shown, elapsedNow());
   put("elapsed", formatDuration(elapsedNow(), TICKING));
-  put("current-lap-no", String(stats.currentLap));
+  put("current-lap-no", stats.count < stats.target ? `Lap ${stats.currentLap}` : "Since the mile");
   put("current-lap", formatDuration(stats.currentLapMs, TICKING));
   put("projected", formatDuration(stats.projectedMs));
 }
 
 async function onLapTap(event) {
-  if (!state.run) return;
+  if (!state.run) return; // drawn from the copy: IndexedDB has not confirmed the run yet
   event.preventDefault();
   const elapsed = elapsedNow();
   const outcome = await db.updateRun(state.run.id, (run) => counter.recordTap(run, elapsed, Date.now()));
   // From pointerdown to the strict transaction being complete: the benchmark reads this.
   performance.measure("r4h:tap", { start: event.timeStamp, end: performance.now() });
-  const run = await db.getRun(state.run.id); // what is on screen is what is on disk
-  if (!run || run.status !== "counting") return;
-  update({ run });
-  renderCounter();
-  const { count, perMile } = counter.runStats(run, elapsed);
+  await reread();
+  const { count, perMile } = counter.runStats(state.run, elapsed);
   if (outcome.counted) {
     buzz(count === perMile ? [200, 100, 200] : 40);
     if (state.settings.speak) say(`Lap ${count} of ${perMile}${count === perMile ? ". Mile complete." : ""}`);
   } else if (outcome.reason === "too_soon") {
-    notice(`Too soon: tap ignored. A lap here takes at least ${Math.round(run.track.min_lap_ms / 1000)} s.`, "warn");
+    notice(`Too soon: tap ignored. A lap here takes at least ${Math.round(state.run.track.min_lap_ms / 1000)} s.`, "warn");
   } else if (outcome.reason === "full") {
     notice(`A run holds at most ${counter.MAX_LAPS} laps. Finish this one.`, "warn");
   }
+}
+
+function say(words) {
+  if (!("speechSynthesis" in window)) return;
+  speechSynthesis.cancel(); // the newest lap matters, not a queue of old ones
+  speechSynthesis.speak(new SpeechSynthesisUtterance(words));
+}
+
+// What is on screen is what is on disk: the run read back after each write.
+async function reread() {
+  const run = await db.getRun(state.run.id);
+  if (!run || run.status !== "counting") return;
+  update({ run });
+  shown = run;
+  keepCopy(run);
+  renderCounter();
 }
 
 function disarmUndo() {
@@ -111,6 +186,7 @@ function disarmUndo() {
 }
 
 async function onUndo() {
+  if (!state.run) return;
   const laps = state.run.laps.length;
   if (!laps) return notice("No lap to undo.");
   if (!undoTimer) {
@@ -122,50 +198,80 @@ async function onUndo() {
   }
   disarmUndo();
   const outcome = await db.updateRun(state.run.id, (run) => counter.undoLap(run, elapsedNow(), Date.now()));
-  update({ run: await db.getRun(state.run.id) });
-  renderCounter();
+  await reread();
   if (outcome.removed) notice(`Lap ${outcome.removed.seq} undone.`);
 }
 
 function openFinish() {
-  const { count, perMile, mileComplete } = counter.runStats(state.run, elapsedNow());
-  let text = `${count} of ${perMile} laps in ${formatDuration(elapsedNow())}.`;
+  if (!state.run) return;
+  const { count, target, mileComplete } = counter.runStats(state.run, elapsedNow());
+  let text = `${count} of ${target} laps in ${formatDuration(elapsedNow())}.`;
   if (!count) text = "No laps were counted. Finishing drops this start.";
   else if (!mileComplete) text += " Short of a mile: it is kept as incomplete, with no mile number.";
+  else if (mile) text = `Mile ${formatMile(mile)} for ${heroTitle(state.run.hero)}. ${text}`;
   put("confirm-text", text);
+  // At the mile, laps past it are a choice made here; short of it, the sheet just closes.
+  $("keep-counting").hidden = count < target;
+  put("cancel-finish", count < target ? "Keep counting" : "Back");
   $("confirm-panel").hidden = false;
   $("confirm-finish").focus();
+}
+
+async function onKeepCounting() {
+  $("confirm-panel").hidden = true;
+  await db.updateRun(state.run.id, (run) => counter.keepCounting(run, Date.now()));
+  await reread();
+  notice(`Counting on: ${state.run.laps.length} of ${counter.targetLaps(state.run)} laps.`);
 }
 
 async function onConfirmFinish() {
   const { id } = state.run;
   const elapsed = elapsedNow();
+  const number = mile;
   $("confirm-panel").hidden = true;
   const run = await db.getRun(id);
   const empty = !run.laps.length && !run.checkins.length;
   if (empty) await db.deleteRun(id); // nothing counted: a planned run simply stays planned
-  else await db.updateRun(id, (stored) => counter.finishRun(stored, elapsed));
+  else {
+    await db.updateRun(id, (stored) => {
+      const outcome = counter.finishRun(stored, elapsed);
+      if (outcome.run && outcome.run.laps.length >= outcome.run.track.laps_per_mile) {
+        outcome.run.provisional_mile = number;
+      }
+      return outcome;
+    });
+  }
   clearInterval(ticker);
   update({ run: null });
+  dropCopy();
   document.body.classList.remove("mile-done");
   state.wakeLock?.release().catch(() => {});
-  if (empty) return showRuns();
-  await showDone(id);
-  requestBackgroundSync();
-  outbox.pushSoon();
+  if (empty) return (await import("./screen-runs.js")).showRuns();
+  await (await import("./screen-done.js")).showDone(id);
+  const [outbox, updates] = await Promise.all([import("./outbox.js"), import("./updates.js")]);
+  outbox.requestBackgroundSync();
+  updates.outbox.pushSoon();
 }
 
 async function takeWakeLock() {
-  if (!("wakeLock" in navigator) || !state.run || document.visibilityState !== "visible") return;
+  if (!("wakeLock" in navigator)) return put("wake-line", "Keep the screen on while counting: this browser cannot.");
+  if (!state.run || document.visibilityState !== "visible") return;
   try {
-    update({ wakeLock: await navigator.wakeLock.request("screen") });
+    const lock = await navigator.wakeLock.request("screen");
+    update({ wakeLock: lock });
+    put("wake-line", "The screen stays on while counting.");
+    lock.addEventListener("release", () => put("wake-line", "The screen may dim: keep it on by hand."));
   } catch {
     // Battery saver or no permission: the counter works, the screen may dim.
+    put("wake-line", "The screen may dim: keep it on by hand.");
   }
 }
 
 function saveCheckpoint() {
-  if (state.run) db.updateRun(state.run.id, (run) => counter.checkpoint(run, elapsedNow(), Date.now()));
+  if (!state.run) return;
+  const elapsed = elapsedNow();
+  keepCopy(counter.checkpoint(state.run, elapsed, Date.now()).run);
+  db.updateRun(state.run.id, (run) => counter.checkpoint(run, elapsed, Date.now()));
 }
 
 async function onVisibility() {
@@ -175,6 +281,7 @@ async function onVisibility() {
   const run = await db.getRun(state.run.id);
   if (run?.status === "counting") {
     update({ run });
+    shown = run;
     const caughtUp = counter.resumeElapsed(run, Date.now());
     if (caughtUp > elapsedNow()) setElapsed(caughtUp);
     renderCounter();

@@ -2,7 +2,7 @@
 // optional prayer and moment of silence.
 
 import * as db from "./db.js";
-import { $, buzz, put, show } from "./dom.js";
+import { $, buzz, put, show, svgUrl } from "./dom.js";
 import { showRoster } from "./escorts.js";
 import { formatDay, formatDuration, heroTitle } from "./format.js";
 import { beginRun } from "./screen-counter.js";
@@ -38,8 +38,7 @@ export function openHero(choice) {
   $("hero-video-line").hidden = !choice.video_url;
   $("hero-qr").hidden = !choice.checkin_qr_svg;
   if (choice.checkin_qr_svg) {
-    // As an <img>, the SVG can never run script; it shows offline too.
-    $("hero-qr-img").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(choice.checkin_qr_svg)}`;
+    $("hero-qr-img").src = svgUrl(choice.checkin_qr_svg);
   }
   $("speak-laps").checked = state.settings.speak;
   closeCeremony();

@@ -11,6 +11,7 @@ import { renderSync, renderSyncBar } from "./updates.js";
 
 export function wire() {
   $("unplanned-form").onsubmit = onUnplanned;
+  $("unplanned-hero").onchange = (event) => (event.target.dataset.touched = "1");
 }
 
 export async function showRuns() {
@@ -39,7 +40,16 @@ export async function renderRuns() {
     );
   $("planned-list").replaceChildren(...planned.map((run) => el("li", {}, choice(run))));
   $("planned-empty").hidden = planned.length > 0;
-  fillSelect("unplanned-hero", boot ? boot.heroes : [], (h) => `${heroTitle(h)} — ${h.agency}`);
+  // A hero whose mile is run (on the server, or on this phone) is marked, and never the default.
+  const miles = runs.filter((run) => run.status !== "counting" && run.laps.length >= run.track.laps_per_mile);
+  const honored = new Set(miles.map((run) => run.hero_id));
+  for (const hero of boot ? boot.heroes : []) if (hero.honored) honored.add(hero.id);
+  const mark = (h) => (honored.has(h.id) ? "✓ mile run · " : "");
+  fillSelect("unplanned-hero", boot ? boot.heroes : [], (h) => `${mark(h)}${heroTitle(h)} — ${h.agency}`);
+  if (!$("unplanned-hero").dataset.touched) {
+    const first = boot?.heroes.find((h) => !honored.has(h.id));
+    if (first) $("unplanned-hero").value = first.id;
+  }
   fillSelect("unplanned-track", boot ? boot.tracks : [], (t) => `${t.name} (${t.laps_per_mile} laps a mile)`);
 
   const parked = runs.filter((run) => run.status === "parked");

@@ -3,7 +3,7 @@
 import { inPlainWords, signIn } from "./api.js";
 import * as db from "./db.js";
 import { $, put, show } from "./dom.js";
-import { enterCounter } from "./screen-counter.js";
+import { resume } from "./screen-counter.js";
 import { showRuns } from "./screen-runs.js";
 import { state, update } from "./state.js";
 import { outbox, refreshBootstrap } from "./updates.js";
@@ -37,7 +37,7 @@ async function onSignin(event) {
     update({ auth });
     $("signin-password").value = "";
     await refreshBootstrap();
-    await (state.run ? enterCounter() : showRuns());
+    await (state.run ? resume(state.run) : showRuns());
     outbox.pushSoon();
   } catch (err) {
     const words = err.code === "network" ? "No connection. Signing in needs a signal once." : inPlainWords(err);

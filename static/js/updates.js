@@ -66,6 +66,7 @@ export async function renderSyncBar() {
   put("last-sync", info.last_success_at ? `Last synced ${formatWhen(info.last_success_at)}` : "Not synced yet");
   const failing = info.last_error && !(info.last_success_at > info.last_error_at);
   put("last-error", failing ? info.last_error : "", !failing);
+  $("last-error").className = info.offline ? "quiet" : "error";
   $("signin-again").hidden = !auth?.signin_needed || current() === "signin";
   $("update-ready").hidden = !state.waitingWorker || Boolean(state.run);
   return n;
@@ -97,9 +98,4 @@ function applyUpdate() {
   if (state.run || !state.waitingWorker) return;
   update({ updating: true });
   state.waitingWorker.postMessage({ type: "SKIP_WAITING" });
-}
-
-export async function askPersistence() {
-  const storage = navigator.storage;
-  if (storage?.persist) $("storage-warning").hidden = (await storage.persisted()) || (await storage.persist());
 }

@@ -36,6 +36,16 @@ def test_bootstrap_lists_heroes_tracks_and_own_planned_runs(client, db, phone):
     assert body["runner"]["next_mile_number"] == 1294
 
 
+def test_bootstrap_marks_heroes_whose_mile_is_run(client, db, phone):
+    runner, token = phone
+    run_for, waiting = make_hero(name="Honored"), make_hero(name="Waiting")
+    make_run(runner, hero=run_for, status="synced", mile_number=1294)
+    make_run(runner, hero=waiting)  # planned only: no mile yet
+    db.session.commit()
+    heroes = client.get("/api/v1/bootstrap", headers=bearer(token)).json["heroes"]
+    assert {h["name"]: h["honored"] for h in heroes} == {"Honored": True, "Waiting": False}
+
+
 @pytest.mark.parametrize(
     ("change", "code"),
     [("revoke", "token_revoked"), ("expire", "token_expired"), ("garbage", "token_invalid")],

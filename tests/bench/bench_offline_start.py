@@ -10,7 +10,12 @@ page all start cold, and opens either /app/ or the blank page (alternating). Bot
 served by the same service worker from its cache. Times run from the navigation's start:
 - /app/: the "r4h:lap-ready" mark, set once the counter shows the stored run with its
   handlers attached (the lap button is usable);
-- blank: the load event's end.
+- blank: the load event's end;
+- blank_db (reported beside, not the goal's figure): a blank page that only opens the app's
+  IndexedDB and reads the counting run. A cold IndexedDB open is most of the gap.
+The counter is drawn earlier, from the run's copy in localStorage, with the lap button off
+until IndexedDB confirms the run; that "r4h:counter-drawn" mark is reported beside, not
+as the goal's figure.
 """
 
 import json
@@ -29,11 +34,25 @@ from tests.e2e.steps import open_app, sign_in, start_unplanned_run, wait_for_ser
 
 OUT = Path(__file__).parent / "out"
 BLANK = "/static/bench/blank.html"
-PUT_BLANK = """async ([cacheName, url]) => {
+# The floor under any page that shows what is on disk: a blank page that only opens the
+# app's IndexedDB and reads the counting run, nothing else.
+BLANK_DB = "/static/bench/blank-db.html"
+PUT_BLANK = """async ([cacheName, url, dbUrl]) => {
   const cache = await caches.open(cacheName);
   const html = "<!doctype html><meta charset=utf-8><title>blank</title>";
-  await cache.put(url, new Response(html, { headers: { "Content-Type": "text/html" } }));
+  const headers = { "Content-Type": "text/html" };
+  await cache.put(url, new Response(html, { headers }));
+  const read = `<script>indexedDB.open("r4h").onsuccess = (e) => {
+    e.target.result.transaction("runs").objectStore("runs").index("status").getAll("counting")
+      .onsuccess = () => { performance.mark("db-read"); document.title = "read"; };
+  };</script>`;
+  await cache.put(dbUrl, new Response(html + read, { headers }));
 }"""
+DB_READY = """() => new Promise((resolve) => {
+  const mark = () => performance.getEntriesByName("db-read")[0];
+  if (mark()) return resolve(mark().startTime);
+  new PerformanceObserver(() => mark() && resolve(mark().startTime)).observe({ type: "mark" });
+})"""
 APP_READY = """() => new Promise((resolve) => {
   const mark = () => performance.getEntriesByName("r4h:lap-ready")[0];
   if (mark()) return resolve(mark().startTime);
@@ -67,11 +86,14 @@ def prepare(playwright, server: LiveServer, profile: Path) -> None:
     start_unplanned_run(page)
     with urllib.request.urlopen(f"{server.url}/sw.js") as reply:
         version = re.search(r'const VERSION = "([^"]+)"', reply.read().decode()).group(1)
-    page.evaluate(PUT_BLANK, [f"r4h-static-{version}", BLANK])
+    page.evaluate(PUT_BLANK, [f"r4h-static-{version}", BLANK, BLANK_DB])
     context.close()
 
 
-def cold_start(playwright, server: LiveServer, profile: Path, path: str) -> float:
+DRAWN = """() => performance.getEntriesByName("r4h:counter-drawn")[0]?.startTime ?? null"""
+
+
+def cold_start(playwright, server: LiveServer, profile: Path, path: str, drawn: list) -> float:
     """Relaunch offline and open the path; ms from navigation start to usable."""
     context = launch(playwright, profile, base_url=server.url, offline=True)
     try:
@@ -80,8 +102,11 @@ def cold_start(playwright, server: LiveServer, profile: Path, path: str) -> floa
         if path == BLANK:
             expect(page).to_have_title("blank")
             return page.evaluate(BLANK_READY)
+        if path == BLANK_DB:
+            return page.evaluate(DB_READY)
         ready = page.evaluate(APP_READY)
         expect(page.get_by_test_id("lap-button")).to_be_enabled()
+        drawn.append(page.evaluate(DRAWN))
         return ready
     finally:
         context.close()
@@ -93,17 +118,18 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="r4h-start-"))
     server = LiveServer(work, prepare_database(work / "demo.sqlite")).start()
     profile = work / "profile"
-    times: dict[str, list[float]] = {"app": [], "blank": []}
+    times: dict[str, list[float]] = {"app": [], "blank": [], "blank_db": []}
+    drawn: list = []
     try:
         with sync_playwright() as playwright:
             prepare(playwright, server, profile)
             server.stop()  # offline for real: nothing answers on the origin either
-            cold_start(playwright, server, profile, "/app/")  # one unmeasured warm-up each
-            cold_start(playwright, server, profile, BLANK)
+            cold_start(playwright, server, profile, "/app/", [])  # one unmeasured warm-up each
+            cold_start(playwright, server, profile, BLANK, [])
             for n in range(rounds):
-                order = [("app", "/app/"), ("blank", BLANK)]
+                order = [("app", "/app/"), ("blank", BLANK), ("blank_db", BLANK_DB)]
                 for label, path in order if n % 2 == 0 else reversed(order):
-                    times[label].append(cold_start(playwright, server, profile, path))
+                    times[label].append(cold_start(playwright, server, profile, path, drawn))
     finally:
         server.stop()
         shutil.rmtree(profile, ignore_errors=True)
@@ -113,15 +139,23 @@ def main() -> None:
         "app_median_ms": round(app, 1),
         "blank_median_ms": round(blank, 1),
         "ratio": round(app / blank, 2),
+        "blank_db_median_ms": round(statistics.median(times["blank_db"]), 1),
+        "ratio_to_blank_db": round(app / statistics.median(times["blank_db"]), 2),
+        "drawn_median_ms": round(statistics.median(d for d in drawn if d is not None), 1)
+        if any(d is not None for d in drawn)
+        else None,
         "goal_ratio": 1.5,
         "raw_ms": times,
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "offline_start.json").write_text(json.dumps(result, indent=2))
     print(f"{'offline cold start':<22}{'median ms':>10}{'min':>8}{'max':>8}")
-    for label in ("app", "blank"):
+    for label in ("app", "blank", "blank_db"):
         row = times[label]
         print(f"{label:<22}{statistics.median(row):>10.1f}{min(row):>8.1f}{max(row):>8.1f}")
+    if result["drawn_median_ms"] is not None:
+        print(f"{'app, counter drawn':<22}{result['drawn_median_ms']:>10.1f}  (lap button off)")
+    print(f"{'app/blank_db':<22}{result['ratio_to_blank_db']:>10}  (the floor: open + read)")
     verdict = "meets" if result["ratio"] <= 1.5 else "MISSES"
     print(f"{'app/blank':<22}{result['ratio']:>10}  {verdict} goal 1.5")
 

@@ -1,15 +1,20 @@
 """Tap to durable: pointerdown to the strict IndexedDB transaction being complete.
 
-Run: .venv/bin/python -m tests.bench.bench_tap [taps]    (default 300; takes ~7 minutes)
-Goal: the app within 1.25x of the floor at p99. Writes tests/bench/out/tap_to_durable.json.
+Run: .venv/bin/python -m tests.bench.bench_tap [taps] [runs]   (default 300 taps, 3 runs;
+~7 minutes a run)
+Goal: the app within 1.25x of the floor at p50 and at p99, as the median of the runs' ratios
+(one run's p99 rests on 3 samples of 300). Writes tests/bench/out/tap_to_durable.json.
 
 Side by side in one headless Chromium, on one origin, tap for tap:
 - the app: the real lap button on a track whose minimum lap is 1 s (so every tap counts),
   timed by the app's own performance.measure("r4h:tap") from the event's timeStamp;
 - the floor: a bare page served by this harness (not the app), doing one strict put per
   pointerdown and timing it the same way.
-Taps are real mouse input, one every ~1.2 s. A run holds at most 200 laps, so the app
-counts in runs of 150.
+Taps are real mouse input, one every ~1.5 s (a loaded box delays events by a few hundred ms,
+and a lap under the track's 1 s would be refused). The bench track has 50 laps a mile (the most a
+track may have), so the app counts in runs of one 50-lap mile: past a mile, a tap only
+counts after "Keep counting", which is not what this measures. Each of the runs is a fresh
+browser and server database.
 """
 
 import json
@@ -23,11 +28,11 @@ from playwright.sync_api import expect, sync_playwright
 
 from r4h_pwa.models import Track
 from tests.e2e.harness import LiveServer, launch_chromium, prepare_database
-from tests.e2e.steps import open_app, sign_in, wait_for_service_worker
+from tests.e2e.steps import open_app, sign_in, stored_runs, wait_for_service_worker
 
 OUT = Path(__file__).parent / "out"
 BENCH_TRACK = "Bench track, 1 s laps"
-LAPS_PER_RUN = 150
+LAPS_PER_RUN = 50  # one mile on the bench track
 FLOOR_PAGE = """<!doctype html>
 <title>floor</title>
 <button id="tap" style="width:100vw;height:100vh">tap</button>
@@ -98,7 +103,7 @@ def tap(page, locator, name: str, before: int) -> None:
 
 def begin_bench_run(app) -> None:
     """Start an unplanned run on the 1 s track from the runs screen."""
-    app.get_by_label("Track").select_option(label=f"{BENCH_TRACK} (7 laps a mile)")
+    app.get_by_label("Track").select_option(label=f"{BENCH_TRACK} ({LAPS_PER_RUN} laps a mile)")
     app.get_by_test_id("start-unplanned").click()
     app.get_by_test_id("begin-laps").click()
     expect(app.get_by_test_id("lap-button")).to_be_visible()
@@ -107,7 +112,7 @@ def begin_bench_run(app) -> None:
 def measure(server: LiveServer, taps: int) -> dict:
     """Tap the app and the floor alternately; return both series."""
     with server.db() as db:
-        db.session.add(Track(name=BENCH_TRACK, laps_per_mile=7, min_lap_seconds=1))
+        db.session.add(Track(name=BENCH_TRACK, laps_per_mile=LAPS_PER_RUN, min_lap_seconds=1))
         db.session.commit()
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
@@ -126,7 +131,7 @@ def measure(server: LiveServer, taps: int) -> dict:
         lap_button, floor_button = app.get_by_test_id("lap-button"), floor.locator("#tap")
         counted, last_lap = 0, time.monotonic()
         for n in range(taps):
-            if n and n % LAPS_PER_RUN == 0:  # a run holds at most 200 laps: start another
+            if n and n % LAPS_PER_RUN == 0:  # the mile is counted: start another run
                 app.get_by_test_id("finish-run").click()
                 app.get_by_test_id("confirm-finish").click()
                 app.get_by_role("button", name="Back to runs").click()
@@ -135,20 +140,24 @@ def measure(server: LiveServer, taps: int) -> dict:
             pair = [(app, lap_button, "r4h:tap"), (floor, floor_button, "floor:tap")]
             for page, locator, name in pair if n % 2 == 0 else reversed(pair):
                 if page is app:  # every tap counts: laps on this track take at least 1 s
-                    time.sleep(max(0.0, 1.2 - (time.monotonic() - last_lap)))
+                    time.sleep(max(0.0, 1.5 - (time.monotonic() - last_lap)))
                     last_lap = time.monotonic()
                 tap(page, locator, name, n)
             counted += 1
-            expect(app.get_by_test_id("lap-count")).to_have_text(str(n % LAPS_PER_RUN + 1))
+            try:
+                expect(app.get_by_test_id("lap-count")).to_have_text(str(n % LAPS_PER_RUN + 1))
+            except AssertionError:  # say why the app refused the tap, then fail
+                runs = [r for r in stored_runs(app) if r["status"] == "counting"]
+                print("refused tap:", [r["log"][-3:] for r in runs], file=sys.stderr)
+                raise
         result = {"app": entries(app, "r4h:tap"), "floor": entries(floor, "floor:tap")}
         browser.close()
     assert len(result["app"]) == len(result["floor"]) == counted == taps
     return result
 
 
-def main() -> None:
-    """Measure, print the table, write out/tap_to_durable.json."""
-    taps = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+def one_run(taps: int) -> dict:
+    """One run on a fresh server: both series, their summaries and ratios."""
     work = Path(tempfile.mkdtemp(prefix="r4h-tap-"))
     server = LiveServer(work, prepare_database(work / "demo.sqlite")).start()
     try:
@@ -157,17 +166,40 @@ def main() -> None:
         server.stop()
     app, floor = summary(series["app"]), summary(series["floor"])
     ratio = {k: round(app[k] / floor[k], 2) for k in ("p50_ms", "p99_ms")}
-    result = {"app": app, "floor": floor, "ratio": ratio, "goal_p99_ratio": 1.25, "raw": series}
+    return {"app": app, "floor": floor, "ratio": ratio, "raw": series}
+
+
+def main() -> None:
+    """Measure, print the table, write out/tap_to_durable.json."""
+    taps = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    runs = [one_run(taps) for _ in range(count)]
+    pooled = {k: [v for run in runs for v in run["raw"][k]] for k in ("app", "floor")}
+    # The goal is read on the median of the runs' ratios, not on the pooled taps.
+    ratio = {k: statistics.median(run["ratio"][k] for run in runs) for k in ("p50_ms", "p99_ms")}
+    result = {
+        "app": summary(pooled["app"]),
+        "floor": summary(pooled["floor"]),
+        "ratio": ratio,
+        "goal_ratio": 1.25,
+        "goal_p99_ratio": 1.25,
+        "runs": runs,
+    }
     OUT.mkdir(exist_ok=True)
     (OUT / "tap_to_durable.json").write_text(json.dumps(result, indent=2))
-    print(f"{'':<8}{'taps':>6}{'p50 ms':>9}{'p99 ms':>9}{'mean':>8}{'max':>8}")
-    for label, row in (("app", app), ("floor", floor)):
-        print(
-            f"{label:<8}{row['taps']:>6}{row['p50_ms']:>9}{row['p99_ms']:>9}"
-            f"{row['mean_ms']:>8}{row['max_ms']:>8}"
-        )
-    verdict = "meets" if ratio["p99_ms"] <= 1.25 else "MISSES"
-    print(f"{'app/floor':<14}{ratio['p50_ms']:>9}{ratio['p99_ms']:>9}  {verdict} goal 1.25 at p99")
+    print(f"{'':<10}{'taps':>6}{'p50 ms':>9}{'p99 ms':>9}{'mean':>8}{'max':>8}  ratio p50 / p99")
+    for n, run in enumerate(runs, 1):
+        for label in ("app", "floor"):
+            row = run[label]
+            ratios = run["ratio"]
+            tail = f"  {ratios['p50_ms']} / {ratios['p99_ms']}" if label == "app" else ""
+            print(
+                f"{label} {n:<{9 - len(label)}}{row['taps']:>6}{row['p50_ms']:>9}{row['p99_ms']:>9}"
+                f"{row['mean_ms']:>8}{row['max_ms']:>8}{tail}"
+            )
+    met = max(ratio.values()) <= 1.25
+    verdict = "meets" if met else "MISSES"
+    print(f"median of {count} runs: p50 {ratio['p50_ms']}x, p99 {ratio['p99_ms']}x: {verdict} 1.25")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ class Bench:
 
 
 BENCHES = [
-    Bench("bench_tap", True, ["300"], ["40"], ["tap_to_durable.json"], 1200),
+    Bench("bench_tap", True, ["300", "3"], ["40", "3"], ["tap_to_durable.json"], 3000),
     Bench("bench_offline_start", True, ["15"], ["4"], ["offline_start.json"], 600),
     Bench("bench_weight", True, [], [], ["weight.json"], 300),
     Bench("bench_sync_ingest", False, [], ["--seconds", "2"], ["bench_sync_ingest.json"], 600),
@@ -140,18 +140,40 @@ def table(rows: list[tuple]) -> list[str]:
 def tap(data: dict) -> tuple[list[tuple], list[str]]:
     app, floor, ratio = data["app"], data["floor"], data["ratio"]
     goal = data.get("goal_p99_ratio", 1.25)
+    runs = len(data.get("runs", [])) or 1
+    p50_goal = data.get("goal_ratio")  # older files set a goal at p99 only
     rows = [
-        (f"App, {app['taps']} taps: p50 / p99", f"{app['p50_ms']} / {app['p99_ms']} ms", "", None),
+        (
+            f"App, {app['taps']} taps ({runs} runs): p50 / p99",
+            f"{app['p50_ms']} / {app['p99_ms']} ms",
+            "",
+            None,
+        ),
         (
             "Floor (bare page, one strict put): p50 / p99",
             f"{floor['p50_ms']} / {floor['p99_ms']} ms",
             "",
             None,
         ),
-        ("p50 ratio app / floor", f"{ratio['p50_ms']}x", "", None),
-        ("p99 ratio app / floor", f"{ratio['p99_ms']}x", f"<= {goal}x", ratio["p99_ms"] <= goal),
+        (
+            f"p50 ratio app / floor (median of {runs} runs)",
+            f"{ratio['p50_ms']}x",
+            f"<= {p50_goal}x" if p50_goal else "",
+            ratio["p50_ms"] <= p50_goal if p50_goal else None,
+        ),
+        (
+            f"p99 ratio app / floor (median of {runs} runs)",
+            f"{ratio['p99_ms']}x",
+            f"<= {goal}x",
+            ratio["p99_ms"] <= goal,
+        ),
     ]
     notes = (
+        []
+        if not p50_goal or ratio["p50_ms"] <= p50_goal
+        else [f"Tap to durable p50 is {ratio['p50_ms']}x the floor (goal {p50_goal}x). {NOISE}"]
+    )
+    notes += (
         []
         if ratio["p99_ms"] <= goal
         else [
@@ -180,6 +202,14 @@ def offline(data: dict) -> tuple[list[tuple], list[str]]:
         ),
         ("Ratio /app/ / blank", f"{ratio}x", f"<= {goal}x", ratio <= goal),
     ]
+    drawn, floor = data.get("drawn_median_ms"), data.get("blank_db_median_ms")
+    if drawn:
+        rows.append(("/app/ counter drawn from its copy, lap button off", f"{drawn} ms", "", None))
+    if floor:
+        rows += [
+            ("Blank page that opens IndexedDB and reads the run", f"{floor} ms", "", None),
+            ("Ratio /app/ / that page", f"{data['ratio_to_blank_db']}x", "", None),
+        ]
     notes = (
         []
         if ratio <= goal
@@ -204,6 +234,11 @@ def weight(data: dict) -> tuple[list[tuple], list[str]]:
             app <= goal,
         ),
         ("Icons (excluded)", f"{data['icons_bytes']:,} bytes", "", None),
+        *(
+            [("The same files, gzip -9", f"{data.get('app_bytes_gzip', 0):,} bytes", "", None)]
+            if "app_bytes_gzip" in data
+            else []
+        ),
         (
             "Data after sign-in (bootstrap, not the app)",
             f"{data['api_bytes_after_sign_in']:,} bytes",

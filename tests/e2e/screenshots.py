@@ -1,4 +1,4 @@
-"""Screenshots of every step of the lap counter at 390x844, light and dark, to look at.
+"""Screenshots of every step of the lap counter at 390x844 and 320x568, light and dark.
 
 Run: .venv/bin/python -m tests.e2e.screenshots [out_dir]   (default: shots/app/)
 """
@@ -22,6 +22,7 @@ from .steps import (
 from .test_flow import TAMPER
 
 PHONE = {"width": 390, "height": 844}
+SMALL = {"width": 320, "height": 568}
 
 
 def shoot(page, out: Path, name: str, full: bool = False) -> None:
@@ -31,14 +32,14 @@ def shoot(page, out: Path, name: str, full: bool = False) -> None:
     print(path)
 
 
-def flow(browser, server: LiveServer, out: Path, scheme: str) -> None:
+def flow(browser, server: LiveServer, out: Path, scheme: str, screen: dict = PHONE) -> None:
     """The whole flow of a planned run, one screenshot a step."""
     context = browser.new_context(
-        base_url=server.url, viewport=PHONE, color_scheme=scheme, accept_downloads=True
+        base_url=server.url, viewport=screen, color_scheme=scheme, accept_downloads=True
     )
     context.clock.install(time=datetime(2025, 3, 1, 18, 30))
     page = context.new_page()
-    suffix = "" if scheme == "light" else "-dark"
+    suffix = ("" if scheme == "light" else "-dark") + ("" if screen == PHONE else "-320")
     open_app(page)
     shoot(page, out, f"01-sign-in{suffix}")
     sign_in(page)
@@ -77,17 +78,19 @@ def flow(browser, server: LiveServer, out: Path, scheme: str) -> None:
     tap_laps(page, 4, lap_ms=92_000)
     page.clock.run_for(10_000)
     shoot(page, out, f"10-mile-complete{suffix}")
-    page.get_by_test_id("finish-run").click()
+    page.locator("#finish-mile").click()
     shoot(page, out, f"11-finish-confirm{suffix}")
     page.get_by_test_id("confirm-finish").click()
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
     page.get_by_test_id("sync-now").click()
     expect(page.locator("#last-error")).to_be_visible()
+    shoot(page, out, f"12a-done-before-sync{suffix}")
     page.clock.run_for(3_000)
     shoot(page, out, f"12-sync-waiting-offline{suffix}", full=True)
     context.set_offline(False)
-    expect(page.locator("#done-status")).to_contain_text("synced", timeout=15_000)
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
     shoot(page, out, f"13-synced{suffix}", full=True)
+    shoot(page, out, f"13a-done-after-sync{suffix}")
     [run] = stored_runs(page)
     page.evaluate(TAMPER, run["id"])
     page.get_by_test_id("sync-now").click()
@@ -138,6 +141,8 @@ def main() -> None:
         for n, step in enumerate([
             lambda server: flow(browser, server, out, "light"),
             lambda server: flow(browser, server, out, "dark"),
+            lambda server: flow(browser, server, out, "light", SMALL),
+            lambda server: flow(browser, server, out, "dark", SMALL),
             lambda server: signin_expired(browser, server, out),
         ]):  # fmt: skip
             (work / str(n)).mkdir()

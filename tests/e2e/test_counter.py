@@ -131,7 +131,7 @@ def test_counter_shows_split_projection_and_a_clear_mile_complete_cue(context, p
     start_unplanned_run(page)
     tap_laps(page, 2, lap_ms=60_000)
     expect(page.locator("#last-split")).to_have_text("1:00.0")
-    expect(page.locator("#current-lap-no")).to_have_text("3")
+    expect(page.locator("#current-lap-no")).to_have_text("Lap 3")
     expect(page.locator("#projected")).to_have_text("7:00.0")  # 7 laps at the pace so far
     expect(page.locator("#lap-of")).to_have_text(" / 7")
     expect(page.locator("#mile-banner")).to_be_hidden()
@@ -140,6 +140,7 @@ def test_counter_shows_split_projection_and_a_clear_mile_complete_cue(context, p
 
     expect(page.locator("#mile-banner")).to_have_text("Mile complete · 7:00.0")
     expect(page.locator("body")).to_have_class("mile-done")
+    expect(page.locator("#current-lap-no")).to_have_text("Since the mile")  # never "Lap 8"
 
 
 def test_a_short_run_is_kept_as_incomplete_with_no_mile_number(context, page, server_db):
@@ -149,7 +150,9 @@ def test_a_short_run_is_kept_as_incomplete_with_no_mile_number(context, page, se
     expect(page.locator("#confirm-text")).to_contain_text("Short of a mile")
     page.get_by_test_id("confirm-finish").click()
 
-    expect(page.locator("#done-status")).to_contain_text("synced · incomplete", timeout=15_000)
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
+    expect(page.locator("#done-title")).to_contain_text("Short of a mile for")
+    expect(page.get_by_test_id("mile-number")).to_have_count(0)
     expect(page.get_by_test_id("pending-count")).to_have_text("0")
     [run] = stored_runs(page)
     with server_db() as db:

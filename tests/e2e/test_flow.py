@@ -33,7 +33,7 @@ def finish_and_sync(page):
     """Finish with the confirming tap and wait for the server's acknowledgement."""
     page.get_by_test_id("finish-run").click()
     page.get_by_test_id("confirm-finish").click()
-    expect(page.locator("#done-status")).to_contain_text("synced", timeout=15_000)
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
     expect(page.get_by_test_id("pending-count")).to_have_text("0")
 
 
@@ -79,7 +79,8 @@ def test_a_planned_run_from_hero_card_through_ceremony_to_its_mile(context, page
     finish_and_sync(page)
 
     [run] = stored_runs(page)
-    expect(page.locator("#done-status")).to_contain_text("mile #1,294")
+    expect(page.locator("#done-title")).to_have_text("Mile #1,294 for Officer Jordan Avery")
+    expect(page.get_by_test_id("mile-number")).to_have_text("#1,294")
     with server_db() as db:
         stored = db.session.get(Run, run["id"])
         assert stored.status == "synced" and stored.mile_number == 1294

@@ -105,6 +105,21 @@ def test_a_run_holds_at_most_200_laps(js):
     assert (outcome["counted"], outcome["reason"]) == (False, "full")
 
 
+def test_a_tap_past_the_mile_counts_only_after_keep_counting(js):
+    run = new_run(js, [60_000 * n for n in range(1, 8)])
+    refused = tap(js, run, 480_000)
+    assert (refused["counted"], refused["reason"]) == (False, "mile_done")
+    assert len(refused["run"]["laps"]) == 7
+    assert js("counter.js", "return m.keepCounting(arg, 1);", new_run(js, [60_000])) == {
+        "run": None
+    }  # short of the mile: nothing to keep counting past
+    more = js("counter.js", "return m.keepCounting(arg, 9);", refused["run"])["run"]
+    assert more["miles"] == 2
+    assert more["log"][-1] == {"type": "keep_counting", "miles": 2, "wall_ms": 9}
+    counted = tap(js, more, 480_000)
+    assert counted["counted"] is True and len(counted["run"]["laps"]) == 8
+
+
 def test_a_finished_run_takes_no_more_taps(js):
     run = new_run(js) | {"status": "outbox"}
     assert tap(js, run, 100_000) == {"run": None, "counted": False, "reason": "closed"}
@@ -142,7 +157,7 @@ def test_stats_give_split_current_lap_and_projection(js):
     run = new_run(js, [60_000, 120_000])
     stats = js("counter.js", "return m.runStats(arg, 150000);", run)
     assert stats == {
-        "count": 2, "perMile": 7, "currentLap": 3, "currentLapMs": 30_000,
+        "count": 2, "perMile": 7, "target": 7, "currentLap": 3, "currentLapMs": 30_000,
         "lastSplitMs": 60_000, "projectedMs": 420_000, "mileMs": None, "mileComplete": False,
     }  # fmt: skip
     slow = js("counter.js", "return m.runStats(arg, 200000);", run)

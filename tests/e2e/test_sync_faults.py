@@ -62,7 +62,7 @@ def test_a_500_then_a_stopped_server_lose_nothing_and_it_syncs_once(
 
     server.stop()
     page.get_by_test_id("sync-now").click()
-    expect(page.get_by_text("No connection to the server")).to_be_visible()
+    expect(page.get_by_text("No signal right now")).to_be_visible()
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
     [run] = stored_runs(page)
     assert run["status"] == "outbox" and len(run["laps"]) == 7
