@@ -118,8 +118,11 @@
 
   if (document.body.dataset.screen === "counter") {
     const counter = document.getElementById("screen-counter");
+    // At the mile, "Finish mile #…" takes the lap button's place as the big primary button.
+    const finishMile = counter.querySelector("#finish-mile");
+    const primary = finishMile && shown(finishMile) ? finishMile : counter.querySelector("[data-testid=lap-button]");
     const controls = [
-      counter.querySelector("[data-testid=lap-button]"),
+      primary,
       counter.querySelector("[data-testid=undo-lap]"),
       [...counter.querySelectorAll("button")].find((b) => b.textContent.trim() === "Add escort"),
       counter.querySelector("[data-testid=finish-run]"),
@@ -143,7 +146,7 @@
     }
     const lap = controls[0]?.getBoundingClientRect();
     if (lap && lap.height < 0.35 * vh) {
-      problems.push(`the lap button is only ${Math.round(lap.height)} px tall of ${vh}`);
+      problems.push(`the primary button is only ${Math.round(lap.height)} px tall of ${vh}`);
     }
   }
   return problems;
