@@ -1,5 +1,7 @@
 """Sync of finished runs from phones, the runner's runs, and their photos."""
 
+from uuid import UUID
+
 from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
 from ..auth import current_actor, device_required
@@ -74,10 +76,13 @@ def _photo_body(limit: int) -> bytes:
     return data
 
 
-@bp.put("/api/v1/runs/<run_id>/photos/<photo_id>")
+# The photo id is a UUID in the rule itself, so PUT or PATCH on a photo's .jpg address is a 405,
+# not an upload under the id "<uuid>.jpg".
+@bp.put("/api/v1/runs/<run_id>/photos/<uuid:photo_id>")
 @device_required
-def put_photo(run_id: str, photo_id: str):
+def put_photo(run_id: str, photo_id: UUID):
     """Upload a photo of the runner's run: stored stripped of all metadata, idempotent by id."""
+    photo_id = str(photo_id)
     run = service.run_of(g.runner.id, run_id)
     if request.mimetype not in photos.FORMATS:
         raise ApiError(415, "unsupported_media_type", "Send the photo as image/jpeg or image/png.")
@@ -92,10 +97,11 @@ def put_photo(run_id: str, photo_id: str):
     return jsonify(photo_json(photo)), 201 if created else 200
 
 
-@bp.patch("/api/v1/runs/<run_id>/photos/<photo_id>")
+@bp.patch("/api/v1/runs/<run_id>/photos/<uuid:photo_id>")
 @device_required
-def patch_photo(run_id: str, photo_id: str):
+def patch_photo(run_id: str, photo_id: UUID):
     """Hide a photo of the runner's run from the family page, or show it again."""
+    photo_id = str(photo_id)
     run = service.run_of(g.runner.id, run_id)
     fields = Fields(json_object())
     photo = photos.photo_of_run(run, photo_id)

@@ -30,9 +30,15 @@ MAX_EXAMPLES = 25
 # Schema-valid requests that the server must still refuse, for rules JSON Schema cannot state:
 # a sync names the token's own device and heroes and tracks that exist, with laps that rise;
 # so a generated sync may be answered 422 (and stores nothing, which test_fuzz_api proves).
+# Likewise a new shipment's tracking number must match its carrier's format (USPS, UPS, FedEx).
 CONFIG = """\
 [[operations]]
 include-path = "/api/v1/sync"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422"]
+
+[[operations]]
+include-path = "/api/v1/runs/{run_id}/shipments"
+include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422"]
 """
 
