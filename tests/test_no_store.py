@@ -4,16 +4,30 @@ proxy: every /admin/ answer and every /api/ answer sends Cache-Control: no-store
 The rules come from app.url_map, so a page added later is checked without being listed here.
 """
 
+import io
 import re
+import uuid
 
 import sqlalchemy as sa
+from PIL import Image
 
 from r4h_pwa.extensions import db as _db
-from r4h_pwa.models import Checkin, Device, Hero, Track
-from tests.factories import ADDRESS, PASSWORD, bearer, build_story
+from r4h_pwa.models import Checkin, Device, Hero, Run, Runner, Track
+from r4h_pwa.runs import photos
+from tests.factories import ADDRESS, PASSWORD, bearer, build_story, make_device_token
 from tests.helpers import sign_in
 
 _PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def _photo(run_id: str) -> str:
+    """A real photo of the run, stored the way an upload stores it; its id."""
+    image = io.BytesIO()
+    Image.new("RGB", (40, 20), "blue").save(image, "JPEG")
+    photo, _ = photos.put_photo(_db.session.get(Run, run_id), str(uuid.uuid4()),
+                                image.getvalue(), "image/jpeg")
+    _db.session.commit()
+    return photo.id
 
 
 def _ids(story) -> dict[str, str]:
@@ -23,6 +37,7 @@ def _ids(story) -> dict[str, str]:
         return str(_db.session.scalar(sa.select(model.id).where(*where).limit(1)))
 
     return {
+        "photo_id": _photo(story.run_id),
         "run_id": story.run_id,
         "shipment_id": story.shipment_id,
         "checkin_id": first(Checkin, Checkin.run_id == story.run_id),
@@ -42,8 +57,13 @@ def _rules(app, prefix: str, method: str) -> list[str]:
     )
 
 
+# Pages that also need a query string to show something (the plan form names its hero).
+_QUERIES = {"/admin/coverage/plan": "?hero={hero_id}"}
+
+
 def _fill(rule: str, ids: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda match: ids[match.group(1)], rule)
+    path = _PLACEHOLDER.sub(lambda match: ids[match.group(1)], rule)
+    return path + _QUERIES.get(rule, "").format(**ids)
 
 
 def _assert_no_store(response, path):
@@ -87,15 +107,23 @@ def test_admin_pages_are_no_store_for_anonymous_visitors_too(app, client, db):
         _assert_no_store(response, rule)
 
 
+_ADMIN_API = {"/api/v1/coverage"}
+
+
 def test_every_bearer_api_answer_is_no_store(app, client, db):
     story = build_story()
     ids = _ids(story)
     headers = bearer(story.token)
+    admin = _db.session.scalar(sa.select(Runner).where(Runner.email == story.admin_email))
+    admin_headers = bearer(make_device_token(admin))
+    _db.session.commit()
     answers = _rules(app, "/api/", "GET")
     assert "/api/v1/shipments/<shipment_id>" in answers
     for rule in answers:
         path = _fill(rule, ids)
-        response = client.get(path, headers=headers)
+        # The coverage queue is the team's: an admin's token reads it, a runner's gets 403.
+        who = admin_headers if rule in _ADMIN_API else headers
+        response = client.get(path, headers=who)
         assert response.status_code == 200, path
         _assert_no_store(response, path)
     created = client.post(f"/api/v1/runs/{story.run_id}/shipments", json=ADDRESS,

@@ -26,6 +26,10 @@ PUBLIC_ENDPOINTS = {
     "flags.get_family",  # by unguessable token only
     "flags.post_ack",
     "flags.get_family_thanks",  # by unguessable token only
+    "flags.get_family_hide",  # by unguessable token only: "Remove this page?"
+    "flags.post_family_hide",  # by unguessable token, with CSRF
+    "flags.get_family_photo",  # by unguessable token, photos not hidden only
+    "flags.get_family_photo_page_copy",  # the same, the page-sized copy
     "flags.get_honor",  # the public wall of honor
 }
 
@@ -35,8 +39,13 @@ REFUSED = {401, 403}
 def _sample_url(rule) -> str:
     url = rule.rule
     for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        value = "1" if converter == "IntegerConverter" else "00000000-0000-4000-8000-000000000000"
+        converter = rule._converters[name]
+        if converter.__class__.__name__ == "AnyConverter":  # <any(hide, show):action>
+            value = sorted(converter.items)[0]
+        elif converter.__class__.__name__ == "IntegerConverter":
+            value = "1"
+        else:
+            value = "00000000-0000-4000-8000-000000000000"
         url = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, url)
     return url
 
