@@ -39,7 +39,7 @@ MALFORMED = {
 
 
 # Endpoints whose body is not JSON: a photo upload is the image itself.
-NOT_JSON = {("PUT", "/api/v1/runs/<run_id>/photos/<photo_id>")}
+NOT_JSON = {("PUT", "/api/v1/runs/<run_id>/photos/<uuid:photo_id>")}
 
 
 def _json_endpoints(app) -> list[tuple[str, str]]:
@@ -63,7 +63,7 @@ def _stored() -> tuple[int, int, int]:
 
 def test_the_json_endpoints_are_found(app):
     assert _json_endpoints(app) == [
-        ("PATCH", "/api/v1/runs/<run_id>/photos/<photo_id>"),
+        ("PATCH", "/api/v1/runs/<run_id>/photos/<uuid:photo_id>"),
         ("POST", "/api/v1/auth/token"),
         ("POST", "/api/v1/runs/<run_id>/shipments"),
         ("POST", "/api/v1/sync"),
@@ -75,7 +75,7 @@ def test_every_json_endpoint_answers_a_bad_body_with_400(app, client, db, body):
     story = build_story()
     before = _stored()
     for method, rule in _json_endpoints(app):
-        path = rule.replace("<run_id>", story.run_id).replace("<photo_id>", str(uuid.uuid4()))
+        path = rule.replace("<run_id>", story.run_id).replace("<uuid:photo_id>", str(uuid.uuid4()))
         response = client.open(path, method=method, data=body, headers={
             **bearer(story.token), "Content-Type": "application/json"})
         assert response.status_code == 400, (path, response.get_data(as_text=True)[:300])
