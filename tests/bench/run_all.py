@@ -75,6 +75,10 @@ BENCHES = [
         "bench_family", False, [], ["--seconds", "2", "--rounds", "1"], ["bench_family.json"], 600
     ),
     Bench("bench_soak", False, [], ["--seconds", "10"], ["soak.json"], 900),
+    Bench(
+        "bench_cluster", True, [], ["--seconds", "2", "--soak-seconds", "5"],
+        ["bench_cluster.json"], 600,
+    ),
     Bench("bench_lighthouse", False, ["--runs", "1"], ["--runs", "1"], ["lighthouse.json"], 1500),
 ]
 
@@ -404,6 +408,31 @@ def soak(data: dict) -> tuple[list[tuple], list[str]]:
     return rows, notes
 
 
+def cluster(data: dict) -> tuple[list[tuple], list[str]]:
+    phases, ratios, goals = data["phases"], data["ratios"], data["goals"]
+    setup = (f"{data['clients']} clients, {data['seconds']:g} s a phase, 2 servers x "
+             f"{data['workers_per_server']} workers")
+    rows = [(f"{p['name']} requests/s ({setup})" if i == 0 else f"{p['name']} requests/s",
+             f"{p['per_second']} (p99 {p['p99_ms']} ms)", "", None)
+            for i, p in enumerate(phases)]
+    notes = []
+    for name, goal in goals.items():
+        rows.append((f"Ratio {name} / healthz (mean of both healthz phases)",
+                     f"{ratios[name]}", f">= {goal}", ratios[name] >= goal))
+        if ratios[name] < goal:
+            notes.append(f"Through nginx, {name} reached {ratios[name]} of /healthz (goal "
+                         f"{goal}). {NOISE}")
+    for name, e in data["soak"].items():
+        rows.append((f"Soak {data['soak_seconds']:g} s, {name}: p50 / p95 / p99",
+                     f"{e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']} ms, {e['failures']} "
+                     "failures", "", None))
+    stored = data["stored"]
+    rows.append(("Sync runs stored once, miles gapless",
+                 f"{stored['runs_stored']} of {stored['runs_created']}, gapless "
+                 f"{stored['gapless']}", "exact", bool(stored["ok"])))
+    return rows, notes
+
+
 def lighthouse(data: dict) -> tuple[list[tuple], list[str]]:
     goals = data["goals"]
     rows, notes = [], []
@@ -479,6 +508,13 @@ AREAS = [
         "soak.json",
         soak,
         "gunicorn on PostgreSQL: family readers, phones syncing with repeats, escort check-ins.",
+    ),
+    (
+        "Cluster",
+        "bench_cluster.json",
+        cluster,
+        "through nginx (HTTPS, from deploy/) to two gunicorn servers on PostgreSQL and Redis: "
+        "the family page, the wall and sync beside /healthz in one run, then a mixed soak.",
     ),
     (
         "Lighthouse",
