@@ -244,9 +244,12 @@ def test_the_login_limit_of_10_a_minute_holds_across_both_servers(cluster):
     body = json.dumps({"email": "nobody@example.org", "password": "wrong password",
                        "device_name": "Phone"})
     before = len(cluster.nginx.access_log())
+    # Each attempt claims another address: nginx appends the one it saw, and the app trusts
+    # only that, so a client cannot pick its own rate-limit key.
     statuses = [cluster.request("POST", "/api/v1/auth/token", body,
-                                headers={"Content-Type": "application/json"})[0]
-                for _ in range(30)]
+                                headers={"Content-Type": "application/json",
+                                         "X-Forwarded-For": f"203.0.113.{n + 1}"})[0]
+                for n in range(30)]
     assert statuses == [401] * 10 + [429] * 20
     # nginx shared them between both servers (round robin), so the count lives in Redis.
     answered_by = Counter(match.group(2) for match in
