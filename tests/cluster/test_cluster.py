@@ -272,8 +272,15 @@ def test_nginx_serves_static_files_compressed_with_validators(cluster):
 
 def test_nginx_refuses_bodies_past_the_apps_limits(cluster):
     just_over = b"x" * (1024 * 1024 + 1)
-    status, _, _ = cluster.request("POST", "/api/v1/sync", just_over,
-                                   headers={"Content-Type": "application/json"})
+    status, headers, body = cluster.request("POST", "/api/v1/sync", just_over,
+                                            headers={"Content-Type": "application/json"})
+    # nginx refuses it, in the API's error shape, as the app would have.
+    assert status == 413
+    assert dict(headers)["Content-Type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+    # A form past the limit is refused too (nginx's own page: not an API client).
+    status, _, _ = cluster.request("POST", "/login", just_over,
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 413
     # A photo may be 8 MB: nginx lets 2 MB through to the app (which wants a token first).
     status, _, _ = cluster.request(
