@@ -99,6 +99,9 @@ def test_the_ceremony_and_a_photo_go_from_an_offline_phone_to_the_family_and_bac
     expect(page.locator("body")).to_have_attribute("data-screen", "runs")
     page.get_by_role("button", name="Open").first.click()
     expect(page.get_by_test_id("run-photo")).to_have_count(1)
+    thumbnail = page.get_by_test_id("run-photo").locator("img")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 1600",
+                           arg=thumbnail.element_handle())  # shown from IndexedDB, offline
     [photo] = read_photos(page)
     assert (photo["run_id"], photo["width"], photo["height"]) == (run["id"], 1600, 1200)
     assert photo["type"] == "image/jpeg" and not photo["sent"]
