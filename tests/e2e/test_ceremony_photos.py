@@ -243,3 +243,34 @@ def test_a_photo_the_server_refuses_is_said_plainly_and_not_retried(context, pag
       return (await photos.photoJobs(await db.getValue("auth"))).length;
     }""")
     assert left == 0
+
+
+MAKE_VERSION_1 = """async (run) => {
+  const open = indexedDB.open("r4h", 1);
+  open.onupgradeneeded = () => {
+    open.result.createObjectStore("kv");
+    open.result.createObjectStore("runs", { keyPath: "id" }).createIndex("status", "status");
+  };
+  const db = await new Promise((resolve) => (open.onsuccess = () => resolve(open.result)));
+  await new Promise((resolve) => {
+    const tx = db.transaction("runs", "readwrite");
+    tx.objectStore("runs").put(run);
+    tx.oncomplete = resolve;
+  });
+  db.close();
+}"""
+
+
+def test_a_phone_with_the_first_database_keeps_its_runs_when_photos_arrive(page):
+    page.goto("/healthz")  # the origin, without the app opening its database
+    waiting = {"id": "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c", "status": "outbox", "laps": []}
+    page.evaluate(MAKE_VERSION_1, waiting)
+    open_app(page)
+    assert stored_runs(page) == [waiting]
+    assert read_photos(page) == []
+    assert page.evaluate("""async () => {
+      const open = indexedDB.open("r4h");
+      const db = await new Promise((resolve) => (open.onsuccess = () => resolve(open.result)));
+      db.close();
+      return [db.version, [...db.objectStoreNames]];
+    }""") == [2, ["kv", "photos", "runs"]]
