@@ -33,13 +33,18 @@ READ_PHOTOS = """async () => {
 THANKS = "Thank you for carrying his flag. It hangs in our hallway now."
 
 
-def photo_with_gps(size=(2400, 1800)) -> bytes:
-    """A camera-sized JPEG that says where it was taken: EXIF with GPS, a maker and a comment."""
+def photo_with_gps(size=(2400, 1800), orientation: int | None = None) -> bytes:
+    """A camera-sized JPEG that says where it was taken: EXIF with GPS, a maker and a comment.
+
+    With orientation 6 the pixels are stored sideways, as a phone held upright stores them.
+    """
     image = Image.new("RGB", size, (46, 125, 50))
     image.paste((20, 20, 20), (400, 300, 2000, 1500))
     image.paste((31, 86, 199), (400, 850, 2000, 950))  # the thin blue line
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"
+    if orientation:
+        exif[0x0112] = orientation
     exif.get_ifd(GPS_IFD).update({1: "N", 2: (28.0, 41.0, 30.0), 3: "W", 4: (81.0, 16.0, 0.0)})
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif, comment=b"taken at the school track")
@@ -192,17 +197,20 @@ def test_a_sent_photo_hidden_on_the_phone_leaves_the_family_page(context, page, 
                                           "flag_carried": False, "prayer_after": False}
 
     page.get_by_test_id("photo-take").set_input_files(
-        {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps((800, 600))}
+        {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps((800, 600), 6)}
     )
     expect(page.get_by_test_id("photo-status")).to_have_text("Sent.", timeout=15_000)
     page.get_by_test_id("photo-hide").click()
     expect(page.get_by_test_id("photo-status")).to_have_text("Hidden from the family page.",
                                                              timeout=15_000)
     [photo] = read_photos(page)
-    assert (photo["width"], photo["hidden"], photo["server_hidden"]) == (800, True, True)
+    # Stored sideways with orientation 6: the phone turned it upright, portrait.
+    assert (photo["width"], photo["height"]) == (600, 800)
+    assert (photo["hidden"], photo["server_hidden"]) == (True, True)
     with server_db() as db:
         row = db.session.get(Photo, photo["id"])
         assert row.run_id == run["id"] and row.hidden_at is not None
+        assert (row.width, row.height) == (600, 800)
 
 
 def test_a_photo_the_server_refuses_is_said_plainly_and_not_retried(context, page, server_db):
