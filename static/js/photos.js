@@ -1,5 +1,5 @@
 // Photos of a run, taken or picked with no signal: shrunk to a JPEG, kept in IndexedDB with
-// the run, and sent once the run itself is synced. A hidden photo never leaves the phone; one
+// the run (as bytes: WebKit may refuse to store a Blob), and sent once the run is synced. A hidden photo never leaves the phone; one
 // already sent is hidden on the server too.
 
 import { inPlainWords, patchPhoto, putPhoto } from "./api.js";
@@ -9,6 +9,7 @@ import { $, el, notice, put } from "./dom.js";
 import { state } from "./state.js";
 
 const MAX_SIDE = 1600; // the long side, in pixels
+const jpeg = (photo) => new Blob([photo.bytes], { type: "image/jpeg" });
 let shown = { key: "", urls: [] }; // the list on screen, and its object URLs to let go of
 
 export function wire() {
@@ -38,7 +39,7 @@ async function shrink(file) {
   image.close?.();
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
   if (!blob) throw new Error("no JPEG");
-  return { blob, width: canvas.width, height: canvas.height };
+  return { bytes: await blob.arrayBuffer(), width: canvas.width, height: canvas.height };
 }
 
 async function addPhotos(runId, files) {
@@ -73,10 +74,10 @@ export async function showPhotos(runId) {
   const [photos, run] = await Promise.all([db.photosOfRun(runId), db.getRun(runId)]);
   photos.sort((a, b) => a.added_at.localeCompare(b.added_at));
   const synced = run?.status === "synced";
-  const key = JSON.stringify([runId, synced, photos.map(({ blob, ...rest }) => rest)]);
+  const key = JSON.stringify([runId, synced, photos.map(({ bytes, ...rest }) => rest)]);
   if (key === shown.key) return;
   shown.urls.forEach((url) => URL.revokeObjectURL(url));
-  shown = { key, urls: photos.map((photo) => URL.createObjectURL(photo.blob)) };
+  shown = { key, urls: photos.map((photo) => URL.createObjectURL(jpeg(photo))) };
   const item = (photo, n) =>
     el(
       "li",
@@ -110,7 +111,7 @@ export async function pushPhotos(auth) {
   for (const photo of await photoJobs(auth)) {
     let change;
     try {
-      if (!photo.sent) await putPhoto(auth.token, photo.run_id, photo.id, photo.blob);
+      if (!photo.sent) await putPhoto(auth.token, photo.run_id, photo.id, jpeg(photo));
       else await patchPhoto(auth.token, photo.run_id, photo.id, photo.hidden);
       change = photo.sent ? { server_hidden: photo.hidden } : { sent: true };
     } catch (error) {
