@@ -13,9 +13,12 @@ const jpeg = (photo) => new Blob([photo.bytes], { type: "image/jpeg" });
 let shown = { key: "", urls: [] }; // the list on screen, and its object URLs to let go of
 
 export function wire() {
-  for (const id of ["photo-take", "photo-pick"]) {
+  $("counter-photo-button").onclick = () => $("counter-photo").click(); // a real button on the counter
+  for (const id of ["photo-take", "photo-pick", "counter-photo"]) {
     $(id).onchange = async (event) => {
-      await addPhotos(state.doneId, [...event.target.files]);
+      const counting = id === "counter-photo"; // during the run, from the counter
+      await addPhotos(counting ? state.run.id : state.doneId, [...event.target.files]);
+      if (counting) notice("Photo kept with the run.");
       event.target.value = ""; // the same photo may be picked again
     };
   }

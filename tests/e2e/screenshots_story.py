@@ -27,13 +27,20 @@ def phone(browser, server: LiveServer, out: Path, scheme: str, screen: dict) -> 
     suffix = f"-{scheme}-{screen['width']}"
     open_app(page)
     sign_in(page)
-    page.get_by_label("Track").select_option(label="Example Middle School track (7 laps a mile)")
-    page.get_by_test_id("start-unplanned").click()
+    page.get_by_test_id("planned-run").first.click()  # with the escorts' code: 5 actions
     page.get_by_test_id("flag-carried").check()
     page.get_by_test_id("flag-carried").scroll_into_view_if_needed()
     shoot(page, out, f"01-hero-ceremony{suffix}")
     page.get_by_test_id("begin-laps").click()
-    tap_laps(page, 7)
+    tap_laps(page, 3)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("counter-photo-button").click()
+    chooser.value.set_files(
+        {"name": "start.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps((1600, 1200))}
+    )
+    expect(page.locator("#notice")).to_have_text("Photo kept with the run.")
+    shoot(page, out, f"01b-counter-photo{suffix}")
+    tap_laps(page, 4)
     page.locator("#finish-mile").click()
     page.get_by_test_id("after-silence").click()
     page.clock.run_for(17_000)
@@ -46,9 +53,9 @@ def phone(browser, server: LiveServer, out: Path, scheme: str, screen: dict) -> 
         page.get_by_test_id("photo-pick").set_input_files(
             {"name": name, "mimeType": "image/jpeg", "buffer": photo_with_gps(size)}
         )
-    expect(page.get_by_test_id("photo-status")).to_have_text(["Sent.", "Sent."], timeout=15_000)
-    page.get_by_test_id("photo-hide").nth(1).click()
-    expect(page.get_by_test_id("photo-status").nth(1)).to_have_text(
+    expect(page.get_by_test_id("photo-status")).to_have_text(["Sent."] * 3, timeout=15_000)
+    page.get_by_test_id("photo-hide").nth(2).click()
+    expect(page.get_by_test_id("photo-status").nth(2)).to_have_text(
         "Hidden from the family page.", timeout=15_000
     )
     page.get_by_role("heading", name="Photos").scroll_into_view_if_needed()
