@@ -191,14 +191,17 @@ class LocalSmtp:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         """Keep the message; answer 250 so the sender counts it delivered."""
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append(ReceivedEmail(envelope.mail_from, list(envelope.rcpt_tos), message))
+        self.received.append(ReceivedEmail(envelope.mail_from, list(envelope.rcpt_tos), message,
+                                           tls=_over_tls(server, session),
+                                           login=getattr(session, "auth_data", None)))
         return "250 Message accepted for delivery"
 
     def start(self) -> "LocalSmtp":
         """Listen on the port (again)."""
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **self.options)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port,
+                                      server_hostname="localhost", **self.options)
         self._controller.start()
         return self
 
@@ -221,6 +224,11 @@ class LocalSmtp:
         return [r for r in self.received if address in r.rcpt_tos]
 
 
+def _over_tls(server, session) -> bool:
+    """Whether aiosmtpd's session runs over TLS: after STARTTLS, or from the start (SMTPS)."""
+    return session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+
+
 @dataclass
 class ReceivedEmail:
     """What the SMTP server got: the envelope and the parsed message."""
@@ -228,6 +236,8 @@ class ReceivedEmail:
     mail_from: str
     rcpt_tos: list[str]
     message: email.message.EmailMessage
+    tls: bool = False  # the message came over TLS (STARTTLS or implicit)
+    login: object = None  # what the client signed in with (the authenticator's auth_data)
 
     @property
     def body(self) -> str:
