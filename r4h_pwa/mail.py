@@ -2,8 +2,8 @@
 
 A service calls `queue()`: the email is a row in the same transaction as the change it tells
 about, so it exists exactly when the change does. After a request that queued one commits,
-its response, once written, sends what is due (`response.call_on_close`), so the family's
-page never waits for, nor fails with, the mail server. A send that fails is kept, with its
+a sender thread sends what is due, so the family's page never waits for, nor fails with,
+the mail server. A send that fails is kept, with its
 attempts and last error, and tried again later with a growing wait: by `flask send-email`
 (for a timer), and by a later request of this process at most every EMAIL_RETRY_EVERY
 seconds. After EMAIL_MAX_ATTEMPTS failures it is "failed" until an admin retries it.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -290,7 +291,7 @@ def deliver_due(now: datetime | None = None) -> Delivery:
 
 
 def _deliver_quietly(app: Flask) -> None:
-    """A pass over the outbox after a response was sent; a failure is logged, never raised."""
+    """A pass over the outbox in a sender thread; a failure is logged, never raised."""
     with app.app_context():
         try:
             deliver_due()
@@ -301,8 +302,26 @@ def _deliver_quietly(app: Flask) -> None:
             db.session.remove()
 
 
+def _start_sender(app: Flask) -> None:
+    # A thread, not the response's close: the page goes out at once whatever SMTP does, and
+    # a server that skips close() (Werkzeug's, when the client hangs up) loses nothing.
+    senders = app.extensions["r4h_mail"]["senders"]
+    senders[:] = [t for t in senders if t.is_alive()]
+    thread = threading.Thread(target=_deliver_quietly, args=(app,), name="r4h-mail", daemon=True)
+    senders.append(thread)
+    thread.start()
+
+
+def wait_for_senders(app: Flask, timeout: float = 60) -> None:
+    """Wait until this process's sender threads are done (a clean stop, or a test's check)."""
+    deadline = time.monotonic() + timeout
+    for thread in list(app.extensions["r4h_mail"]["senders"]):
+        thread.join(max(deadline - time.monotonic(), 0))
+
+
 def _send_after_response(response: Response) -> Response:
-    """Once this response is written, send what this request queued, or what is due again."""
+    """After a request that queued email (committed by now), or when due emails may wait
+    again, start a sender thread; the response does not wait for it."""
     app = current_app._get_current_object()
     state = app.extensions["r4h_mail"]
     if not state["settings"].server:
@@ -311,7 +330,7 @@ def _send_after_response(response: Response) -> Response:
     now = time.monotonic()
     if queued or now - state["looked_at"] >= app.config["EMAIL_RETRY_EVERY"]:
         state["looked_at"] = now
-        response.call_on_close(lambda: _deliver_quietly(app))
+        _start_sender(app)
     return response
 
 
@@ -333,6 +352,7 @@ def init_app(app: Flask) -> None:
         "settings": _read_settings(app.config),
         "admins": _read_admins(app.config["ADMIN_EMAILS"]),
         "looked_at": time.monotonic(),  # the first look waits EMAIL_RETRY_EVERY after start
+        "senders": [],  # this process's sender threads
     }
     app.after_request(_send_after_response)
     app.cli.add_command(send_email_command)

@@ -6,7 +6,9 @@ page says the flag is on its way and links to USPS's tracking page; the family c
 with a message; and the admins' email, with the message in it, reaches the SMTP server.
 """
 
+import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -28,6 +30,7 @@ from .steps import (
 )
 
 pytestmark = pytest.mark.e2e
+SHOTS = Path(__file__).resolve().parents[2] / "shots" / "mail"  # to look at; not in git
 ADMINS = ["ada.admin@example.org", "bo.admin@example.org"]
 TRACKING = "9400 1118 9922 3344 5566 77"  # as printed on the receipt, with its spaces
 MESSAGE = "Thank you for running for Alex.\nHis mother keeps the flag by his photo."
@@ -74,6 +77,18 @@ def _seed(server) -> int:
                          end_of_watch=date.today() - timedelta(days=400))
         db.session.commit()
         return hero.id
+
+
+def _wait_for_attempts(server, attempts: int, timeout: float = 20) -> None:
+    """Wait until every email in the server's outbox has been tried this many times."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with server.db() as db:
+            tries = db.session.scalars(sa.select(OutboxEmail.attempts)).all()
+        if tries and all(n >= attempts for n in tries):
+            return
+        assert time.monotonic() < deadline, f"outbox attempts {tries}, waiting for {attempts}"
+        time.sleep(0.1)
 
 
 def _admin_signs_in(page) -> None:
@@ -182,3 +197,51 @@ def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
         assert [(e.recipient, e.status, e.attempts, e.reason, e.shipment_id) for e in emails] == [
             (address, "sent", 1, "family_received", shipment_id) for address in ADMINS]
         assert db.session.get(Hero, hero_id).runs[0].id == run_id
+
+
+def test_with_the_mail_server_down_the_family_is_thanked_and_the_admin_sees_the_email_wait(
+        server, admin_page, family_page, smtp_server):
+    _seed(server)
+    from tests.factories import make_runner, make_shipment, make_synced_run
+
+    with server.db() as db:
+        runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=1)
+        shipment = make_shipment(make_synced_run(runner))
+        db.session.commit()
+        family_path, runner_id = f"/f/{shipment.family_token}", runner.id
+    smtp_server.stop()
+
+    family_page.goto(family_path)
+    family_page.get_by_test_id("ack-message").fill(MESSAGE)
+    family_page.get_by_test_id("ack-submit").click()
+    expect(family_page.get_by_test_id("ack-done")).to_be_visible()
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    _wait_for_attempts(server, 1)  # the sender thread tried, and the server was down
+    _admin_signs_in(admin_page)
+    admin_page.goto("/admin/")
+    emails = admin_page.get_by_test_id("work-emails")
+    expect(emails.get_by_test_id("unsent-email")).to_have_count(2)
+    expect(emails.get_by_test_id("unsent-email").first).to_contain_text(
+        "Flag received: Officer Julian Becerra")
+    expect(emails.get_by_test_id("email-error").first).to_contain_text("ConnectionRefusedError")
+    for width, height in ((320, 568), (390, 844)):
+        for scheme in ("light", "dark"):
+            admin_page.set_viewport_size({"width": width, "height": height})
+            admin_page.emulate_media(color_scheme=scheme)
+            emails.scroll_into_view_if_needed()
+            admin_page.screenshot(path=str(SHOTS / f"dashboard-emails-{width}-{scheme}.png"))
+            admin_page.goto(f"/admin/runners/{runner_id}/edit")
+            admin_page.get_by_label("Email them when a family replies").scroll_into_view_if_needed()
+            admin_page.screenshot(path=str(SHOTS / f"runner-opt-in-{width}-{scheme}.png"))
+            admin_page.goto("/admin/")
+
+    smtp_server.start()
+    admin_page.get_by_test_id("retry-emails").click()
+    received = smtp_server.wait_for(2)
+    assert "  His mother keeps the flag by his photo." in received[0].body
+    admin_page.reload()
+    expect(admin_page.get_by_test_id("work-emails")).to_contain_text("Every email went out.")
+    with server.db() as db:
+        rows = db.session.scalars(sa.select(OutboxEmail)).all()
+        assert [(e.status, e.attempts) for e in rows] == [("sent", 2)] * 2
