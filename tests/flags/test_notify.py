@@ -6,13 +6,14 @@ and the tests wait for that thread before they look. With the server down the fa
 still gets its page, and the email waits.
 """
 
+import threading
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from r4h_pwa import mail
-from r4h_pwa.models import OutboxEmail, Runner, utcnow
+from r4h_pwa.models import AuditEntry, OutboxEmail, Runner, utcnow
 from tests.factories import ADDRESS
 from tests.helpers import reload, sign_in
 
@@ -266,3 +267,61 @@ def test_an_admin_sets_the_runners_opt_in_on_the_account_form(app, db, story, ad
     admin_client.post(f"/admin/runners/{runner.id}/edit", data=form)
     db.session.expire_all()
     assert db.session.get(Runner, story.runner_id).notify_by_email is False
+    changes = db.session.scalars(
+        sa.select(AuditEntry.new_values).where(AuditEntry.object_type == "runner",
+                                               AuditEntry.object_id == str(runner.id),
+                                               AuditEntry.action == "updated")
+        .order_by(AuditEntry.id)).all()
+    assert changes == [{"notify_by_email": True}, {"notify_by_email": False}]
+
+
+def test_a_runner_who_is_also_an_admin_or_inactive_gets_no_second_copy(
+        app, client, db, story, smtp_server):
+    runner = db.session.get(Runner, story.runner_id)
+    runner.notify_by_email, runner.email = True, ADMINS[0]
+    db.session.commit()
+    _ack(client, story, MESSAGE)
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ADMINS  # the admin's copy
+
+    runner.email, runner.is_active_account = "gone@example.org", False
+    db.session.commit()
+    _ack(client, story, "From his sister: thank you.")
+    assert smtp_server.to("gone@example.org") == []
+
+
+@pytest.mark.postgres_only
+def test_two_senders_at_once_send_each_email_once(app, db, smtp_server):
+    with app.test_request_context():
+        addresses = [f"team{n}@example.org" for n in range(30)]
+        mail.queue(addresses, "Flag received: Officer Test", "Arrived.", "family_received")
+        db.session.commit()
+    start = threading.Barrier(2)
+    reports = []
+
+    def sender():
+        with app.app_context():
+            start.wait()
+            reports.append(mail.deliver_due())
+            db.session.remove()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == sorted(addresses)
+    assert sum(r.sent for r in reports) == 30
+    assert {e.status for e in _outbox(db)} == {"sent"}
+
+
+def test_with_the_server_down_removing_the_page_still_works(client, db, story, smtp_server):
+    smtp_server.stop()
+
+    response = _hide(client, story)
+
+    assert response.status_code == 303
+    with client.get(story.family_path) as page:
+        assert page.status_code == 410
+    assert [(e.reason, e.status, e.attempts) for e in _outbox(db)] == [
+        ("family_hidden", "pending", 1)] * 2
