@@ -3,10 +3,14 @@
 A service calls `queue()`: the email is a row in the same transaction as the change it tells
 about, so it exists exactly when the change does. After a request that queued one commits,
 a sender thread sends what is due, so the family's page never waits for, nor fails with,
-the mail server. A send that fails is kept, with its
-attempts and last error, and tried again later with a growing wait: by `flask send-email`
-(for a timer), and by a later request of this process at most every EMAIL_RETRY_EVERY
-seconds. After EMAIL_MAX_ATTEMPTS failures it is "failed" until an admin retries it.
+the mail server. A send that fails is kept, with its attempts and last error, and tried
+again later with a growing wait: by `flask send-email` (for a timer), and by a later
+request of this process at most every EMAIL_RETRY_EVERY seconds. After EMAIL_MAX_ATTEMPTS
+failures it is "failed" until an admin retries it from the dashboard.
+
+Each email is claimed before it is sent (a compare-and-set on its next_attempt_at), so two
+senders never send it twice; a sender that dies mid-send frees it after LEASE, and it is
+sent again (at least once, not exactly once).
 
 SMTP is Python's own smtplib; the server, port, TLS, credentials and From address are settings
 (see README, Settings). With no MAIL_SERVER set, emails are kept, pending, and never sent.
