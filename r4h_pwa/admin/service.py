@@ -330,7 +330,8 @@ def save_runner(runner: Runner | None, values: Mapping[str, Any]) -> Runner:
         setattr(runner, key, values[key])
     if values["password"]:
         runner.set_password(values["password"])
-    runner.notify_by_email = values["notify_by_email"]
+    if "notify_by_email" in values:  # values without it keep the account's choice
+        runner.notify_by_email = values["notify_by_email"]
     db.session.flush()
     return runner
 
