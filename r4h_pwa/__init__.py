@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import audit, cli, database, errors, formatting, jsonbody, request_id, security
+from . import audit, cli, database, errors, formatting, jsonbody, mail, request_id, security
 from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
     request_id.init_app(app)
+    mail.init_app(app)
     cli.init_app(app)
     blueprints = (
         pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp,

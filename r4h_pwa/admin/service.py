@@ -276,6 +276,7 @@ def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runn
         "role": fields.text("role", 40, required=True),
         "is_active_account": _flag(data.get("is_active_account")),
     }
+    values["notify_by_email"] = _flag(data.get("notify_by_email"))
     email_problem = email_error(values["email"]) if values["email"] else None
     if email_problem:
         fields.fail("email", email_problem)
@@ -329,6 +330,8 @@ def save_runner(runner: Runner | None, values: Mapping[str, Any]) -> Runner:
         setattr(runner, key, values[key])
     if values["password"]:
         runner.set_password(values["password"])
+    if "notify_by_email" in values:  # values without it keep the account's choice
+        runner.notify_by_email = values["notify_by_email"]
     db.session.flush()
     return runner
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from .. import audit
+from .. import audit, mail
 from ..auth import admin_required
 from ..auth.service import revoke_device
 from ..extensions import db
@@ -52,7 +52,22 @@ def get_dashboard():
         board=service.dashboard(),
         work=flags_service.work_waiting(),
         flag=flags_service,
+        unsent_emails=mail.unsent(),
+        mail_server=mail.settings().server,
     )
+
+
+@bp.post("/emails/retry")
+@admin_required
+def post_retry_emails():
+    """Try every email not sent yet again now, the failed ones too (after the response)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    retried = mail.retry_now()
+    db.session.commit()
+    flash(f"Trying {retried} email{'' if retried == 1 else 's'} again now. Reload to see "
+          "what went out." if retried else "No email is waiting.", "success")
+    return redirect(url_for("admin.get_dashboard") + "#work-emails-title", code=303)
 
 
 # Heroes ------------------------------------------------------------------------------------
