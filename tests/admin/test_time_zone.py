@@ -4,12 +4,14 @@ The team here is in America/Denver (MST in winter, MDT in summer), so nothing pa
 accident of the America/New_York default.
 """
 
+import csv
+import io
 from datetime import UTC, datetime
 
 import pytest
 
 from r4h_pwa import create_app
-from r4h_pwa.models import Run
+from r4h_pwa.models import Checkin, Run
 from tests.factories import make_hero, make_run, make_runner, make_track
 from tests.helpers import count, make_config
 
@@ -150,3 +152,17 @@ def test_the_time_zone_comes_from_the_environment(sqlite_only, tmp_path, monkeyp
 def test_the_default_time_zone_is_new_york(sqlite_only, tmp_path):
     assert create_app(make_config(sqlite_only, tmp_path)).config["TIMEZONE"] == "America/New_York"
 
+
+
+def test_the_roster_csv_gives_check_in_times_in_the_team_zone(admin_client, db, parts):
+    run = make_run(parts["runner"], parts["hero"], parts["track"],
+                   scheduled_at=datetime(2026, 12, 2, 1, 0, tzinfo=UTC))
+    db.session.add(Checkin(run=run, name="Sgt. Dana Reyes", agency="Denver Police",
+                           checked_in_at=datetime(2026, 12, 2, 1, 5, 9, tzinfo=UTC)))
+    db.session.commit()
+    rows = list(csv.reader(io.StringIO(
+        admin_client.get(f"/admin/runs/{run.id}/checkins.csv").get_data(as_text=True))))
+    column = rows[0].index("checked_in_at")
+    assert rows[1][column] == "2026-12-01T18:05:09-07:00"
+    roster = admin_client.get(f"/admin/runs/{run.id}/checkins").get_data(as_text=True)
+    assert "Tue Dec 1, 2026 · 18:05 MST" in roster
