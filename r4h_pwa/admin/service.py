@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ..auth.sessions import credentials_change, end_all_sessions
 from ..emails import email_error
 from ..extensions import db
-from ..formatting import LocalTimeError, local, team_time_to_utc
+from ..formatting import LocalTimeError, input_datetime, local, team_time_to_utc
 from ..models import (
     FLAG_TYPES,
     HERO_KIND_LABELS,
@@ -407,13 +407,20 @@ def _pick(fields: Fields, key: str, model, label: str):
     return row
 
 
-def parse_local_datetime(fields: Fields, key: str) -> datetime | None:
-    """A datetime-local value ('2024-05-01T19:30'), the team's local time, stored as UTC."""
+def parse_local_datetime(
+    fields: Fields, key: str, stored: datetime | None = None
+) -> datetime | None:
+    """A datetime-local value ('2024-05-01T19:30'), the team's local time, stored as UTC.
+
+    stored is the value already saved: sent back unchanged, it stays exactly as it was, even
+    in the hour that happens twice when the clocks fall back (the form cannot say which)."""
     raw = fields.data.get(key)
     text = "" if raw is None else str(raw).strip()
     if not text:
         fields.fail(key, "This field is required.")
         return None
+    if stored is not None and text == input_datetime(stored):
+        return stored
     try:
         parsed = datetime.fromisoformat(text) if len(text) <= 40 else None
     except ValueError:
@@ -439,7 +446,9 @@ def validate_run(data: Mapping[str, Any], run: Run | None = None):
         "hero": _pick(fields, "hero_id", Hero, "hero"),
         "runner": _pick(fields, "runner_id", Runner, "runner"),
         "track": _pick(fields, "track_id", Track, "track"),
-        "scheduled_at": parse_local_datetime(fields, "scheduled_at"),
+        "scheduled_at": parse_local_datetime(
+            fields, "scheduled_at", run.scheduled_at if run is not None else None
+        ),
         "words": fields.text("words", WORDS_MAX),
         "video_url": fields.url("video_url", max_length(Run.video_url)),
     }

@@ -166,3 +166,23 @@ def test_the_roster_csv_gives_check_in_times_in_the_team_zone(admin_client, db, 
     assert rows[1][column] == "2026-12-01T18:05:09-07:00"
     roster = admin_client.get(f"/admin/runs/{run.id}/checkins").get_data(as_text=True)
     assert "Tue Dec 1, 2026 · 18:05 MST" in roster
+
+
+@pytest.mark.parametrize("stored", [datetime(2026, 11, 1, 7, 30, tzinfo=UTC),  # 1:30 MDT
+                                    datetime(2026, 11, 1, 8, 30, tzinfo=UTC)])  # 1:30 MST
+def test_a_run_in_the_repeated_hour_keeps_its_time_when_edited_unchanged(
+    admin_client, db, parts, stored
+):
+    run = make_run(parts["runner"], parts["hero"], parts["track"], scheduled_at=stored)
+    db.session.commit()
+    data = {**_form(parts, FALL_TWICE), "words": "Changed words"}
+    response = admin_client.post(f"/admin/runs/{run.id}/edit", data=data)
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert (run.scheduled_at, run.words) == (stored, "Changed words")
+    # Typing the repeated hour anew still asks for another time.
+    other = make_run(parts["runner"], parts["hero"], parts["track"])
+    db.session.commit()
+    response = admin_client.post(f"/admin/runs/{other.id}/edit", data=data)
+    assert response.status_code == 422
+    assert "happens twice in America/Denver" in response.get_data(as_text=True)
