@@ -108,6 +108,11 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({quoted})"
 
 
+def _runs_by_default(context) -> bool:
+    """A new account runs miles if it is a runner's; an admin's does not unless set."""
+    return context.get_current_parameters().get("role", "runner") != "admin"
+
+
 class Runner(UserMixin, db.Model):
     """An account: a runner who runs miles, or an admin who manages the team."""
 
@@ -128,6 +133,9 @@ class Runner(UserMixin, db.Model):
     # Numbered runs recorded here; bumped with an atomic UPDATE so numbers stay gapless.
     miles_logged: Mapped[int] = mapped_column(default=0)
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Someone who runs: only these accounts are offered when a run is planned. A runner
+    # account runs unless told otherwise; an admin runs only if this is set.
+    runs_miles: Mapped[bool] = mapped_column(default=_runs_by_default, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of Flask-Login's user id: replacing it ends every session of the account.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_token)

@@ -30,7 +30,7 @@ from ..validation import ValidationError
 from . import service
 from .family import chart_svg, is_taken_down, lap_rows, page_for_token
 from .forms import AckForm
-from .wall import honor_wall
+from .wall import honor_wall, read_search
 
 bp = Blueprint("flags", __name__)
 
@@ -276,7 +276,9 @@ def get_family_photo_page_copy(token: str, photo_id: str):
 
 @bp.get("/honor")
 def get_honor():
-    """The public wall of honor: heroes, mile numbers, dates and the team's totals."""
+    """The public wall of honor: the team's totals explained, and the miles, searchable by
+    the hero's name, agency and state (?name=&agency=&state=, a plain GET form)."""
     page = request.args.get("page", "1")
-    wall = honor_wall(int(page) if page.isdigit() and len(page) < 6 else 1)
-    return render_template("flags/honor.html", wall=wall)
+    search = read_search(request.args)
+    wall = honor_wall(int(page) if page.isdigit() and len(page) < 6 else 1, search)
+    return render_template("flags/honor.html", totals=wall.totals, miles=wall.miles)
