@@ -8,10 +8,11 @@ import { state, update } from "./state.js";
 
 // Everything the first screen needs, in one read transaction.
 const firstRead = () =>
-  db.transact(["kv", "runs"], "readonly", (tx) => {
+  db.transact(["kv", "runs", "laps"], "readonly", async (tx) => {
     const kv = tx.objectStore("kv");
-    const counting = tx.objectStore("runs").index("status").getAll("counting");
-    return Promise.all([kv.get("auth"), counting, kv.get("bootstrap"), kv.get("settings")].map(db.request));
+    const counting = db.request(tx.objectStore("runs").index("status").get("counting"));
+    const values = Promise.all([kv.get("auth"), kv.get("bootstrap"), kv.get("settings")].map(db.request));
+    return [await db.withTaps(tx, await counting), ...(await values)];
   });
 
 async function start() {
@@ -19,9 +20,9 @@ async function start() {
   db.storageNotices.addEventListener("notice", (event) => notice(event.detail.message, event.detail.kind, 8000));
   const reading = firstRead(); // asked before the copy is drawn: IndexedDB works meanwhile
   const drawn = counterScreen.drawCopy();
-  const [auth, counting, bootstrap, settings] = await reading;
+  const [counting, auth, bootstrap, settings] = await reading;
   update({ auth, bootstrap, settings: { ...state.settings, ...settings } });
-  if (counting.length) counterScreen.resume(counting[0]); // straight back to the lap button
+  if (counting) counterScreen.resume(counting); // straight back to the lap button
   else if (drawn) counterScreen.dropCopy(); // a copy of a run that is no longer counting
   const parts = await Promise.all([
     import("./screen-signin.js"),

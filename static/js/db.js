@@ -1,16 +1,22 @@
 // A small IndexedDB wrapper: opens on first use, reopens if the connection goes away.
 // Every write is its own transaction, durability "strict": done means on disk.
 
+import { tally } from "./counter.js";
 import "./shared.js";
 
 const { DB_NAME } = self.r4hOutbox;
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 let connection = null;
 
-function upgrade(db) {
-  db.createObjectStore("kv");
-  const runs = db.createObjectStore("runs", { keyPath: "id" });
-  runs.createIndex("status", "status");
+// Version 2 gives a counting run's taps a store of their own, one small record each, keyed
+// [run id, n]: a tap appends one, where it used to rewrite the whole run. A run stored by
+// version 1 needs no rewrite: its record's laps and log are where its taps since start from.
+function upgrade(db, oldVersion) {
+  if (oldVersion < 1) {
+    db.createObjectStore("kv");
+    db.createObjectStore("runs", { keyPath: "id" }).createIndex("status", "status");
+  }
+  if (oldVersion < 2) db.createObjectStore("laps", { keyPath: ["run_id", "n"] });
 }
 
 export function request(req) {
@@ -23,7 +29,7 @@ export function request(req) {
 function open() {
   if (!connection) {
     const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => upgrade(req.result);
+    req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion);
     connection = request(req).then((db) => {
       // A newer tab upgrading the schema, or the browser closing us: reopen on next use.
       db.onversionchange = () => {
@@ -143,20 +149,58 @@ const write = (store, ask) => transact([store], "readwrite", (tx) => request(ask
 
 export const getValue = (key) => read("kv", (kv) => kv.get(key));
 export const setValue = (key, value) => write("kv", (kv) => kv.put(value, key));
-export const getRun = (id) => read("runs", (runs) => runs.get(id));
-export const allRuns = () => read("runs", (runs) => runs.getAll());
-export const runsWithStatus = (status) => read("runs", (runs) => runs.index("status").getAll(status));
 export const putRun = (run) => write("runs", (runs) => runs.put(run));
-export const deleteRun = (id) => write("runs", (runs) => runs.delete(id));
 
-// Reads the run, lets change(run) return {run} (or null: no write), stores it, all in one
-// strict transaction: two quick taps can never both read the same old run.
+const tapsOf = (id) => IDBKeyRange.bound([id, 0], [id, Infinity]);
+
+// A run as on disk: its record, with a counting run's taps since applied (counter.tally).
+export async function withTaps(tx, run) {
+  if (run?.status !== "counting") return run;
+  return tally(run, await request(tx.objectStore("laps").getAll(tapsOf(run.id))));
+}
+
+const readRuns = (ask) =>
+  transact(["runs", "laps"], "readonly", async (tx) => {
+    const found = await request(ask(tx.objectStore("runs")));
+    return Array.isArray(found) ? Promise.all(found.map((run) => withTaps(tx, run))) : withTaps(tx, found);
+  });
+export const getRun = (id) => readRuns((runs) => runs.get(id));
+export const allRuns = () => readRuns((runs) => runs.getAll());
+export const runsWithStatus = (status) => readRuns((runs) => runs.index("status").getAll(status));
+
+export const deleteRun = (id) =>
+  transact(["runs", "laps"], "readwrite", (tx) => {
+    tx.objectStore("laps").delete(tapsOf(id));
+    return request(tx.objectStore("runs").delete(id));
+  });
+
+// Reads the run as on disk, lets change(run) return {run} (or null: no write), and stores
+// that run whole, a counting run's taps folded into its record, all in one strict
+// transaction: two quick writes can never both read the same old run.
 export function updateRun(id, change) {
-  return transact(["runs"], "readwrite", async (tx) => {
-    const store = tx.objectStore("runs");
-    const run = await request(store.get(id));
+  return transact(["runs", "laps"], "readwrite", async (tx) => {
+    const run = await withTaps(tx, await request(tx.objectStore("runs").get(id)));
     const outcome = change(run);
-    if (outcome && outcome.run) await request(store.put(outcome.run));
+    if (outcome?.run) {
+      tx.objectStore("laps").delete(tapsOf(id));
+      await request(tx.objectStore("runs").put(outcome.run));
+    }
+    return outcome;
+  });
+}
+
+// A tap (or an undo) on the counting run: change(run) returns {run, entry}, and the entry is
+// appended as one small record, in one strict transaction. known is the run as the page last
+// read it: the transaction reads only the newest record's key, and the whole run only if a
+// write the page has not seen yet came first (a second quick tap, another tab).
+export function appendToRun(known, change) {
+  return transact(["runs", "laps"], "readwrite", async (tx) => {
+    const laps = tx.objectStore("laps");
+    const newest = await request(laps.openKeyCursor(tapsOf(known.id), "prev"));
+    let run = known;
+    if (newest?.key[1] !== known.n) run = await withTaps(tx, await request(tx.objectStore("runs").get(known.id)));
+    const outcome = change(run);
+    if (outcome.entry) await request(laps.add({ ...outcome.entry, run_id: known.id, n: outcome.run.n }));
     return outcome;
   });
 }

@@ -147,7 +147,7 @@ async function onLapTap(event) {
   if (!state.run) return; // drawn from the copy: IndexedDB has not confirmed the run yet
   event.preventDefault();
   const elapsed = elapsedNow();
-  const outcome = await db.updateRun(state.run.id, (run) => counter.recordTap(run, elapsed, Date.now()));
+  const outcome = await db.appendToRun(state.run, (run) => counter.recordTap(run, elapsed, Date.now()));
   // From pointerdown to the strict transaction being complete: the benchmark reads this.
   performance.measure("r4h:tap", { start: event.timeStamp, end: performance.now() });
   await reread();
@@ -197,7 +197,7 @@ async function onUndo() {
     return;
   }
   disarmUndo();
-  const outcome = await db.updateRun(state.run.id, (run) => counter.undoLap(run, elapsedNow(), Date.now()));
+  const outcome = await db.appendToRun(state.run, (run) => counter.undoLap(run, elapsedNow(), Date.now()));
   await reread();
   if (outcome.removed) notice(`Lap ${outcome.removed.seq} undone.`);
 }
@@ -219,7 +219,7 @@ function openFinish() {
 
 async function onKeepCounting() {
   $("confirm-panel").hidden = true;
-  await db.updateRun(state.run.id, (run) => counter.keepCounting(run, Date.now()));
+  await db.appendToRun(state.run, (run) => counter.keepCounting(run, Date.now()));
   await reread();
   notice(`Counting on: ${state.run.laps.length} of ${counter.targetLaps(state.run)} laps.`);
 }
