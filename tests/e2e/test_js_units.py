@@ -419,9 +419,7 @@ def test_two_quick_taps_on_the_same_old_view_count_once(js, phone):
     # The second tap's page has not read the first back yet: it decides on what is on disk.
     again = append(phone, run, "counter.recordTap(run, 41500, 2)")
     assert (once["counted"], again["counted"], again["reason"]) == (True, False, "too_soon")
-    after = phone.evaluate(
-        "async (id) => (await import('/static/js/db.js')).getRun(id)", run["id"]
-    )
+    after = phone.evaluate("async (id) => (await import('/static/js/db.js')).getRun(id)", run["id"])
     assert [lap["seq"] for lap in after["laps"]] == [1]
     assert [entry["type"] for entry in after["log"]] == ["lap", "ignored"]
     assert after["n"] == 2
