@@ -44,10 +44,10 @@ export function tally(run, entries) {
     if (entry.type === "lap") next.laps.push({ seq: entry.seq, elapsed_ms: entry.elapsed_ms });
     if (entry.type === "undo") next.laps.pop();
     if (entry.type === "keep_counting") next.miles = entry.miles;
-    if (entry.type === "lap" || entry.type === "ignored") {
+    if (["lap", "ignored", "clock"].includes(entry.type)) {
       next.clock = { elapsed_ms: Math.max(entry.elapsed_ms, next.clock.elapsed_ms), wall_ms: entry.wall_ms };
     }
-    next.log.push(entry);
+    if (entry.type !== "clock") next.log.push(entry);
     next.n = n ?? next.n + 1;
   }
   next.log = next.log.slice(-MAX_LOG);
@@ -85,10 +85,10 @@ export function undoLap(run, elapsedMs, wallMs) {
   return after(run, { type: "undo", ...removed, at_ms: Math.round(elapsedMs), wall_ms: wallMs }, { removed });
 }
 
+// Where the clock stands, as the page hides: an entry too, kept out of the run's log.
 export function checkpoint(run, elapsedMs, wallMs) {
   if (!run || run.status !== "counting") return { run: null };
-  const elapsed = Math.max(Math.round(elapsedMs), run.clock.elapsed_ms);
-  return { run: { ...run, clock: { elapsed_ms: elapsed, wall_ms: wallMs } } };
+  return after(run, { type: "clock", elapsed_ms: Math.round(elapsedMs), wall_ms: wallMs });
 }
 
 // performance.now() does not survive a reload and may pause while a phone sleeps, so elapsed

@@ -271,7 +271,11 @@ function saveCheckpoint() {
   if (!state.run) return;
   const elapsed = elapsedNow();
   keepCopy(counter.checkpoint(state.run, elapsed, Date.now()).run);
-  db.updateRun(state.run.id, (run) => counter.checkpoint(run, elapsed, Date.now()));
+  const known = state.run;
+  db.appendToRun(known, (run) => counter.checkpoint(run, elapsed, Date.now())).then(({ run }) => {
+    // As stored, so the next tap's transaction needs only the newest key.
+    if (run && state.run === known) update({ run });
+  });
 }
 
 async function onVisibility() {

@@ -444,8 +444,21 @@ def test_undo_is_a_record_of_its_own_and_a_fold_empties_the_laps_store(js, phone
     stores = phone.evaluate(RAW_STORES)
     assert stores["laps"] == []
     assert [lap["seq"] for lap in stores["runs"][0]["laps"]] == [1]
-    assert (folded["n"], folded["clock"]["elapsed_ms"]) == (3, 90_000)
+    assert (folded["n"], folded["clock"]["elapsed_ms"]) == (4, 90_000)
     # Numbering goes on from the fold: a page holding the view before it reads the disk.
     later = append(phone, undone["run"], "counter.recordTap(run, 131000, 5)")
-    assert (later["counted"], later["run"]["n"], later["run"]["laps"][-1]["seq"]) == (True, 4, 2)
-    assert [tap["n"] for tap in phone.evaluate(RAW_STORES)["laps"]] == [4]
+    assert (later["counted"], later["run"]["n"], later["run"]["laps"][-1]["seq"]) == (True, 5, 2)
+    assert [tap["n"] for tap in phone.evaluate(RAW_STORES)["laps"]] == [5]
+
+
+def test_a_checkpoint_is_a_small_record_that_moves_the_clock_and_stays_out_of_the_log(js, phone):
+    run = counting_on_disk(phone, new_run(js))
+    run = append(phone, run, "counter.recordTap(run, 41000, 1)")["run"]
+    outcome = append(phone, run, "counter.checkpoint(run, 50000.4, 9)")
+    assert outcome["entry"] == {"type": "clock", "elapsed_ms": 50_000, "wall_ms": 9}
+    stored = phone.evaluate(
+        "async (id) => (await import('/static/js/db.js')).getRun(id)", run["id"]
+    )
+    assert stored["clock"] == {"elapsed_ms": 50_000, "wall_ms": 9}
+    assert [entry["type"] for entry in stored["log"]] == ["lap"]
+    assert (stored["n"], [lap["seq"] for lap in stored["laps"]]) == (2, [1])
