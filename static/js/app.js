@@ -1,18 +1,21 @@
 // Wiring. A cold start draws the counting run first, with only the modules the counter
 // needs; the other screens, the service worker and the server come after.
 
+import * as counter from "./counter.js";
 import * as db from "./db.js";
 import { notice } from "./dom.js";
 import * as counterScreen from "./screen-counter.js";
 import { state, update } from "./state.js";
 
 // Everything the first screen needs, in one read transaction.
+// Only the counting run has taps in the laps store, so all of them are read at once with it.
 const firstRead = () =>
   db.transact(["kv", "runs", "laps"], "readonly", async (tx) => {
     const kv = tx.objectStore("kv");
-    const counting = db.request(tx.objectStore("runs").index("status").get("counting"));
-    const values = Promise.all([kv.get("auth"), kv.get("bootstrap"), kv.get("settings")].map(db.request));
-    return [await db.withTaps(tx, await counting), ...(await values)];
+    const counting = tx.objectStore("runs").index("status").get("counting");
+    const asks = [counting, tx.objectStore("laps").getAll(), kv.get("auth"), kv.get("bootstrap"), kv.get("settings")];
+    const [run, taps, ...values] = await Promise.all(asks.map(db.request));
+    return [run && counter.tally(run, taps.filter((tap) => tap.run_id === run.id)), ...values];
   });
 
 async function start() {

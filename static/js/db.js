@@ -154,7 +154,7 @@ export const putRun = (run) => write("runs", (runs) => runs.put(run));
 const tapsOf = (id) => IDBKeyRange.bound([id, 0], [id, Infinity]);
 
 // A run as on disk: its record, with a counting run's taps since applied (counter.tally).
-export async function withTaps(tx, run) {
+async function withTaps(tx, run) {
   if (run?.status !== "counting") return run;
   return tally(run, await request(tx.objectStore("laps").getAll(tapsOf(run.id))));
 }
