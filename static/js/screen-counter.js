@@ -278,17 +278,13 @@ function saveCheckpoint() {
   });
 }
 
-async function onVisibility() {
+function onVisibility() {
   if (document.visibilityState === "hidden") return saveCheckpoint();
   if (!state.run) return;
   // performance.now() can pause while a phone sleeps: catch up by the wall clock, never back.
-  const run = await db.getRun(state.run.id);
-  if (run?.status === "counting") {
-    update({ run });
-    shown = run;
-    const caughtUp = counter.resumeElapsed(run, Date.now());
-    if (caughtUp > elapsedNow()) setElapsed(caughtUp);
-    renderCounter();
-  }
+  // state.run is the run as this page last stored it, its checkpoint included.
+  const caughtUp = counter.resumeElapsed(state.run, Date.now());
+  if (caughtUp > elapsedNow()) setElapsed(caughtUp);
+  renderCounter();
   takeWakeLock();
 }
