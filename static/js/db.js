@@ -8,9 +8,8 @@ const { DB_NAME } = self.r4hOutbox;
 const DB_VERSION = 2;
 let connection = null;
 
-// Version 2 gives a counting run's taps a store of their own, one small record each, keyed
-// [run id, n]: a tap appends one, where it used to rewrite the whole run. A run stored by
-// version 1 needs no rewrite: its record's laps and log are where its taps since start from.
+// Version 2: a counting run's taps get a store of their own, one small record each, keyed
+// [run id, n]. A run stored by version 1 needs no rewrite: its taps since start from its record.
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
     db.createObjectStore("kv");
@@ -174,9 +173,8 @@ export const deleteRun = (id) =>
     return request(tx.objectStore("runs").delete(id));
   });
 
-// Reads the run as on disk, lets change(run) return {run} (or null: no write), and stores
-// that run whole, a counting run's taps folded into its record, all in one strict
-// transaction: two quick writes can never both read the same old run.
+// Reads the run as on disk, lets change(run) return {run} (or null: no write), and stores it
+// whole (taps folded in), in one strict transaction: two quick writes never read the same run.
 export function updateRun(id, change) {
   return transact(["runs", "laps"], "readwrite", async (tx) => {
     const run = await withTaps(tx, await request(tx.objectStore("runs").get(id)));
@@ -189,10 +187,9 @@ export function updateRun(id, change) {
   });
 }
 
-// A tap (or an undo) on the counting run: change(run) returns {run, entry}, and the entry is
-// appended as one small record, in one strict transaction. known is the run as the page last
-// read it: the transaction reads only the newest record's key, and the whole run only if a
-// write the page has not seen yet came first (a second quick tap, another tab).
+// A tap, undo or checkpoint: change(run) returns {run, entry}; the entry is appended, in one
+// strict transaction. known is the run as the page last stored it: the transaction reads only
+// the newest key, and the whole run if a write the page has not seen came first (a quick tap).
 export function appendToRun(known, change) {
   return transact(["runs", "laps"], "readwrite", async (tx) => {
     const laps = tx.objectStore("laps");
