@@ -195,6 +195,15 @@ class AppServer:
         _wait(lambda: _answers(self.port), f"gunicorn {self.name} (see {self.log_path})",
               process=self.process)
 
+    def connections(self) -> int:
+        """Open TCP connections to this server (nginx's, each one request in progress)."""
+        established = 0
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            local, _, state = line.split()[1:4]
+            if state == "01" and int(local.split(":")[1], 16) == self.port:
+                established += 1
+        return established
+
     def workers(self) -> set[int]:
         """The worker processes' ids (the master's children)."""
         pid = self.process.pid
