@@ -106,6 +106,17 @@ def _database(cluster):
             db.engine.dispose()
 
 
+def _logged(cluster, since: int, path_end: str) -> list:
+    """nginx's access lines for paths ending so; nginx writes a line after the answer has
+    gone, so wait for it a moment."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in _access_lines(cluster, since) if line[1].endswith(path_end)]
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
 def _synced_runs(cluster) -> list[str]:
     """The ids of the demo runner's synced runs in PostgreSQL, oldest first."""
     from r4h_pwa.models import Run, Runner
@@ -170,7 +181,7 @@ def test_a_mile_counted_offline_syncs_once_through_the_surviving_server(demo, cl
             cluster.restart(b)
 
     # Every sync after the crash was answered by the survivor (nginx tried b at most first).
-    syncs = [line for line in _access_lines(cluster, log_start) if line[1] == "/api/v1/sync"]
+    syncs = _logged(cluster, log_start, "/api/v1/sync")
     assert syncs and all(status == 200 and upstreams[-1] == f"127.0.0.1:{a.port}"
                          for _, _, status, upstreams in syncs), syncs
     print(f"\njourney: syncs after server b's crash went to {[u for *_, u in syncs]}")
@@ -285,8 +296,7 @@ def test_photos_through_a_crash_are_stored_once_and_served_by_either_server(demo
             sent[photo_id] = big
         assert killed is not None, "every upload was done before its server could be killed"
         [survivor] = [server for server in cluster.servers if server is not killed]
-        [(_, _, _, upstreams)] = [line for line in _access_lines(cluster, log_start)
-                                  if line[1].endswith(photo_id)]
+        [(_, _, _, upstreams)] = _logged(cluster, log_start, photo_id)
         assert upstreams == [f"127.0.0.1:{killed.port}", f"127.0.0.1:{survivor.port}"]
         print(f"\nphotos: server {killed.name} killed mid-upload (try {tries}); the upload "
               f"answered {status} by {survivor.name}")
