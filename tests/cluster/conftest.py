@@ -16,9 +16,11 @@ from tests.cluster.harness import Cluster, Missing
 SETTINGS = {"R4H_CHECKIN_ADDRESS_RATE_LIMIT": "1000 per minute"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def cluster(tmp_path_factory):
-    """A running cluster for the module's tests; stopped and its database dropped after."""
+    """A running cluster for every test in tests/cluster/ (one start, about 8 s); stopped and
+    its database dropped after the last of them. Each pytest-xdist worker that runs some of
+    them starts its own: free ports, a new database, a Redis prefix of its own."""
     try:
         running = Cluster(tmp_path_factory.mktemp("cluster"), workers=2, settings=SETTINGS)
     except Missing as missing:

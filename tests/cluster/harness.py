@@ -10,6 +10,8 @@ Used by tests/cluster/ (the fixture) and tests/bench/bench_cluster.py.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import os
 import re
@@ -193,6 +195,15 @@ class AppServer:
         _wait(lambda: _answers(self.port), f"gunicorn {self.name} (see {self.log_path})",
               process=self.process)
 
+    def connections(self) -> int:
+        """Open TCP connections to this server (nginx's, each one request in progress)."""
+        established = 0
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            local, _, state = line.split()[1:4]
+            if state == "01" and int(local.split(":")[1], 16) == self.port:
+                established += 1
+        return established
+
     def workers(self) -> set[int]:
         """The worker processes' ids (the master's children)."""
         pid = self.process.pid
@@ -304,6 +315,17 @@ class Nginx:
         self.context = ssl.create_default_context(cafile=str(cert))
         self.process: subprocess.Popen | None = None
 
+    def certificate_spki(self) -> str:
+        """The certificate's public key as Chromium's --ignore-certificate-errors-spki-list
+        takes it (base64 of its SHA-256): a browser told this trusts the cluster's key alone,
+        so pages are a secure context and may register a service worker."""
+        cert = self.values["R4H_TLS_CERT"]
+        public = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", cert],
+                                check=True, capture_output=True).stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public,
+                             check=True, capture_output=True).stdout
+        return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
     def command(self, *extra: str) -> list[str]:
         """nginx with this folder's config (and error log from the first line on)."""
         return [self.binary, "-e", str(self.dir / "error.log"), "-p", str(self.dir),
@@ -319,6 +341,21 @@ class Nginx:
                                         stdout=subprocess.DEVNULL, stderr=self._stderr)
         _wait(lambda: _answers(self.https_port, "/static/sw.js", self.context), "nginx",
               process=self.process)
+
+    def disabled_at(self, port: int) -> list[float]:
+        """When nginx took the app server on this port out of rotation (max_fails=1), as Unix
+        times to the second, from its error log's "upstream server temporarily disabled"."""
+        path = self.dir / "r4h_pwa.error.log"
+        text = path.read_text() if path.exists() else ""
+        return [time.mktime(time.strptime(stamp, "%Y/%m/%d %H:%M:%S"))  # nginx logs local time
+                for stamp in re.findall(
+                    rf"^(\S+ \S+) \[warn\] .*upstream server temporarily disabled"
+                    rf'.*upstream: "http://127\.0\.0\.1:{port}/', text, re.MULTILINE)]
+
+    def fail_timeout(self) -> int:
+        """How long nginx leaves a failed app server alone (the site's fail_timeout), in s."""
+        text = (self.dir / "r4h_pwa.conf").read_text()
+        return int(re.search(r"fail_timeout=(\d+)s", text).group(1))
 
     def access_log(self) -> str:
         """nginx's access log so far."""
@@ -379,13 +416,18 @@ class Cluster:
                 if not name.startswith("R4H_") and name not in ("DATABASE_URL",
                                                                  "TEST_DATABASE_URL")}
 
+    def flask(self, *args: str) -> str:
+        """`flask --app r4h_pwa ARGS` on the cluster's database, as deploy/r4h-flask runs it;
+        its output."""
+        return subprocess.run(
+            [str(VENV_BIN / "flask"), "--app", "r4h_pwa", *args],
+            cwd=ROOT, env={**self._base_env(), "DATABASE_URL": self.database.url},
+            check=True, capture_output=True, text=True,
+        ).stdout
+
     def _migrate(self) -> None:
         """`flask --app r4h_pwa db upgrade`, as the guide runs it before starting servers."""
-        subprocess.run(
-            [str(VENV_BIN / "flask"), "--app", "r4h_pwa", "db", "upgrade"],
-            cwd=ROOT, env={**self._base_env(), "DATABASE_URL": self.database.url},
-            check=True, capture_output=True,
-        )
+        self.flask("db", "upgrade")
 
     def _environment(self, settings: dict[str, str]) -> dict[str, str]:
         """deploy/env.example with this cluster's secret, database, Redis and address."""
@@ -400,6 +442,19 @@ class Cluster:
             **settings,
         })
         return env
+
+    def restart(self, server: AppServer) -> None:
+        """Start a crashed server again, then wait until nginx sends it requests again.
+
+        nginx leaves a server that failed alone for fail_timeout (10 s) after it noticed,
+        even if it came back at once; a test that kills the other server in that window
+        would see 502s for up to 10 s (as a site would: the phone's outbox tries again).
+        """
+        server.start()
+        noticed = self.nginx.disabled_at(server.port)
+        if noticed:
+            # +1: the log's times are whole seconds
+            time.sleep(max(0.0, max(noticed) + self.nginx.fail_timeout() + 1 - time.time()))
 
     def connect(self, timeout: float = TIMEOUT) -> http.client.HTTPSConnection:
         """A new HTTPS connection to nginx, trusting the cluster's certificate."""

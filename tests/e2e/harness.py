@@ -153,9 +153,11 @@ class LiveServer:
                 db.engine.dispose()
 
 
-def launch_chromium(playwright, **options):
+def launch_chromium(playwright, extra_args: tuple[str, ...] = (), **options):
     """Debian's Chromium through Playwright (never Playwright's own download)."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, **options)
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args], **options
+    )
 
 
 _shared: dict = {}
