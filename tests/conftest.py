@@ -242,6 +242,25 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+# Test folders whose tests share one costly thing, run in one test process: the WebKit tests
+# one Xvfb display, the cluster tests one nginx with its app servers.
+SHARED_IN_ONE_PROCESS = ("tests/webkit/", "tests/cluster/")
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook; `-p no:xdist` runs without it
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scope scheduling, where each test is a scope of its own, but for the
+    folders in SHARED_IN_ONE_PROCESS: each is one scope, so one process runs all of it.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFolders(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((f for f in SHARED_IN_ONE_PROCESS if nodeid.startswith(f)), nodeid)
+
+    return SharedFolders(config, log)
+
+
 def pytest_sessionfinish(session):
     """Close the one shared Chromium and Playwright, if any browser test started them."""
     stop_shared()

@@ -17,7 +17,6 @@ from r4h_pwa.models import Checkin, Lap, Run, Shipment
 from tests.factories import PASSWORD, TOTP_SECRET
 
 
-
 def _database_of_this_worker(url: str) -> str:
     """TEST_DATABASE_URL for this test process: its own database under pytest-xdist.
 

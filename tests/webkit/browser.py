@@ -7,8 +7,10 @@ below are what a runner does in the lap counter, as in tests/e2e/steps.py for Ch
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,6 +28,8 @@ from tests.e2e.steps import FAIL_NEXT_WRITE, MIDDLE_SCHOOL, READ_RUNS, WAIT_FOR_
 WEBKIT_WEBDRIVER = "/usr/bin/WebKitWebDriver"
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
 WAIT_S = 15  # the longest a step waits for the page
+XVFB_LOCK = "/tmp/r4h-xvfb-start.lock"
+SESSION_START_S = 90  # the longest MiniBrowser may take to start
 
 
 def missing() -> list[str]:
@@ -35,7 +39,17 @@ def missing() -> list[str]:
 
 
 def start_xvfb() -> tuple[subprocess.Popen, str]:
-    """Xvfb on the first free display; returns the process and its DISPLAY (":N")."""
+    """Xvfb on the first free display; returns the process and its DISPLAY (":N").
+
+    Two Xvfb servers picking a display at once can both pick the same one, and the loser's
+    cleanup then leaves the winner unreachable ("cannot open display"): one starts at a time.
+    """
+    with open(XVFB_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_xvfb()
+
+
+def _start_xvfb() -> tuple[subprocess.Popen, str]:
     read_end, write_end = os.pipe()
     command = ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24"]
     command += ["-nolisten", "tcp"]
@@ -62,7 +76,16 @@ def launch(display: str, log: Path) -> webdriver.WebKitGTK:
         log_output=str(log),
         env={**os.environ, "DISPLAY": display},
     )
-    return webdriver.WebKitGTK(options=options, service=service)
+    # WebKitWebDriver waits for ever when MiniBrowser dies at start (say, "cannot open
+    # display"): stop the driver after a while, so the test fails with its log, not hangs.
+    watchdog = threading.Timer(SESSION_START_S, lambda: service.process and service.process.kill())
+    watchdog.start()
+    try:
+        return webdriver.WebKitGTK(options=options, service=service)
+    except Exception as exc:
+        raise RuntimeError(f"MiniBrowser did not start: {log.read_text()[-2000:]}") from exc
+    finally:
+        watchdog.cancel()
 
 
 def wait(driver, condition, timeout: float = WAIT_S, message: str = ""):
