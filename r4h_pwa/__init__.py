@@ -61,6 +61,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         PROXY_FIX=False,
+        BACKUP_KEEP=14,  # how many backups `flask backup` keeps (None: no count limit)
+        BACKUP_KEEP_DAYS=None,  # and, if set, it deletes backups older than this many days
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):  # the conventional name hosts set
