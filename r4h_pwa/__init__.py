@@ -5,7 +5,18 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import audit, cli, database, errors, formatting, jsonbody, request_id, security
+from . import (
+    audit,
+    cli,
+    database,
+    errors,
+    formatting,
+    jsonbody,
+    logs,
+    metrics,
+    request_id,
+    security,
+)
 from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
@@ -63,6 +74,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         PROXY_FIX=False,
         BACKUP_KEEP=14,  # how many backups `flask backup` keeps (None: no count limit)
         BACKUP_KEEP_DAYS=None,  # and, if set, it deletes backups older than this many days
+        LOG_FORMAT="json",  # one JSON object per line, with the request id; "text": Flask's
+        # Who may read /metrics: the client address after ProxyFix (see metrics.py).
+        METRICS_ALLOWED_NETWORKS=["127.0.0.1/32", "::1/128"],
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):  # the conventional name hosts set
@@ -81,6 +95,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
     request_id.init_app(app)
+    logs.init_app(app)
+    metrics.init_app(app)
     cli.init_app(app)
     blueprints = (
         pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp,

@@ -40,6 +40,16 @@ MAX_SILENCE_SECONDS = 3600
 _ATTEMPTS = 3
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
+# The phone reports how long its oldest queued run waited; a year is beyond any real outbox.
+MAX_OUTBOX_AGE_SECONDS = 366 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """A sync request valid as a whole: its runs (each still unchecked) and the outbox age."""
+
+    runs: list
+    outbox_age_seconds: int | None
 
 
 @dataclass(frozen=True)
@@ -145,8 +155,8 @@ def _canonical_uuid(value: Any) -> str | None:
         return None
 
 
-def read_sync_request(body: Any, device_id: str) -> list:
-    """The list of submitted runs, or a ValidationError for a request wrong as a whole."""
+def read_sync_request(body: Any, device_id: str) -> SyncRequest:
+    """The submitted runs and outbox age, or a ValidationError for a request wrong as a whole."""
     if not isinstance(body, dict):
         raise ValidationError({}, "The body must be a JSON object with device_id and runs.")
     errors: dict[str, str] = {}
@@ -164,9 +174,12 @@ def read_sync_request(body: Any, device_id: str) -> list:
         errors["runs"] = "Must be a list."
     elif len(runs) > MAX_RUNS_PER_SYNC:
         errors["runs"] = f"At most {MAX_RUNS_PER_SYNC} runs in one request."
+    fields = Fields(body)
+    outbox_age = fields.integer("outbox_age_seconds", 0, MAX_OUTBOX_AGE_SECONDS, required=False)
+    errors.update(fields.errors)
     if errors:
         raise ValidationError(errors, "The sync request is not valid. Nothing was saved.")
-    return runs
+    return SyncRequest(runs, outbox_age)
 
 
 def validate_run(
