@@ -14,6 +14,7 @@ from . import (
     jsonbody,
     logs,
     metrics,
+    pagecache,
     request_id,
     security,
 )
@@ -77,6 +78,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOG_FORMAT="json",  # one JSON object per line, with the request id; "text": Flask's
         # Who may read /metrics: the client address after ProxyFix (see metrics.py).
         METRICS_ALLOWED_NETWORKS=["127.0.0.1/32", "::1/128"],
+        PAGE_CACHE_URL=None,  # redis://host:6379/1 shared by all servers; see pagecache.py
+        PAGE_CACHE_PREFIX="r4h:",
+        PAGE_CACHE_SECONDS=3600,
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):  # the conventional name hosts set
@@ -97,6 +101,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     request_id.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)
+    pagecache.init_app(app)
     cli.init_app(app)
     blueprints = (
         pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp,
