@@ -385,11 +385,15 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
     def of_track(column):
         return sa.select(column).where(Track.id == submitted.track_id).scalar_subquery()
 
-    laps_per_mile, min_lap_seconds, hero_known = db.session.execute(
+    checkin_ids = [c.id for c in submitted.checkins]
+    # One round trip for the track, the hero, and whether any of these check-in ids is taken
+    # (almost never: then _store_checkins need not look them up).
+    laps_per_mile, min_lap_seconds, hero_known, checkins_taken = db.session.execute(
         sa.select(
             of_track(Track.laps_per_mile),
             of_track(Track.min_lap_seconds),
             sa.exists().where(Hero.id == submitted.hero_id),
+            sa.exists().where(Checkin.id.in_(checkin_ids)) if checkin_ids else sa.false(),
         )
     ).one()
     errors = {}
@@ -401,6 +405,8 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         return RunResult(submitted.id, REJECTED, errors=errors)
 
     content_hash = submitted.content_hash
+    whole_mile = len(submitted.laps) >= laps_per_mile
+    review_reason = short_lap(submitted.laps, min_lap_seconds) if whole_mile else None
     # The row lock makes a concurrent push of the same planned run wait for this one.
     stored = db.session.execute(
         sa.select(Run.runner_id, Run.hero_id, Run.content_hash, Run.mile_number)
@@ -408,7 +414,10 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         .with_for_update()
     ).first()
     if stored is None:
-        run = Run(id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id)
+        # Every column the rest of this function sets is in the INSERT, so the audit log
+        # knows their old values without asking the database again.
+        run = Run(id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id,
+                  mile_number=None, review_reason=review_reason)
         _fill_in(run, submitted, device_id, content_hash)
         db.session.add(run)
         db.session.flush()  # a concurrent insert of the same id fails here, before any lock
@@ -434,12 +443,13 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         run = db.session.get(Run, submitted.id)
         _fill_in(run, submitted, device_id, content_hash)
 
-    errors, notes = _store_checkins(run.id, device_id, submitted.checkins)
+    errors, notes = _store_checkins(run.id, device_id, submitted.checkins, checkins_taken)
     if errors:
         return RunResult(submitted.id, REJECTED, errors=errors)
     _store_laps(run.id, submitted.laps, replace=stored is not None)
-    if run.mile_number is None and len(submitted.laps) >= laps_per_mile:
-        run.review_reason = short_lap(submitted.laps, min_lap_seconds)
+    if run.mile_number is None and whole_mile:
+        if run.review_reason != review_reason:  # a planned run: set here, an UPDATE anyway
+            run.review_reason = review_reason
         if run.review_reason is None:
             db.session.flush()  # the runner's row lock is the last lock taken: no deadlock
             run.mile_number = _next_mile_number(runner_id)
@@ -498,7 +508,7 @@ REMOVED_CHECKIN = "This check-in was removed by the team; it stays removed."
 
 
 def _store_checkins(
-    run_id: str, device_id: str, checkins: tuple[SubmittedCheckin, ...]
+    run_id: str, device_id: str, checkins: tuple[SubmittedCheckin, ...], any_taken: bool = True
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Add the phone's check-ins by UUID, and update those this device added itself.
 
@@ -513,7 +523,7 @@ def _store_checkins(
         for c in db.session.scalars(
             sa.select(Checkin).where(Checkin.id.in_([c.id for c in checkins]))
         )
-    }
+    } if any_taken else {}  # one stored meanwhile fails the INSERT: the retry looks again
     errors: dict[str, str] = {}
     notes: dict[str, str] = {}
     for index, submitted in enumerate(checkins):
