@@ -126,6 +126,8 @@ class RunResult:
     status: str
     mile_number: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    # Whether applying it wrote anything (to commit, or roll back); not part of the reply.
+    wrote: bool = field(default=False, compare=False)
 
     @property
     def accepted(self) -> bool:
@@ -365,7 +367,9 @@ def _commit_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunR
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             result = _apply_run(runner_id, device_id, submitted)
-            if result.status == CREATED:
+            if result.status == CREATED or not result.wrote:
+                # A run that only read (a duplicate, a conflict) ends with COMMIT too, as a
+                # rollback would: psycopg forgets its prepared statements on every ROLLBACK.
                 db.session.commit()
             else:
                 db.session.rollback()
@@ -445,7 +449,7 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
 
     errors, notes = _store_checkins(run.id, device_id, submitted.checkins, checkins_taken)
     if errors:
-        return RunResult(submitted.id, REJECTED, errors=errors)
+        return RunResult(submitted.id, REJECTED, errors=errors, wrote=True)
     _store_laps(run.id, submitted.laps, replace=stored is not None)
     if run.mile_number is None and whole_mile:
         if run.review_reason != review_reason:  # a planned run: set here, an UPDATE anyway
@@ -459,7 +463,7 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
                 "checks it."
             )
     db.session.flush()
-    return RunResult(submitted.id, CREATED, mile_number=run.mile_number, errors=notes)
+    return RunResult(submitted.id, CREATED, mile_number=run.mile_number, errors=notes, wrote=True)
 
 
 def _fill_in(run: Run, submitted: SubmittedRun, device_id: str, content_hash: str) -> None:
