@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 
 import redis
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -118,7 +119,7 @@ class MemoryPages:
 
 
 def _pages():
-    return current_app.extensions.get("page_cache")
+    return current_app.extensions.get("page_cache") if has_app_context() else None
 
 
 def cached_page(kind: str, key: str, render: Callable[[], str]) -> CachedPage:
@@ -196,7 +197,7 @@ def _after_rollback(session: Session) -> None:
 
 
 def _listen_once() -> None:
-    """Session events are per class, shared by every app in the process: register them once."""
+    """Events of Flask-SQLAlchemy's session class, shared by every app: register them once."""
     listeners = (
         ("do_orm_execute", _note_statement),
         ("after_flush", _note_flush),
@@ -204,8 +205,8 @@ def _listen_once() -> None:
         ("after_rollback", _after_rollback),
     )
     for name, listener in listeners:
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+        if not event.contains(FlaskSession, name, listener):
+            event.listen(FlaskSession, name, listener)
 
 
 def init_app(app: Flask) -> None:
