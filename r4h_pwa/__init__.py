@@ -13,6 +13,7 @@ from . import (
     formatting,
     jsonbody,
     logs,
+    mail,
     metrics,
     pagecache,
     request_id,
@@ -30,6 +31,7 @@ from .pages import bp as pages_bp
 from .runs import bp as runs_bp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+DEV_SECRET_KEY = "dev-only-change-me"
 
 
 def _asset_dir(name: str) -> str:
@@ -48,7 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
-        SECRET_KEY="dev-only-change-me",
+        SECRET_KEY=DEV_SECRET_KEY,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'r4h.sqlite'}",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         PUBLIC_BASE_URL="http://127.0.0.1:5000",
@@ -81,6 +83,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         PAGE_CACHE_URL=None,  # redis://host:6379/1 shared by all servers; see pagecache.py
         PAGE_CACHE_PREFIX="r4h:",
         PAGE_CACHE_SECONDS=3600,
+        # wsgi.py (gunicorn) turns PRODUCTION on; then SQLite, memory:// limits and the dev
+        # SECRET_KEY stop the start, unless the operator says so for the first two.
+        PRODUCTION=False,
+        ALLOW_SQLITE_IN_PRODUCTION=False,
+        ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION=False,
     )
     app.config.from_pyfile("config.py", silent=True)
     if os.environ.get("DATABASE_URL"):  # the conventional name hosts set
@@ -90,6 +97,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["DATABASE_URL"])
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if app.config["PRODUCTION"]:
+        _refuse_unsafe_production(app.config)
 
     _init_extensions(app)
     database.init_app(app)
@@ -99,6 +108,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
     request_id.init_app(app)
+    mail.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)
     pagecache.init_app(app)
@@ -110,6 +120,33 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app
+
+
+class UnsafeProductionConfig(RuntimeError):
+    """Production mode on a setup that cannot hold more than one process, or an open secret."""
+
+
+def _refuse_unsafe_production(config) -> None:
+    """Stop the start with one clear message listing every unsafe setting and its way out."""
+    problems = []
+    if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
+        problems.append("SECRET_KEY is the development value: set R4H_SECRET_KEY to a long "
+                        "random string, e.g. from `openssl rand -hex 32`.")
+    on_sqlite = config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    if on_sqlite and not config["ALLOW_SQLITE_IN_PRODUCTION"]:
+        problems.append("The database is SQLite: set DATABASE_URL=postgresql://user@host/db, or "
+                        "R4H_ALLOW_SQLITE_IN_PRODUCTION=true for a single-server site.")
+    storage = config.get("RATELIMIT_STORAGE_URI", "memory://")
+    if (config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://")
+            and not config["ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION"]):
+        problems.append("Rate limits are counted in memory:// (each worker on its own): set "
+                        "R4H_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0, or "
+                        "R4H_ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION=true for one worker.")
+    if problems:
+        raise UnsafeProductionConfig(
+            "Refusing to start in production mode:\n- " + "\n- ".join(problems)
+            + "\nSee deploy/README.md."
+        )
 
 
 def _normalise_db_url(url: str) -> str:

@@ -34,8 +34,12 @@ def init_db_command() -> None:
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="runner", show_default=True)
 @click.option("--starting-miles", type=click.IntRange(0, 100_000), default=0, show_default=True)
+@click.option("--runs/--does-not-run", "runs_miles", default=None,
+              help="Whether the account runs miles (default: a runner does, an admin does not).")
 @click.password_option()
-def create_user_command(email: str, name: str, role: str, starting_miles: int, password: str):
+def create_user_command(
+    email: str, name: str, role: str, starting_miles: int, runs_miles: bool | None, password: str
+):
     """Create an account (admin or runner)."""
     act_as(CLI)
     try:
@@ -45,6 +49,7 @@ def create_user_command(email: str, name: str, role: str, starting_miles: int, p
                 "email": email,
                 "role": role,
                 "is_active_account": True,
+                "runs_miles": role == "runner" if runs_miles is None else runs_miles,
                 "starting_mile_count": starting_miles,
                 "password": password,
             },

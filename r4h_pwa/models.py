@@ -99,11 +99,18 @@ PHONE_RUN_STATUSES = {
 CHECKIN_ROLES = ("escort", "runner", "supporter")
 RECIPIENT_KINDS = ("family", "intermediary")
 SHIPMENT_STATUSES = ("draft", "label_printed", "shipped", "delivered", "received")
+# An email in the outbox: waiting (or retrying), sent, or given up on until an admin retries it.
+EMAIL_STATUSES = ("pending", "sent", "failed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+def _runs_by_default(context) -> bool:
+    """A new account runs miles if it is a runner's; an admin's does not unless set."""
+    return context.get_current_parameters().get("role", "runner") != "admin"
 
 
 class Runner(UserMixin, db.Model):
@@ -126,12 +133,17 @@ class Runner(UserMixin, db.Model):
     # Numbered runs recorded here; bumped with an atomic UPDATE so numbers stay gapless.
     miles_logged: Mapped[int] = mapped_column(default=0)
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Someone who runs: only these accounts are offered when a run is planned. A runner
+    # account runs unless told otherwise; an admin runs only if this is set.
+    runs_miles: Mapped[bool] = mapped_column(default=_runs_by_default, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of Flask-Login's user id: replacing it ends every session of the account.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_token)
     # The authenticator app's shared secret (base32), and the last time step it was used for.
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The runner asked to be emailed when a family replies to, or takes down, one of its miles.
+    notify_by_email: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     runs: Mapped[list[Run]] = relationship(back_populates="runner")
     devices: Mapped[list[Device]] = relationship(back_populates="runner")
@@ -448,6 +460,39 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     run: Mapped[Run] = relationship(back_populates="photos")
+
+
+class OutboxEmail(db.Model):
+    """One email to one address, stored in the request's transaction and sent after it commits.
+
+    r4h_pwa/mail.py sends it, and on failure keeps it with the attempts and the last error,
+    and tries again later (backing off), so a mail server that is down never fails a request.
+    """
+
+    __tablename__ = "outbox_emails"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", EMAIL_STATUSES), name="status"),
+        sa.CheckConstraint("attempts >= 0", name="attempts"),
+        sa.Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # What it tells: "family_received", "family_message" or "family_hidden".
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    shipment_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("shipments.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.String(500), default="")
+    # When a sender may next take it; a sender that claims it moves this on by a lease, so
+    # two senders never send the same email at once.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(db.Model):

@@ -8,7 +8,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: blob:",  # blob: the phone's own photos, shown from IndexedDB
         "font-src 'self'",
         "connect-src 'self'",
         "manifest-src 'self'",

@@ -9,6 +9,7 @@ const APP_SHELL = [
   "/static/js/screen-counter.js", "/static/js/screen-done.js", "/static/js/escorts.js",
   "/static/js/updates.js", "/static/js/api.js", "/static/js/counter.js", "/static/js/db.js",
   "/static/js/outbox.js", "/static/js/shared.js", "/static/js/roster.js", "/static/js/install.js",
+  "/static/js/photos.js", "/static/js/silence.js",
 ];
 importScripts("/static/js/shared.js");
 const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult } = self.r4hOutbox;

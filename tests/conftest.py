@@ -16,7 +16,14 @@ from r4h_pwa import create_app
 from r4h_pwa.extensions import db as _db
 from tests.e2e.harness import CHROMIUM, LiveServer, prepare_database, shared_browser, stop_shared
 from tests.factories import make_admin, make_runner
-from tests.helpers import POSTGRES_URL, make_config, reset_schema, sign_in, sqlalchemy_url
+from tests.helpers import (
+    POSTGRES_URL,
+    LocalSmtp,
+    make_config,
+    reset_schema,
+    sign_in,
+    sqlalchemy_url,
+)
 
 EXPECT_TIMEOUT_MS = 20_000
 
@@ -129,6 +136,26 @@ def runner_client(app, db):
     signed_in = app.test_client()
     sign_in(signed_in, account.email)
     return signed_in
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a loopback port for this test; stop() and start() it."""
+    server = LocalSmtp().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_config(smtp_server) -> dict:
+    """Settings that point the app at smtp_server, with two admins to tell."""
+    return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_SECURITY": "none",
+        "MAIL_FROM": "Running 4 Heroes <team@example.org>",
+        "ADMIN_EMAILS": "ada.admin@example.org, bo.admin@example.org",
+    }
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """Small helpers the tests share: app config, signing in, CSRF tokens, row counts, PDF reading."""
 
+import email
+import email.policy
 import os
 import re
 import time
+from dataclasses import dataclass
 
 import pyotp
 import pypdfium2 as pdfium
@@ -168,3 +171,76 @@ def pass_second_factor(client, response, headers=None):
         if answer.status_code == 302:
             return answer
     raise AssertionError("the second factor was refused: " + answer.get_data(as_text=True))
+
+
+class LocalSmtp:
+    """A real SMTP server (aiosmtpd) on a loopback port, keeping every message it accepts.
+
+    stop() and start() again keep the port, so the app's settings stay right while it is
+    down. Messages are parsed as the recipient's mail program would read them.
+    """
+
+    def __init__(self, **controller_options):
+        from tests.e2e.harness import free_port
+
+        self.port = free_port()
+        self.options = controller_options
+        self.received: list[ReceivedEmail] = []
+        self._controller = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        """Keep the message; answer 250 so the sender counts it delivered."""
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append(ReceivedEmail(envelope.mail_from, list(envelope.rcpt_tos), message,
+                                           tls=_over_tls(server, session),
+                                           login=getattr(session, "auth_data", None)))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> "LocalSmtp":
+        """Listen on the port (again)."""
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port,
+                                      server_hostname="localhost", **self.options)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening: a connection to the port is refused."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def wait_for(self, n: int, timeout: float = 20) -> list["ReceivedEmail"]:
+        """The first n messages, waiting for them to arrive (for a server in another process)."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.received) >= n, f"{len(self.received)} of {n} emails arrived"
+        return self.received[:n]
+
+    def to(self, address: str) -> list["ReceivedEmail"]:
+        """The messages whose envelope went to the address."""
+        return [r for r in self.received if address in r.rcpt_tos]
+
+
+def _over_tls(server, session) -> bool:
+    """Whether aiosmtpd's session runs over TLS: after STARTTLS, or from the start (SMTPS)."""
+    return session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
+
+
+@dataclass
+class ReceivedEmail:
+    """What the SMTP server got: the envelope and the parsed message."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    message: email.message.EmailMessage
+    tls: bool = False  # the message came over TLS (STARTTLS or implicit)
+    login: object = None  # what the client signed in with (the authenticator's auth_data)
+
+    @property
+    def body(self) -> str:
+        """The plain text, with the wire's CRLF line ends read as newlines."""
+        text = self.message.get_body(preferencelist=("plain",)).get_content()
+        return text.replace("\r\n", "\n")

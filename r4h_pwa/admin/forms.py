@@ -70,6 +70,8 @@ class RunnerForm(FlaskForm):
     )
     role = _select("Role", choices(None, [("runner", "Runner"), ("admin", "Admin")]))
     is_active_account = BooleanField("Active (can sign in)", default=True)
+    notify_by_email = BooleanField("Email them when a family replies or takes its page down")
+    runs_miles = BooleanField("Runs miles", default=True)
     starting_mile_count = _number("Miles run before this system", 0, 100_000)
     password = PasswordField(
         "Password", render_kw={"maxlength": 200, "autocomplete": "new-password"}

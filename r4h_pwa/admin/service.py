@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ..auth.sessions import credentials_change, end_all_sessions
 from ..emails import email_error
 from ..extensions import db
-from ..formatting import from_input_datetime, local
+from ..formatting import LocalTimeError, input_datetime, local, team_time_to_utc
 from ..models import (
     FLAG_TYPES,
     HERO_KIND_LABELS,
@@ -45,12 +45,17 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 200
 MAX_STARTING_MILES = 100_000
 OLDEST_END_OF_WATCH = date(1700, 1, 1)
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # a run's date; also keeps UTC away from datetime's limits
 
 _WHOLE_NUMBER = re.compile(r"^\d{1,9}$")
 
 DUPLICATE_HERO_MESSAGE = "This hero is already listed (same name, agency and end of watch)."
 TAKEN_EMAIL_MESSAGE = "Another account already uses this email."
 TAKEN_TRACK_MESSAGE = "Another track already has this name."
+NOT_A_RUNNER_MESSAGE = (
+    "{name} does not run miles. Choose someone from the list, or tick “Runs miles” on "
+    "their account first."
+)
 LOCKED_MILES_MESSAGE = (
     "Locked: this runner already has numbered miles. Each mile number was given once and "
     "never changes, so the starting count can no longer move."
@@ -275,6 +280,8 @@ def validate_runner(data: Mapping[str, Any], runner: Runner | None, acting: Runn
         "email": fields.text("email", max_length(Runner.email), required=True).lower(),
         "role": fields.text("role", 40, required=True),
         "is_active_account": _flag(data.get("is_active_account")),
+        "runs_miles": _flag(data.get("runs_miles")),
+        "notify_by_email": _flag(data.get("notify_by_email")),
     }
     email_problem = email_error(values["email"]) if values["email"] else None
     if email_problem:
@@ -325,21 +332,26 @@ def save_runner(runner: Runner | None, values: Mapping[str, Any]) -> Runner:
         db.session.add(runner)
     elif credentials_change(runner, values):
         end_all_sessions(runner)
-    for key in ("name", "email", "role", "is_active_account", "starting_mile_count"):
+    for key in ("name", "email", "role", "is_active_account", "runs_miles", "starting_mile_count"):
         setattr(runner, key, values[key])
     if values["password"]:
         runner.set_password(values["password"])
+    if "notify_by_email" in values:  # values without it keep the account's choice
+        runner.notify_by_email = values["notify_by_email"]
     db.session.flush()
     return runner
 
 
-def runner_picker() -> list[Runner]:
-    """The active accounts a run can be planned for: runners first, then admins, by name."""
+def runner_picker(keep: Runner | None = None) -> list[Runner]:
+    """The active accounts that run miles, by name: a run can be planned for them. An admin
+    is among them only if the account says it runs. keep (a run's current runner) stays
+    listed even if it no longer runs, so editing the run does not silently change it."""
+    who = sa.and_(Runner.is_active_account, Runner.runs_miles)
+    if keep is not None:
+        who = sa.or_(who, Runner.id == keep.id)
     return list(
         db.session.scalars(
-            sa.select(Runner)
-            .where(Runner.is_active_account)
-            .order_by(sa.case((Runner.role == "runner", 0), else_=1), Runner.name, Runner.id)
+            sa.select(Runner).where(who).order_by(sa.func.lower(Runner.name), Runner.id)
         )
     )
 
@@ -398,13 +410,20 @@ def _pick(fields: Fields, key: str, model, label: str):
     return row
 
 
-def parse_local_datetime(fields: Fields, key: str) -> datetime | None:
-    """A datetime-local value ('2024-05-01T19:30'), the team's local time, stored as UTC."""
+def parse_local_datetime(
+    fields: Fields, key: str, stored: datetime | None = None
+) -> datetime | None:
+    """A datetime-local value ('2024-05-01T19:30'), the team's local time, stored as UTC.
+
+    stored is the value already saved: sent back unchanged, it stays exactly as it was, even
+    in the hour that happens twice when the clocks fall back (the form cannot say which)."""
     raw = fields.data.get(key)
     text = "" if raw is None else str(raw).strip()
     if not text:
         fields.fail(key, "This field is required.")
         return None
+    if stored is not None and text == input_datetime(stored):
+        return stored
     try:
         parsed = datetime.fromisoformat(text) if len(text) <= 40 else None
     except ValueError:
@@ -412,23 +431,35 @@ def parse_local_datetime(fields: Fields, key: str) -> datetime | None:
     if parsed is None:
         fields.fail(key, "Enter a date and time, like 2024-05-01 19:30.")
         return None
-    return from_input_datetime(parsed).astimezone(UTC)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        fields.fail(key, f"Enter a year from {FIRST_YEAR} to {LAST_YEAR}.")
+        return None
+    try:
+        return team_time_to_utc(parsed)
+    except LocalTimeError as exc:
+        fields.fail(key, str(exc))
+        return None
 
 
-def validate_run(data: Mapping[str, Any]):
-    """Check a planned run's fields: the values, or a ValidationError."""
+def validate_run(data: Mapping[str, Any], run: Run | None = None):
+    """Check a planned run's fields: the values, or a ValidationError. run is the planned
+    run being changed (None for a new one): its runner may stay even if no longer running."""
     fields = Fields(dict(data))
     values = {
         "hero": _pick(fields, "hero_id", Hero, "hero"),
         "runner": _pick(fields, "runner_id", Runner, "runner"),
         "track": _pick(fields, "track_id", Track, "track"),
-        "scheduled_at": parse_local_datetime(fields, "scheduled_at"),
+        "scheduled_at": parse_local_datetime(
+            fields, "scheduled_at", run.scheduled_at if run is not None else None
+        ),
         "words": fields.text("words", WORDS_MAX),
         "video_url": fields.url("video_url", max_length(Run.video_url)),
     }
     runner = values["runner"]
     if runner is not None and not runner.is_active_account:
         fields.fail("runner_id", "This account is disabled; choose an active runner.")
+    elif runner is not None and not runner.runs_miles and (run is None or run.runner is not runner):
+        fields.fail("runner_id", NOT_A_RUNNER_MESSAGE.format(name=runner.name))
     fields.check()
     return values
 

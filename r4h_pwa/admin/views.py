@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from .. import audit
+from .. import audit, mail
 from ..auth import admin_required
 from ..auth.service import revoke_device
 from ..extensions import db
@@ -52,7 +52,22 @@ def get_dashboard():
         board=service.dashboard(),
         work=flags_service.work_waiting(),
         flag=flags_service,
+        unsent_emails=mail.unsent(),
+        mail_server=mail.settings().server,
     )
+
+
+@bp.post("/emails/retry")
+@admin_required
+def post_retry_emails():
+    """Try every email not sent yet again now, the failed ones too (after the response)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    retried = mail.retry_now()
+    db.session.commit()
+    flash(f"Trying {retried} email{'' if retried == 1 else 's'} again now. Reload to see "
+          "what went out." if retried else "No email is waiting.", "success")
+    return redirect(url_for("admin.get_dashboard") + "#work-emails-title", code=303)
 
 
 # Heroes ------------------------------------------------------------------------------------
@@ -278,14 +293,14 @@ def get_runs():
 def _run_form(run: Run | None = None) -> RunForm:
     form = RunForm(obj=run) if run is not None and request.method == "GET" else RunForm()
     heroes = db.session.scalars(sa.select(Hero).order_by(Hero.end_of_watch.desc(), Hero.name))
-    runners = service.runner_picker()
+    runners = service.runner_picker(keep=run.runner if run is not None else None)
     tracks = db.session.scalars(sa.select(Track).order_by(Track.name))
     form.hero_id.choices = choices(
         "Choose a hero…",
         [(h.id, f"{h.display_name} · {h.agency} · {short_date(h.end_of_watch)}") for h in heroes],
     )
     form.runner_id.choices = choices(
-        "Choose a runner…", [(r.id, f"{r.name} ({r.role})") for r in runners]
+        "Choose a runner…", [(r.id, r.name) for r in runners]
     )
     form.track_id.choices = choices(
         "Choose a track…", [(t.id, f"{t.name} · {t.laps_per_mile} laps per mile") for t in tracks]
@@ -302,7 +317,7 @@ def _run_page(form: RunForm, run: Run | None, status: int = 200):
 def _submit_run(run: Run | None):
     form = _run_form(run)
     try:
-        values = service.validate_run(form.data)
+        values = service.validate_run(form.data, run)
     except ValidationError as exc:
         show_errors(form, exc.fields)
         return _run_page(form, run, 422)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit
 from ..extensions import db
+from ..formatting import local
 from ..models import Checkin, Run, new_token, utcnow
 
 # Check-ins stay open this long after the mile is run, for officers who fill it in later.
@@ -195,7 +196,8 @@ def roster_csv(run: Run) -> str:
                 checkin.role,
                 "yes" if checkin.public else "no",
                 checkin.source,
-                checkin.checked_in_at.isoformat().replace("+00:00", "Z"),
+                # The team's local time, with its offset: what the admin reads, unambiguous.
+                local(checkin.checked_in_at).isoformat(timespec="seconds"),
                 checkin.id,
             ]
         )

@@ -194,16 +194,26 @@ def _form_page(run: Run, form: CheckinForm, existing, status: int = 200, notice:
 # ---- the officer's phone -----------------------------------------------------------------
 
 
-@bp.get("/c/<token>")
-def get_checkin(token: str):
-    """The check-in form: whom the run honors and when, and five short fields."""
+def _open_run(token: str):
+    """The run a check-in link opens and this phone's check-in id, or the refusal to answer
+    instead: the link is not open, or the team removed this phone's check-in.
+    """
     run = service.run_for_token(token)
     state = service.token_state(run)
     if state != service.OPEN:
-        return _refusal(run, state)
+        return run, None, _refusal(run, state)
     checkin_id = _cookie_checkin_id(run)
     if service.was_removed(run, checkin_id):
-        return _removed()
+        return run, checkin_id, _removed()
+    return run, checkin_id, None
+
+
+@bp.get("/c/<token>")
+def get_checkin(token: str):
+    """The check-in form: whom the run honors and when, and five short fields."""
+    run, checkin_id, refused = _open_run(token)
+    if refused:
+        return refused
     existing = service.own_checkin(run, checkin_id)
     form = CheckinForm(obj=existing) if existing else CheckinForm()
     response = _form_page(run, form, existing)
@@ -220,13 +230,9 @@ def get_checkin(token: str):
 @limiter.limit(_run_limit, key_func=_token_key, deduct_when=_was_created)
 def post_checkin(token: str):
     """Check in, or update this phone's own check-in; answer "You're checked in"."""
-    run = service.run_for_token(token)
-    state = service.token_state(run)
-    if state != service.OPEN:
-        return _refusal(run, state)
-    checkin_id = _cookie_checkin_id(run)
-    if service.was_removed(run, checkin_id):
-        return _removed()
+    run, checkin_id, refused = _open_run(token)
+    if refused:
+        return refused
     form = CheckinForm()
     if not form.validate_on_submit():
         existing = service.own_checkin(run, checkin_id)

@@ -36,6 +36,7 @@ from ..models import (
 from ..runs.service import run_of
 from ..serializers import iso, public_url
 from ..validation import Conflict, Fields, NotFound, ValidationError
+from . import notify
 
 MAX_NOTE = 2000
 MAX_ACK_MESSAGE = 2000
@@ -351,9 +352,11 @@ def reissue_family_link(shipment: Shipment) -> None:
 
 
 def take_down_family_page(shipment: Shipment) -> None:
-    """The family removed its page: it answers 410, and shows nothing, until restored."""
+    """The family removed its page: it answers 410, and shows nothing, until restored.
+    The team is told by email (queued in this transaction)."""
     if shipment.family_hidden_at is None:
         shipment.family_hidden_at = utcnow()
+        notify.family_hid_page(shipment, shipment_title(shipment))
 
 
 def restore_family_page(shipment: Shipment) -> None:
@@ -383,7 +386,8 @@ def family_messages(runner_id: int) -> list[dict]:
 
 
 def acknowledge(shipment: Shipment, message: str) -> str:
-    """The family says the flag arrived: 'received', 'added' (a new message), or 'unchanged'."""
+    """The family says the flag arrived: 'received', 'added' (a new message), or 'unchanged'.
+    Unless unchanged, the team is told by email (queued in this transaction)."""
     message = message.strip().replace("\r\n", "\n")
     if len(message) > MAX_ACK_MESSAGE:
         raise ValidationError({"message": f"At most {MAX_ACK_MESSAGE} characters."},
@@ -400,6 +404,8 @@ def acknowledge(shipment: Shipment, message: str) -> str:
     if is_new:
         shipment.ack_message = f"{kept}\n\n{message}" if kept else message
         outcome = "received" if outcome == "received" else "added"
+    notify.family_replied(shipment, shipment_title(shipment), outcome,
+                          message if is_new else "")
     return outcome
 
 

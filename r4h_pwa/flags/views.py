@@ -32,7 +32,7 @@ from ..validation import ValidationError
 from . import service
 from .family import chart_svg, is_taken_down, lap_rows, page_for_token
 from .forms import AckForm
-from .wall import honor_wall
+from .wall import honor_wall, read_search
 
 bp = Blueprint("flags", __name__)
 
@@ -288,18 +288,20 @@ def get_family_photo_page_copy(token: str, photo_id: str):
 
 def _render_wall() -> str:
     page = request.args.get("page", "1")
-    wall = honor_wall(int(page) if page.isdigit() and len(page) < 6 else 1)
-    return render_template("flags/honor.html", wall=wall)
+    search = read_search(request.args)
+    wall = honor_wall(int(page) if page.isdigit() and len(page) < 6 else 1, search)
+    return render_template("flags/honor.html", totals=wall.totals, miles=wall.miles)
 
 
 @bp.get("/honor")
 def get_honor():
-    """The public wall of honor: heroes, mile numbers, dates and the team's totals.
+    """The public wall of honor: the team's totals explained, and the miles, searchable by
+    the hero's name, agency and state (?name=&agency=&state=, a plain GET form).
 
     Public and the same for everyone: browsers and shared caches may keep it but must ask
     again each time (no-cache), and an unchanged wall is a 304.
     """
-    query = json.dumps(sorted(request.args.items(multi=True)))  # each query its own page
+    query = json.dumps(sorted(request.args.items(multi=True)))  # each search its own page
     page = cached_page("wall", query, _render_wall)
     response = make_response(page.html)
     response.set_etag(page.etag)

@@ -14,13 +14,14 @@ async function send(path, { method = "GET", token, body, etag, timeoutMs = 20000
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (etag) headers["If-None-Match"] = etag;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const raw = body instanceof Blob; // a photo goes as its bytes, every other body as JSON
+  if (body !== undefined) headers["Content-Type"] = raw ? body.type : "application/json";
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
       cache: "no-store",
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -42,6 +43,11 @@ export const signIn = (email, password, device_name) =>
 export const fetchBootstrap = (token) => call("/api/v1/bootstrap", { token });
 export const postSync = (token, device_id, runs) =>
   call("/api/v1/sync", { method: "POST", token, body: { device_id, runs } });
+const photoPath = (runId, id) => `/api/v1/runs/${encodeURIComponent(runId)}/photos/${id}`;
+export const putPhoto = (token, runId, id, blob) =>
+  call(photoPath(runId, id), { method: "PUT", token, body: blob, timeoutMs: 120000 });
+export const patchPhoto = (token, runId, id, hidden) =>
+  call(photoPath(runId, id), { method: "PATCH", token, body: { hidden } });
 
 // The run's check-ins; with the ETag of those already shown, null when nothing changed.
 export async function fetchRoster(token, runId, etag) {

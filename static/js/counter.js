@@ -28,8 +28,12 @@ export function startRun(choice, runnerId, wallMs) {
     laps: [],
     log: [],
     checkins: [],
+    ceremony: { ...noCeremony(), ...choice.ceremony }, // the steps done before "Begin laps"
   };
 }
+
+// Every step as skipped: a step the runner does not tap is sent as not done.
+export const noCeremony = () => ({ prayer_before: false, silence_seconds: 0, flag_carried: false, prayer_after: false });
 
 export function lastLapMs(run) {
   return run.laps.length ? run.laps[run.laps.length - 1].elapsed_ms : 0;
@@ -109,6 +113,7 @@ export function syncPayload(run) {
     checkins: run.checkins.map(({ id, name, agency, badge, role, public: p }) => ({ id, name, agency, badge, role, public: p })),
     words: run.words,
     video_url: run.video_url,
+    ...(run.ceremony && { ceremony: run.ceremony }), // runs stored by an older app have none
   };
 }
 

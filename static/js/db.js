@@ -4,13 +4,17 @@
 import "./shared.js";
 
 const { DB_NAME } = self.r4hOutbox;
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 let connection = null;
 
-function upgrade(db) {
-  db.createObjectStore("kv");
-  const runs = db.createObjectStore("runs", { keyPath: "id" });
-  runs.createIndex("status", "status");
+// Each version adds its stores once: a phone upgrading from version 1 keeps its runs.
+function upgrade(db, from) {
+  if (from < 1) {
+    db.createObjectStore("kv");
+    const runs = db.createObjectStore("runs", { keyPath: "id" });
+    runs.createIndex("status", "status");
+  }
+  if (from < 2) db.createObjectStore("photos", { keyPath: "id" }).createIndex("run_id", "run_id");
 }
 
 export function request(req) {
@@ -23,7 +27,7 @@ export function request(req) {
 function open() {
   if (!connection) {
     const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => upgrade(req.result);
+    req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion);
     connection = request(req).then((db) => {
       // A newer tab upgrading the schema, or the browser closing us: reopen on next use.
       db.onversionchange = () => {
@@ -148,6 +152,17 @@ export const allRuns = () => read("runs", (runs) => runs.getAll());
 export const runsWithStatus = (status) => read("runs", (runs) => runs.index("status").getAll(status));
 export const putRun = (run) => write("runs", (runs) => runs.put(run));
 export const deleteRun = (id) => write("runs", (runs) => runs.delete(id));
+export const putPhoto = (photo) => write("photos", (photos) => photos.put(photo));
+export const allPhotos = () => read("photos", (photos) => photos.getAll());
+export const photosOfRun = (runId) => read("photos", (photos) => photos.index("run_id").getAll(runId));
+
+// Reads the photo and stores it with change(photo)'s fields, in one strict transaction.
+export const updatePhoto = (id, change) =>
+  transact(["photos"], "readwrite", async (tx) => {
+    const store = tx.objectStore("photos");
+    const photo = await request(store.get(id));
+    if (photo) await request(store.put({ ...photo, ...change(photo) }));
+  });
 
 // Reads the run, lets change(run) return {run} (or null: no write), stores it, all in one
 // strict transaction: two quick taps can never both read the same old run.

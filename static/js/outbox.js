@@ -1,8 +1,10 @@
 // Finished runs (status "outbox") wait until the server answers created or duplicate.
-// Conflicts and rejections are parked, never dropped. Retries back off with jitter.
+// Conflicts and rejections are parked, never dropped. Retries back off with jitter. The photos
+// of synced runs follow their runs.
 
 import { ApiError, inPlainWords, postSync } from "./api.js";
 import * as db from "./db.js";
+import { photoJobs, pushPhotos } from "./photos.js";
 import "./shared.js";
 
 const { SYNC_TAG, BATCH, sendable, applyResult } = self.r4hOutbox;
@@ -47,7 +49,7 @@ export class Outbox {
     const auth = await db.getValue("auth");
     const waiting = await db.runsWithStatus("outbox");
     const mine = sendable(auth, waiting);
-    if (mine.length === 0) {
+    if (mine.length === 0 && !(await photoJobs(auth)).length) {
       this.onChange();
       return;
     }
@@ -56,6 +58,7 @@ export class Outbox {
         const batch = mine.slice(i, i + BATCH);
         await this.apply(batch, await this.send(auth, batch));
       }
+      await pushPhotos(auth);
       this.attempt = 0;
       await this.note({ last_success_at: new Date().toISOString(), last_error: null }, true);
     } catch (error) {

@@ -6,6 +6,7 @@ import * as counter from "./counter.js";
 import * as db from "./db.js";
 import { $, buzz, notice, put, show, showMile } from "./dom.js";
 import { formatDuration, formatMile, heroTitle } from "./format.js";
+import { Silence } from "./silence.js";
 import { state, update } from "./state.js";
 
 const UNDO_ARMED_MS = 4000;
@@ -15,6 +16,15 @@ let ticker = null;
 let undoTimer = null;
 let shown = null; // the run on screen: state.run, or the copy until IndexedDB confirms it
 let mile = null; // the provisional mile number on screen
+let finishedAt = 0; // elapsed when Finish was tapped: the silence after it is not run time
+const silence = new Silence(
+  (left) => put("after-silence", `Silence ${formatDuration(left, TICKING)} · tap to end`),
+  (seconds) => {
+    put("after-silence", `Silence kept: ${formatDuration(seconds * 1000, TICKING)}`);
+    if (seconds >= 60) buzz(300);
+    recordAfter({ silence_seconds: seconds });
+  },
+);
 
 // Monotonic while the page lives; counter.resumeElapsed bridges reloads.
 const elapsedNow = () => performance.now() - state.clockBase;
@@ -29,9 +39,11 @@ export function wire() {
   $("counter-escort").onclick = async () => (await import("./escorts.js")).openEscort(state.run.id);
   $("counter-qr").onclick = async () => (await import("./escorts.js")).openQr(state.run.checkin_qr_svg);
   $("finish-run").onclick = openFinish;
-  $("cancel-finish").onclick = () => ($("confirm-panel").hidden = true);
+  $("cancel-finish").onclick = closeFinish;
   $("keep-counting").onclick = onKeepCounting;
   $("confirm-finish").onclick = onConfirmFinish;
+  $("after-silence").onclick = () => (silence.running ? silence.stop() : silence.start());
+  $("prayer-after").onchange = (event) => recordAfter({ prayer_after: event.target.checked });
   addEventListener("pagehide", saveCheckpoint);
   document.addEventListener("visibilitychange", onVisibility);
 }
@@ -204,8 +216,9 @@ async function onUndo() {
 
 function openFinish() {
   if (!state.run) return;
-  const { count, target, mileComplete } = counter.runStats(state.run, elapsedNow());
-  let text = `${count} of ${target} laps in ${formatDuration(elapsedNow())}.`;
+  finishedAt = elapsedNow();
+  const { count, target, mileComplete } = counter.runStats(state.run, finishedAt);
+  let text = `${count} of ${target} laps in ${formatDuration(finishedAt)}.`;
   if (!count) text = "No laps were counted. Finishing drops this start.";
   else if (!mileComplete) text += " Short of a mile: it is kept as incomplete, with no mile number.";
   else if (mile) text = `Mile ${formatMile(mile)} for ${heroTitle(state.run.hero)}. ${text}`;
@@ -213,12 +226,30 @@ function openFinish() {
   // At the mile, laps past it are a choice made here; short of it, the sheet just closes.
   $("keep-counting").hidden = count < target;
   put("cancel-finish", count < target ? "Keep counting" : "Back");
+  // The steps after the run, for a run that is kept: the silence and the prayer.
+  const { silence_seconds: kept, prayer_after: prayed } = state.run.ceremony || {};
+  $("after-mile").hidden = !count;
+  put("after-silence", kept ? `Silence kept: ${formatDuration(kept * 1000, TICKING)}` : "Moment of silence");
+  $("prayer-after").checked = Boolean(prayed);
   $("confirm-panel").hidden = false;
   $("confirm-finish").focus();
 }
 
-async function onKeepCounting() {
+function closeFinish() {
+  silence.stop();
   $("confirm-panel").hidden = true;
+}
+
+// A step after the run, stored with it at once: a reload keeps it.
+function recordAfter(step) {
+  const id = state.run?.id;
+  if (!id) return;
+  const change = (run) => ({ run: { ...run, ceremony: { ...counter.noCeremony(), ...run.ceremony, ...step } } });
+  return db.updateRun(id, (run) => (run?.status === "counting" ? change(run) : null)).then(reread);
+}
+
+async function onKeepCounting() {
+  closeFinish();
   await db.updateRun(state.run.id, (run) => counter.keepCounting(run, Date.now()));
   await reread();
   notice(`Counting on: ${state.run.laps.length} of ${counter.targetLaps(state.run)} laps.`);
@@ -226,9 +257,9 @@ async function onKeepCounting() {
 
 async function onConfirmFinish() {
   const { id } = state.run;
-  const elapsed = elapsedNow();
+  const elapsed = finishedAt;
   const number = mile;
-  $("confirm-panel").hidden = true;
+  closeFinish();
   const run = await db.getRun(id);
   const empty = !run.laps.length && !run.checkins.length;
   if (empty) await db.deleteRun(id); // nothing counted: a planned run simply stays planned

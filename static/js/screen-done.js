@@ -1,11 +1,12 @@
-// The done screen: the mile just finished (or opened from the list), where it is now, and
-// its escorts.
+// The done screen: the mile just finished (or opened from the list), where it is now, its
+// escorts and its photos.
 
 import * as counter from "./counter.js";
 import * as db from "./db.js";
 import { $, downloadJson, put, show, showMile } from "./dom.js";
 import { openEscort, openQr, showRoster } from "./escorts.js";
 import { formatDuration, heroTitle, statusLine } from "./format.js";
+import * as photos from "./photos.js";
 import { showRuns } from "./screen-runs.js";
 import { state, update } from "./state.js";
 import { renderSync, renderSyncBar } from "./updates.js";
@@ -17,6 +18,7 @@ export function wire() {
   $("done-qr").onclick = async () => openQr((await db.getRun(state.doneId)).checkin_qr_svg);
   $("done-export").onclick = () => exportRun(state.doneId);
   $("done-back").onclick = showRuns;
+  photos.wire();
 }
 
 export async function showDone(id) {
@@ -57,6 +59,7 @@ export async function renderDone() {
     rosterShown = key;
     showRoster(run.id, run.checkins, "done-escorts", run.status === "synced");
   }
+  await photos.showPhotos(run.id);
   return run;
 }
 

@@ -1,32 +1,54 @@
 // The hero card, before the mile: who the run honors, the escorts' check-in code, and the
-// optional prayer and moment of silence.
+// optional prayer, moment of silence and flag, recorded with the run (each skipped unless done).
 
+import { noCeremony } from "./counter.js";
 import * as db from "./db.js";
 import { $, buzz, put, show, svgUrl } from "./dom.js";
 import { showRoster } from "./escorts.js";
 import { formatDay, formatDuration, heroTitle } from "./format.js";
+import { SILENCE_MS, Silence } from "./silence.js";
 import { beginRun } from "./screen-counter.js";
 import { showRuns } from "./screen-runs.js";
 import { state, update } from "./state.js";
 
-const SILENCE_MS = 60 * 1000; // unless the runner stops it
-const silence = { endsAt: null, timer: null };
+const record = (step) => Object.assign(state.choice.ceremony, step);
+const silence = new Silence(
+  (left) => put("silence-time", formatDuration(left, { tenths: false })),
+  (seconds) => {
+    record({ silence_seconds: seconds });
+    if (seconds * 1000 < SILENCE_MS) return; // stopped early: the panel closes
+    put("silence-time", "Silence complete");
+    put("silence-start", "Again");
+    buzz(300);
+  },
+);
 
 export function wire() {
   $("hero-back").onclick = showRuns;
   $("hero-qr").onclick = () => $("hero-qr").classList.toggle("full");
   $("open-prayer").onclick = openPrayer;
-  $("prayer-done").onclick = openSilence;
-  $("prayer-skip").onclick = closeCeremony;
+  $("prayer-done").onclick = () => {
+    record({ prayer_before: true });
+    openSilence();
+  };
+  $("prayer-skip").onclick = () => {
+    record({ prayer_before: false });
+    closeCeremony();
+  };
   $("open-silence").onclick = openSilence;
   $("silence-start").onclick = startSilence;
-  $("silence-skip").onclick = closeCeremony;
+  $("silence-skip").onclick = () => {
+    closeCeremony();
+    record({ silence_seconds: 0 });
+  };
+  $("flag-carried").onchange = (event) => record({ flag_carried: event.target.checked });
   $("speak-laps").onchange = (event) => saveSettings({ speak: event.target.checked });
   $("begin-laps").onclick = onBegin;
 }
 
 export function openHero(choice) {
-  update({ choice });
+  closeCeremony();
+  update({ choice: { ...choice, ceremony: noCeremony() } });
   const { hero } = choice;
   put("hero-flag", `${hero.flag_type} flag`);
   $("hero-flag").className = `flag flag-${hero.kind}`;
@@ -40,8 +62,9 @@ export function openHero(choice) {
   if (choice.checkin_qr_svg) {
     $("hero-qr-img").src = svgUrl(choice.checkin_qr_svg);
   }
+  put("flag-carried-label", `We carry the ${hero.flag_type.toLowerCase()} flag`);
+  $("flag-carried").checked = false;
   $("speak-laps").checked = state.settings.speak;
-  closeCeremony();
   show("hero");
   showRoster(choice.id, [], "hero-roster");
 }
@@ -68,24 +91,13 @@ function openSilence() {
 }
 
 function startSilence() {
-  if (silence.endsAt) return closeCeremony();
-  silence.endsAt = performance.now() + SILENCE_MS;
+  if (silence.running) return closeCeremony(); // "Stop": kept for as long as it lasted
   put("silence-start", "Stop");
-  silence.timer = setInterval(() => {
-    const left = Math.max(0, silence.endsAt - performance.now());
-    const shown = Math.ceil(left / 1000) * 1000; // counts down: 0:01 is the last second
-    put("silence-time", left ? formatDuration(shown, { tenths: false }) : "Silence complete");
-    if (left) return;
-    clearInterval(silence.timer);
-    silence.endsAt = null;
-    put("silence-start", "Again");
-    buzz(300);
-  }, 200);
+  silence.start();
 }
 
 function closeCeremony() {
-  clearInterval(silence.timer);
-  silence.endsAt = null;
+  silence.stop();
   $("prayer").hidden = true;
   $("silence").hidden = true;
 }

@@ -1,4 +1,5 @@
-// The runs list: planned runs, an unplanned run, and the runs kept on this phone.
+// The runs list: the families' messages, planned runs, an unplanned run, and the runs kept on
+// this phone.
 
 import * as db from "./db.js";
 import { $, el, put, show } from "./dom.js";
@@ -39,6 +40,12 @@ export async function renderRuns() {
       el("span", {}, [formatWhen(run.scheduled_at), run.track.name].filter(Boolean).join(" · ")),
     );
   $("planned-list").replaceChildren(...planned.map((run) => el("li", {}, choice(run))));
+  // Kept with the bootstrap in IndexedDB: they show with no signal too.
+  const messages = boot?.messages || [];
+  const from = (m) => `The family of ${m.hero_name} · ${formatWhen(m.received_at)}`;
+  const message = (m) => el("li", {}, el("blockquote", {}, m.message), el("p", { className: "quiet" }, from(m)));
+  $("messages-list").replaceChildren(...messages.map(message));
+  $("family-messages").hidden = !messages.length;
   $("planned-empty").hidden = planned.length > 0;
   // A hero whose mile is run (on the server, or on this phone) is marked, and never the default.
   const miles = runs.filter((run) => run.status !== "counting" && run.laps.length >= run.track.laps_per_mile);

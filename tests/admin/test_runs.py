@@ -52,9 +52,10 @@ def test_admin_plans_a_run(admin_client, db, parts):
 
 def test_new_run_form_lists_the_choices_and_the_time_zone_hint(admin_client, parts):
     html = admin_client.get("/admin/runs/new").get_data(as_text=True)
-    assert "Officer Jordan Avery" in html and "Sam Runner (runner)" in html
+    assert "Officer Jordan Avery" in html and f'value="{parts["runner"].id}">Sam Runner<' in html
     assert "School track · 7 laps per mile" in html
-    assert 'type="datetime-local"' in html and "time zone (America/New_York)" in html
+    assert 'type="datetime-local"' in html
+    assert "in the team&#39;s time zone: America/New_York (EST/EDT)." in html
 
 
 def test_admin_edits_a_planned_run(admin_client, db, parts):

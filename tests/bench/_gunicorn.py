@@ -45,6 +45,9 @@ class Gunicorn:
             "DATABASE_URL": database_url,
             "R4H_SECRET_KEY": "bench-secret",
             "R4H_PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
+            # wsgi:app starts in production mode; these single-machine runs mean it.
+            "R4H_ALLOW_SQLITE_IN_PRODUCTION": "true",
+            "R4H_ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION": "true",
             **(env or {}),
         }
         self.log = open(workdir / f"gunicorn-{self.port}.log", "w")  # noqa: SIM115

@@ -9,8 +9,9 @@ default mobile emulation and simulated slow-4G throttling.
 
 The app runs under gunicorn (wsgi:app, 2 sync workers, as in production) on a free loopback
 port, against a temporary SQLite file prepared with `init-db` and `seed-demo`, plus one
-synced 7-lap run with public check-ins and a shipment, so that a family page exists. Pages:
-/app/, /c/<token> (the demo's planned run), /f/<token>, /login and /honor.
+synced 7-lap run with its ceremony, public check-ins, two photos and a shipment, so that a
+family page exists and shows photos. Pages: /app/, /c/<token> (the demo's planned run),
+/f/<token>, /login and /honor (--pages picks some of them, e.g. --pages /f/<token>).
 
 Each page is audited --runs times; the median score per category is kept. With the default
 --schemes light,dark every page is audited a second time with Chromium's --force-dark-mode
@@ -25,6 +26,7 @@ Lighthouse report under tests/bench/out/lighthouse/). Loopback only.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -54,7 +56,7 @@ CATEGORIES = ("performance", "accessibility", "best-practices")
 EXPECT = {
     "/app/": 'data-testid="lap-button"',
     "/c/<token>": "Avery",  # the demo's first planned run is for Officer Jordan Avery
-    "/f/<token>": "We ran tonight for a hero",
+    "/f/<token>": 'data-testid="family-photo"',  # the page with its photos
     "/login": 'data-testid="login-form"',
     "/honor": "Mile",
 }
@@ -82,6 +84,11 @@ def install_lighthouse(force: bool) -> None:
         "--no-fund",
         "--ignore-scripts",
     ]
+    if subprocess.run(command, cwd=LIGHTHOUSE_DIR, timeout=600).returncode == 0:
+        return
+    # npm 11 re-resolves the "latest" ranges that @paulirish/trace_engine declares and calls
+    # the lock out of sync; install from package.json (Lighthouse stays pinned), lock untouched.
+    command[1:2] = ["install", "--no-save"]
     subprocess.run(command, cwd=LIGHTHOUSE_DIR, check=True, timeout=600)
 
 
@@ -117,7 +124,8 @@ def prepare(database: Path, port: int) -> dict[str, str]:
 
     from r4h_pwa import create_app
     from r4h_pwa.extensions import db
-    from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner, Shipment, Track
+    from r4h_pwa.models import Checkin, Hero, Lap, Photo, Run, Runner, Shipment, Track
+    from r4h_pwa.runs.photos import clean_photo
 
     url = f"sqlite:///{database}"
     app = create_app({"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url})
@@ -135,7 +143,13 @@ def prepare(database: Path, port: int) -> dict[str, str]:
             synced_at=finished, mile_number=runner.starting_mile_count + 1,
             words="We ran tonight for a hero who never came home. (Demo data.)",
             video_url="https://example.org/video/demo",
+            prayer_before=True, silence_seconds=60, flag_carried=True, prayer_after=False,
         )  # fmt: skip
+        run.photos = [
+            Photo(id=photo_id, **vars(clean_photo(_camera_photo(size), "image/jpeg")))
+            for photo_id, size in (("5b0c2a9e-1f3d-4c6b-8a7e-9d0f1e2a3b4c", (1600, 1200)),
+                                   ("7c1d3b0f-2a4e-4d7c-9b8f-0e1a2b3c4d5e", (1200, 1600)))
+        ]  # fmt: skip
         run.laps = [
             Lap(seq=s, elapsed_ms=s * 92_000 + s * s * 170)
             for s in range(1, track.laps_per_mile + 1)
@@ -166,6 +180,22 @@ def prepare(database: Path, port: int) -> dict[str, str]:
         db.session.remove()
         db.engine.dispose()
     return paths
+
+
+def _camera_photo(size: tuple[int, int]) -> bytes:
+    """A phone-sized JPEG with some detail, as the phone uploads it: a flag on a field."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, (46, 125, 50))
+    draw = ImageDraw.Draw(image)
+    w, h = size
+    for i in range(0, w, 40):  # grass stripes: a JPEG of realistic weight, not a flat colour
+        draw.line([(i, 0), (i - h // 3, h)], fill=(38 + i % 17, 110 + i % 29, 44), width=9)
+    draw.rectangle([w // 5, h // 4, w * 4 // 5, h * 3 // 4], fill=(20, 20, 20))
+    draw.rectangle([w // 5, h // 2 - h // 40, w * 4 // 5, h // 2 + h // 40], fill=(31, 86, 199))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 class Server:
@@ -280,11 +310,12 @@ def audit(url: str, workdir: Path, n: int, scheme: str) -> dict:
     }
 
 
-def measure(runs: int, schemes: list[str], workdir: Path) -> dict:
+def measure(runs: int, schemes: list[str], workdir: Path, only: list[str] | None = None) -> dict:
     """Prepare the app, serve it, audit every page runs times; the median scores per page."""
     port = _free_port()
     database = workdir / "lighthouse.sqlite"
     paths = prepare(database, port)
+    paths = {name: path for name, path in paths.items() if not only or name in only}
     server = Server(database, port, workdir)
     pages = {}
     version = None
@@ -343,6 +374,7 @@ def main() -> int:
         help="color schemes to audit, comma-separated (dark: Chromium's --force-dark-mode)",
     )
     parser.add_argument("--install", action="store_true", help="npm ci even if installed")
+    parser.add_argument("--pages", default="", help="pages to audit, comma-separated (all)")
     args = parser.parse_args()
     if not shutil.which("node") or not Path(CHROME_PATH).exists():
         print("needs node and /usr/bin/chromium", file=sys.stderr)
@@ -350,7 +382,8 @@ def main() -> int:
     install_lighthouse(args.install)
     with tempfile.TemporaryDirectory(prefix="r4h-lighthouse-") as tmp:
         schemes = [s for s in args.schemes.split(",") if s in ("light", "dark")] or ["light"]
-        result = measure(max(1, args.runs), schemes, Path(tmp))
+        only = [p for p in args.pages.split(",") if p] or None
+        result = measure(max(1, args.runs), schemes, Path(tmp), only)
     print(f"Lighthouse {result['lighthouse_version']}, mobile, median of {args.runs} run(s)")
     print(f"{'page':<19} {'performance':>12} {'accessibility':>14} {'best-practices':>15}")
     for name, page in result["pages"].items():

@@ -88,8 +88,9 @@ def _app(database_url: str):
 # ---- seed and verify ---------------------------------------------------------------------
 
 
-def seed(database_url: str, phones: int) -> dict:
-    """Empty the database; add family pages, one runner and token per phone, planned runs."""
+def seed(database_url: str, phones: int, shipments: int = SHIPMENTS, reset: bool = True) -> dict:
+    """Empty the database (unless reset is False: a migrated, empty one); add family pages,
+    one runner and token per phone, and planned runs."""
     from datetime import UTC, date, datetime, timedelta
 
     from r4h_pwa.auth.service import issue_device_token
@@ -98,16 +99,17 @@ def seed(database_url: str, phones: int) -> dict:
 
     app = _app(database_url)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        if reset:
+            db.drop_all()
+            db.create_all()
         track = Track(name="Winter Springs High School", laps_per_mile=7, min_lap_seconds=40)
         family_runner = Runner(email="family-runs@example.org", name="Zechariah",
                                starting_mile_count=1000)
         family_runner.set_password("bench-password-123")
         db.session.add_all([track, family_runner])
         started = datetime(2023, 2, 15, 1, 30, tzinfo=UTC)
-        shipments = []
-        for n in range(SHIPMENTS):
+        family = []
+        for n in range(shipments):
             hero = Hero(name=f"Hero Number {n:03d}", rank="Officer", agency="Example County PD",
                         state="CO", kind="police", end_of_watch=date(2023, 2, 11),
                         story="He served his community for eleven years.")
@@ -125,8 +127,8 @@ def seed(database_url: str, phones: int) -> dict:
                                 address_line1="1 Main Street", city="Fountain", state="CO",
                                 postal_code="80817")
             db.session.add(shipment)
-            shipments.append((shipment, hero))
-        heroes = [hero for _, hero in shipments[:20]]
+            family.append((shipment, hero))
+        heroes = [hero for _, hero in family[:20]]
         devices = []
         for n in range(phones):
             runner = Runner(email=f"phone{n}@example.org", name=f"Runner {n}",
@@ -143,7 +145,7 @@ def seed(database_url: str, phones: int) -> dict:
         db.session.commit()
         seeded = {
             "track_id": track.id,
-            "family": [(s.family_token, h.name) for s, h in shipments],
+            "family": [(s.family_token, h.name) for s, h in family],
             "phones": [
                 {"runner_id": r.id, "start": r.starting_mile_count, "token": t,
                  "device_id": d.id, "hero_id": h.id}
@@ -257,8 +259,12 @@ def _postgres_cpu() -> float:
 class Recorder:
     """Latencies and errors per endpoint, shared by every client thread."""
 
-    def __init__(self, port: int, max_requests: int):
+    def __init__(self, port: int, max_requests: int, connect=None):
         self.port = port
+        # Plain HTTP to the port, unless connect() makes another connection (the cluster
+        # test's HTTPS to nginx).
+        self.connect = connect or (
+            lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT))
         self.lock = threading.Lock()
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter = Counter()
@@ -276,7 +282,7 @@ class Recorder:
                 headers: dict | None = None) -> tuple[int | None, dict, str]:
         """One timed request on a fresh connection; (None, {}, error) if it failed outright."""
         began = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+        conn = self.connect()
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
@@ -418,8 +424,9 @@ class Phone:
 class Officer:
     """An escort with a new phone: opens the check-in page, checks in, maybe taps again."""
 
-    def __init__(self, n: int, token: str, double_tap: bool):
+    def __init__(self, n: int, token: str, double_tap: bool, origin: str = ""):
         self.name = f"Officer Soak {n:04d}"
+        self.origin = origin  # over HTTPS, a browser's Referer (CSRF checks it there)
         self.token = token
         self.double_tap = double_tap
         self.address = f"198.51.{100 + n // 250}.{n % 250 + 1}"  # a header value, not a host
@@ -428,6 +435,8 @@ class Officer:
 
     def send(self, rec: Recorder, endpoint: str, method: str, form: dict | None = None):
         headers = {"X-Forwarded-For": self.address, "Accept": "text/html"}
+        if self.origin:
+            headers["Referer"] = f"{self.origin}/c/{self.token}"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

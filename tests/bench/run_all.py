@@ -75,6 +75,10 @@ BENCHES = [
         "bench_family", False, [], ["--seconds", "2", "--rounds", "1"], ["bench_family.json"], 600
     ),
     Bench("bench_soak", False, [], ["--seconds", "10"], ["soak.json"], 900),
+    Bench(
+        "bench_cluster", True, [], ["--seconds", "2", "--rounds", "1", "--soak-seconds", "5"],
+        ["bench_cluster.json"], 600,
+    ),
     Bench("bench_lighthouse", False, ["--runs", "1"], ["--runs", "1"], ["lighthouse.json"], 1500),
 ]
 
@@ -425,6 +429,38 @@ def soak(data: dict) -> tuple[list[tuple], list[str]]:
     return rows, notes
 
 
+def cluster(data: dict) -> tuple[list[tuple], list[str]]:
+    ratios, goals, rounds = data["ratios"], data["goals"], data.get("ratios_per_round", {})
+    setup = (f"{data['clients']} clients, {data.get('rounds', 1)} rounds of "
+             f"{data['seconds']:g} s a phase, 2 servers x {data['workers_per_server']} workers")
+    totals: dict[str, list] = {}
+    for phase in data["phases"]:
+        seen = totals.setdefault(phase["name"], [0, 0.0, 0.0])
+        seen[0] += phase["requests"]
+        seen[1] += phase["requests"] / phase["per_second"] if phase["per_second"] else 0
+        seen[2] = max(seen[2], phase["p99_ms"])
+    rows = [(f"{name} requests/s, all its phases" + (f" ({setup})" if i == 0 else ""),
+             f"{n / s:.1f} (worst phase p99 {p99} ms)" if s else "0", "", None)
+            for i, (name, (n, s, p99)) in enumerate(totals.items())]
+    notes = []
+    for name, goal in goals.items():
+        each = ", ".join(map(str, rounds.get(name, [])))
+        rows.append((f"Ratio {name} / healthz (median of rounds: {each})",
+                     f"{ratios[name]}", f">= {goal}", ratios[name] >= goal))
+        if ratios[name] < goal:
+            notes.append(f"Through nginx, {name} reached {ratios[name]} of /healthz (goal "
+                         f"{goal}). {NOISE}")
+    for name, e in data["soak"].items():
+        rows.append((f"Soak {data['soak_seconds']:g} s, {name}: p50 / p95 / p99",
+                     f"{e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']} ms, {e['failures']} "
+                     "failures", "", None))
+    stored = data["stored"]
+    rows.append(("Sync runs stored once, miles gapless",
+                 f"{stored['runs_stored']} of {stored['runs_created']}, gapless "
+                 f"{stored['gapless']}", "exact", bool(stored["ok"])))
+    return rows, notes
+
+
 def lighthouse(data: dict) -> tuple[list[tuple], list[str]]:
     goals = data["goals"]
     rows, notes = [], []
@@ -500,6 +536,13 @@ AREAS = [
         "soak.json",
         soak,
         "gunicorn on PostgreSQL: family readers, phones syncing with repeats, escort check-ins.",
+    ),
+    (
+        "Cluster",
+        "bench_cluster.json",
+        cluster,
+        "through nginx (HTTPS, from deploy/) to two gunicorn servers on PostgreSQL and Redis: "
+        "the family page, the wall and sync beside /healthz in one run, then a mixed soak.",
     ),
     (
         "Lighthouse",

@@ -79,8 +79,9 @@ def prepare_database(path: Path) -> Path:
 class LiveServer:
     """The app under `flask run` in a subprocess, on one port for its whole life."""
 
-    def __init__(self, workdir: Path, template_db: Path):
+    def __init__(self, workdir: Path, template_db: Path, env: dict | None = None):
         self.workdir = workdir
+        self.env = env or {}  # more settings for the server (R4H_...)
         self.database = workdir / "server.sqlite"
         shutil.copyfile(template_db, self.database)
         self.fault_file = workdir / "fault"
@@ -93,6 +94,7 @@ class LiveServer:
         """Start the server and wait until /healthz answers."""
         env = base_env(self.database)
         env.update(R4H_PUBLIC_BASE_URL=self.url, R4H_E2E_FAULT_FILE=str(self.fault_file))
+        env.update(self.env)
         command = [
             sys.executable, "-m", "flask", "--app", "tests.e2e.faulty_app:create_faulty_app()",
             "run", "--host", "127.0.0.1", "--port", str(self.port), "--no-reload",

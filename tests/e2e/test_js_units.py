@@ -50,11 +50,12 @@ def js(browser):
     context.close()
 
 
-def new_run(js, laps=(), wall=1_000_000):
+def new_run(js, laps=(), wall=1_000_000, ceremony=None):
     run = js(
         "counter.js",
-        "return m.startRun({id: null, hero: arg.hero, track: arg.track}, 7, arg.wall);",
-        {"hero": HERO, "track": TRACK, "wall": wall},
+        "return m.startRun({id: null, hero: arg.hero, track: arg.track, ceremony: arg.ceremony},"
+        " 7, arg.wall);",
+        {"hero": HERO, "track": TRACK, "wall": wall, "ceremony": ceremony},
     )
     run["laps"] = [{"seq": n, "elapsed_ms": ms} for n, ms in enumerate(laps, start=1)]
     return run
@@ -202,7 +203,23 @@ def test_finish_dates_the_run_by_its_monotonic_elapsed_time_and_builds_the_paylo
         ],  # fmt: skip
         "words": "",
         "video_url": "",
+        # A step not tapped is sent as skipped.
+        "ceremony": {"prayer_before": False, "silence_seconds": 0, "flag_carried": False,
+                     "prayer_after": False},
     }
+
+
+def test_a_run_stored_by_an_older_app_is_sent_without_a_ceremony(js):
+    run = new_run(js, [60_000])
+    del run["ceremony"]  # as IndexedDB holds a run counted before the ceremony was recorded
+    finished = js("counter.js", "return m.finishRun(arg, 65000);", run)["run"]
+    assert "ceremony" not in finished["payload"]
+
+
+def test_the_ceremony_tapped_before_the_run_starts_with_it(js):
+    ceremony = {"prayer_before": True, "silence_seconds": 42, "flag_carried": True}
+    run = new_run(js, [], ceremony=ceremony)
+    assert run["ceremony"] == {**ceremony, "prayer_after": False}
 
 
 def test_an_escort_added_after_finishing_goes_into_the_payload(js):
