@@ -141,7 +141,8 @@ def test_a_backup_under_writes_restores_the_moment_it_was_taken(app, db, cli, tm
     after = set(writers.acknowledged)
     [taken] = backup.backups_in(folder)
     manifest = json.loads((taken / "manifest.json").read_text())
-    assert manifest["schema_revision"] == "c3a9f1e6b2d8"
+    head = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+    assert manifest["schema_revision"] == head is not None
     assert manifest["tables"]["photos"]["rows"] == 1
     source_now = backup.database_digests(_db.engine.url)
     assert source_now["runs"]["rows"] > manifest["tables"]["runs"]["rows"]
