@@ -54,8 +54,10 @@ const openCache = (name) => (opened[name] ||= caches.open(name));
 
 async function fromCache(request) {
   // This version's caches only: a waiting version's files never leak into a running page.
-  const shell = await (await openCache(SHELL_CACHE)).match(request, { ignoreSearch: true });
-  return shell || (await openCache(STATIC_CACHE)).match(request, { ignoreSearch: true });
+  // A query string is ignored only when there is one: ignoring it makes a match scan the cache.
+  const options = { ignoreSearch: new URL(request.url ?? request, location.href).search !== "" };
+  const shell = await (await openCache(SHELL_CACHE)).match(request, options);
+  return shell || (await openCache(STATIC_CACHE)).match(request, options);
 }
 
 async function cacheFirst(request) {

@@ -16,7 +16,29 @@ from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Lap, Run, Shipment
 from tests.factories import PASSWORD, TOTP_SECRET
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _database_of_this_worker(url: str) -> str:
+    """TEST_DATABASE_URL for this test process: its own database under pytest-xdist.
+
+    Every worker empties the tables it uses, so two workers on one database would empty each
+    other's. Worker gw1 of postgresql://…/test gets postgresql://…/test_gw1, made if missing.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url.startswith("postgresql") or not worker:
+        return url
+    base = sa.engine.make_url(sqlalchemy_url(url))
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                             {"name": name})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 # Flask-WTF renders name before value; the templates' csrf() macro writes value last too, but
 # neither promises an order: find the input by its name, then read its value.
 _CSRF_INPUT = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*>')
@@ -46,6 +68,7 @@ def make_config(database_url: str, tmp_path, **overrides) -> dict:
     return config
 
 
+POSTGRES_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL", ""))
 _rebuilt_databases: set[str] = set()
 
 

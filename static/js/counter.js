@@ -39,7 +39,26 @@ export function lastLapMs(run) {
   return run.laps.length ? run.laps[run.laps.length - 1].elapsed_ms : 0;
 }
 
-const logged = (run, entry) => [...run.log, entry].slice(-MAX_LOG);
+// While a run counts, each tap, ignored tap, undo or "keep counting" is an entry of its log,
+// stored as one small record of its own (db.js) and numbered n from the run's record on.
+// tally applies entries to a run; the functions below return the entry and the run after it.
+export function tally(run, entries) {
+  const next = { ...run, laps: [...run.laps], log: [...run.log], n: run.n || 0 };
+  for (const { run_id: _, n, ...entry } of entries) {
+    if (entry.type === "lap") next.laps.push({ seq: entry.seq, elapsed_ms: entry.elapsed_ms });
+    if (entry.type === "undo") next.laps.pop();
+    if (entry.type === "keep_counting") next.miles = entry.miles;
+    if (["lap", "ignored", "clock"].includes(entry.type)) {
+      next.clock = { elapsed_ms: Math.max(entry.elapsed_ms, next.clock.elapsed_ms), wall_ms: entry.wall_ms };
+    }
+    if (entry.type !== "clock") next.log.push(entry);
+    next.n = n ?? next.n + 1;
+  }
+  next.log = next.log.slice(-MAX_LOG);
+  return next;
+}
+
+const after = (run, entry, more) => ({ run: tally(run, [entry]), entry, ...more });
 
 // The laps the run counts to: a mile, or more once the runner chose to keep counting.
 export const targetLaps = (run) => run.track.laps_per_mile * (run.miles || 1);
@@ -51,37 +70,29 @@ export function recordTap(run, elapsedMs, wallMs) {
   if (!run || run.status !== "counting") return { run: null, counted: false, reason: "closed" };
   const at = Math.max(1, Math.round(elapsedMs));
   const since = at - lastLapMs(run);
-  const clock = { elapsed_ms: Math.max(at, run.clock.elapsed_ms), wall_ms: wallMs };
   let reason = null;
   if (run.laps.length >= MAX_LAPS) reason = "full";
   else if (run.laps.length >= targetLaps(run)) reason = "mile_done";
   else if (since < run.track.min_lap_ms) reason = "too_soon";
-  if (reason) {
-    const entry = { type: "ignored", reason, elapsed_ms: at, wall_ms: wallMs };
-    return { run: { ...run, clock, log: logged(run, entry) }, counted: false, reason };
-  }
-  const lap = { seq: run.laps.length + 1, elapsed_ms: at };
-  const entry = { type: "lap", ...lap, wall_ms: wallMs };
-  return { run: { ...run, clock, laps: [...run.laps, lap], log: logged(run, entry) }, counted: true };
+  if (reason) return after(run, { type: "ignored", reason, elapsed_ms: at, wall_ms: wallMs }, { counted: false, reason });
+  return after(run, { type: "lap", seq: run.laps.length + 1, elapsed_ms: at, wall_ms: wallMs }, { counted: true });
 }
 
 export function keepCounting(run, wallMs) {
   if (!run || run.status !== "counting" || run.laps.length < targetLaps(run)) return { run: null };
-  const miles = (run.miles || 1) + 1;
-  return { run: { ...run, miles, log: logged(run, { type: "keep_counting", miles, wall_ms: wallMs }) } };
+  return after(run, { type: "keep_counting", miles: (run.miles || 1) + 1, wall_ms: wallMs });
 }
 
 export function undoLap(run, elapsedMs, wallMs) {
   if (!run || run.status !== "counting" || run.laps.length === 0) return { run: null };
   const removed = run.laps[run.laps.length - 1];
-  const entry = { type: "undo", ...removed, at_ms: Math.round(elapsedMs), wall_ms: wallMs };
-  return { run: { ...run, laps: run.laps.slice(0, -1), log: logged(run, entry) }, removed };
+  return after(run, { type: "undo", ...removed, at_ms: Math.round(elapsedMs), wall_ms: wallMs }, { removed });
 }
 
+// Where the clock stands, as the page hides: an entry too, kept out of the run's log.
 export function checkpoint(run, elapsedMs, wallMs) {
   if (!run || run.status !== "counting") return { run: null };
-  const elapsed = Math.max(Math.round(elapsedMs), run.clock.elapsed_ms);
-  return { run: { ...run, clock: { elapsed_ms: elapsed, wall_ms: wallMs } } };
+  return after(run, { type: "clock", elapsed_ms: Math.round(elapsedMs), wall_ms: wallMs });
 }
 
 // performance.now() does not survive a reload and may pause while a phone sleeps, so elapsed
@@ -96,7 +107,8 @@ export function finishRun(run, elapsedMs) {
   if (!run || run.status !== "counting") return { run: null };
   const elapsed = Math.max(Math.round(elapsedMs), lastLapMs(run));
   // finished_at follows the monotonic clock from started_at, so it never precedes it.
-  const finished = { ...run, status: "outbox", elapsed_ms: elapsed };
+  const { n: _, ...record } = run; // numbers taps while counting: a finished run takes none
+  const finished = { ...record, status: "outbox", elapsed_ms: elapsed };
   finished.finished_at = new Date(run.start_wall_ms + elapsed).toISOString();
   finished.payload = syncPayload(finished);
   return { run: finished };

@@ -1,20 +1,25 @@
 // A small IndexedDB wrapper: opens on first use, reopens if the connection goes away.
 // Every write is its own transaction, durability "strict": done means on disk.
 
+import { tally } from "./counter.js";
 import "./shared.js";
 
 const { DB_NAME } = self.r4hOutbox;
 const DB_VERSION = 2;
 let connection = null;
 
-// Each version adds its stores once: a phone upgrading from version 1 keeps its runs.
-function upgrade(db, from) {
-  if (from < 1) {
+// Version 2 adds two stores; a phone upgrading from version 1 keeps its runs as they are.
+// laps: a counting run's taps, one small record each, keyed [run id, n]; a run stored by
+// version 1 needs no rewrite, its taps since start from its record. photos: the run's photos.
+function upgrade(db, oldVersion) {
+  if (oldVersion < 1) {
     db.createObjectStore("kv");
-    const runs = db.createObjectStore("runs", { keyPath: "id" });
-    runs.createIndex("status", "status");
+    db.createObjectStore("runs", { keyPath: "id" }).createIndex("status", "status");
   }
-  if (from < 2) db.createObjectStore("photos", { keyPath: "id" }).createIndex("run_id", "run_id");
+  if (oldVersion < 2) {
+    db.createObjectStore("laps", { keyPath: ["run_id", "n"] });
+    db.createObjectStore("photos", { keyPath: "id" }).createIndex("run_id", "run_id");
+  }
 }
 
 export function request(req) {
@@ -147,11 +152,7 @@ const write = (store, ask) => transact([store], "readwrite", (tx) => request(ask
 
 export const getValue = (key) => read("kv", (kv) => kv.get(key));
 export const setValue = (key, value) => write("kv", (kv) => kv.put(value, key));
-export const getRun = (id) => read("runs", (runs) => runs.get(id));
-export const allRuns = () => read("runs", (runs) => runs.getAll());
-export const runsWithStatus = (status) => read("runs", (runs) => runs.index("status").getAll(status));
 export const putRun = (run) => write("runs", (runs) => runs.put(run));
-export const deleteRun = (id) => write("runs", (runs) => runs.delete(id));
 export const putPhoto = (photo) => write("photos", (photos) => photos.put(photo));
 export const allPhotos = () => read("photos", (photos) => photos.getAll());
 export const photosOfRun = (runId) => read("photos", (photos) => photos.index("run_id").getAll(runId));
@@ -164,14 +165,54 @@ export const updatePhoto = (id, change) =>
     if (photo) await request(store.put({ ...photo, ...change(photo) }));
   });
 
-// Reads the run, lets change(run) return {run} (or null: no write), stores it, all in one
-// strict transaction: two quick taps can never both read the same old run.
+const tapsOf = (id) => IDBKeyRange.bound([id, 0], [id, Infinity]);
+
+// A run as on disk: its record, with a counting run's taps since applied (counter.tally).
+async function withTaps(tx, run) {
+  if (run?.status !== "counting") return run;
+  return tally(run, await request(tx.objectStore("laps").getAll(tapsOf(run.id))));
+}
+
+const readRuns = (ask) =>
+  transact(["runs", "laps"], "readonly", async (tx) => {
+    const found = await request(ask(tx.objectStore("runs")));
+    return Array.isArray(found) ? Promise.all(found.map((run) => withTaps(tx, run))) : withTaps(tx, found);
+  });
+export const getRun = (id) => readRuns((runs) => runs.get(id));
+export const allRuns = () => readRuns((runs) => runs.getAll());
+export const runsWithStatus = (status) => readRuns((runs) => runs.index("status").getAll(status));
+
+export const deleteRun = (id) =>
+  transact(["runs", "laps"], "readwrite", (tx) => {
+    tx.objectStore("laps").delete(tapsOf(id));
+    return request(tx.objectStore("runs").delete(id));
+  });
+
+// Reads the run as on disk, lets change(run) return {run} (or null: no write), and stores it
+// whole (taps folded in), in one strict transaction: two quick writes never read the same run.
 export function updateRun(id, change) {
-  return transact(["runs"], "readwrite", async (tx) => {
-    const store = tx.objectStore("runs");
-    const run = await request(store.get(id));
+  return transact(["runs", "laps"], "readwrite", async (tx) => {
+    const run = await withTaps(tx, await request(tx.objectStore("runs").get(id)));
     const outcome = change(run);
-    if (outcome && outcome.run) await request(store.put(outcome.run));
+    if (outcome?.run) {
+      tx.objectStore("laps").delete(tapsOf(id));
+      await request(tx.objectStore("runs").put(outcome.run));
+    }
+    return outcome;
+  });
+}
+
+// A tap, undo or checkpoint: change(run) returns {run, entry}; the entry is appended, in one
+// strict transaction. known is the run as the page last stored it: the transaction reads only
+// the newest key, and the whole run if a write the page has not seen came first (a quick tap).
+export function appendToRun(known, change) {
+  return transact(["runs", "laps"], "readwrite", async (tx) => {
+    const laps = tx.objectStore("laps");
+    const newest = await request(laps.openKeyCursor(tapsOf(known.id), "prev"));
+    let run = known;
+    if (newest?.key[1] !== known.n) run = await withTaps(tx, await request(tx.objectStore("runs").get(known.id)));
+    const outcome = change(run);
+    if (outcome.entry) await request(laps.add({ ...outcome.entry, run_id: known.id, n: outcome.run.n }));
     return outcome;
   });
 }

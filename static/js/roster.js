@@ -4,10 +4,8 @@
 import { ApiError, fetchRoster } from "./api.js";
 import { el } from "./dom.js";
 
-/**
- * One roster from the server's check-ins and those added on this phone. The same UUID is one
- * person: the server's copy wins; phone-only ones are pending unless the run was sent.
- */
+// One roster from the server's check-ins and this phone's. The same UUID is one person: the
+// server's copy wins; phone-only ones are pending unless the run was sent.
 export function mergeRoster(serverCheckins = [], phoneCheckins = [], sent = false) {
   const byId = new Map();
   for (const checkin of phoneCheckins) byId.set(checkin.id, { ...checkin, pending: !sent });
@@ -21,7 +19,7 @@ export function mergeRoster(serverCheckins = [], phoneCheckins = [], sent = fals
 
 const ROLE_LABELS = { escort: "Escort", runner: "Runner", supporter: "Supporter" };
 
-/** Fill a list element with one item per check-in (text only, so names stay inert). */
+// One item per check-in, text only, so names stay inert.
 export function renderRoster(list, checkins) {
   const items = checkins.map((checkin) => {
     const details = [ROLE_LABELS[checkin.role] ?? checkin.role, checkin.agency, checkin.badge];
@@ -41,7 +39,7 @@ export function renderRoster(list, checkins) {
 
 const canPoll = () => navigator.onLine !== false && document.visibilityState !== "hidden";
 
-/** Wait intervalMs, or less: until aborted, back online, or the page shows again. */
+// Waits intervalMs, or less: until aborted, back online, or the page shows again.
 function pause(intervalMs, signal) {
   return new Promise((resolve) => {
     const wake = () => {
@@ -59,12 +57,8 @@ function pause(intervalMs, signal) {
   });
 }
 
-/**
- * Poll the run's roster every intervalMs while the phone is online and the page is visible;
- * call onUpdate(checkins) whenever it changed. Stops when signal aborts, or after a 401 or 404
- * (signed out, or not this runner's run), which it reports through onError first.
- * Resolves when it stops.
- */
+// Polls the roster while online and visible, calling onUpdate(checkins) on a change. Stops when
+// signal aborts, or after a 401 or 404 (signed out, not this runner's run), told to onError.
 export async function pollRoster({ runId, token, intervalMs = 15000, onUpdate, onError = () => {}, signal }) {
   let etag = null;
   while (!signal?.aborted) {

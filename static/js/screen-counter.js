@@ -158,8 +158,9 @@ function renderClock() {
 async function onLapTap(event) {
   if (!state.run) return; // drawn from the copy: IndexedDB has not confirmed the run yet
   event.preventDefault();
-  const elapsed = elapsedNow();
-  const outcome = await db.updateRun(state.run.id, (run) => counter.recordTap(run, elapsed, Date.now()));
+  // The lap is when the runner passed, the moment of the tap, even if a busy phone runs this later.
+  const elapsed = event.timeStamp - state.clockBase;
+  const outcome = await db.appendToRun(state.run, (run) => counter.recordTap(run, elapsed, Date.now()));
   // From pointerdown to the strict transaction being complete: the benchmark reads this.
   performance.measure("r4h:tap", { start: event.timeStamp, end: performance.now() });
   await reread();
@@ -209,7 +210,7 @@ async function onUndo() {
     return;
   }
   disarmUndo();
-  const outcome = await db.updateRun(state.run.id, (run) => counter.undoLap(run, elapsedNow(), Date.now()));
+  const outcome = await db.appendToRun(state.run, (run) => counter.undoLap(run, elapsedNow(), Date.now()));
   await reread();
   if (outcome.removed) notice(`Lap ${outcome.removed.seq} undone.`);
 }
@@ -250,7 +251,7 @@ function recordAfter(step) {
 
 async function onKeepCounting() {
   closeFinish();
-  await db.updateRun(state.run.id, (run) => counter.keepCounting(run, Date.now()));
+  await db.appendToRun(state.run, (run) => counter.keepCounting(run, Date.now()));
   await reread();
   notice(`Counting on: ${state.run.laps.length} of ${counter.targetLaps(state.run)} laps.`);
 }
@@ -302,20 +303,20 @@ function saveCheckpoint() {
   if (!state.run) return;
   const elapsed = elapsedNow();
   keepCopy(counter.checkpoint(state.run, elapsed, Date.now()).run);
-  db.updateRun(state.run.id, (run) => counter.checkpoint(run, elapsed, Date.now()));
+  const known = state.run;
+  db.appendToRun(known, (run) => counter.checkpoint(run, elapsed, Date.now())).then(({ run }) => {
+    // As stored, so the next tap's transaction needs only the newest key.
+    if (run && state.run === known) update({ run });
+  });
 }
 
-async function onVisibility() {
+function onVisibility() {
   if (document.visibilityState === "hidden") return saveCheckpoint();
   if (!state.run) return;
   // performance.now() can pause while a phone sleeps: catch up by the wall clock, never back.
-  const run = await db.getRun(state.run.id);
-  if (run?.status === "counting") {
-    update({ run });
-    shown = run;
-    const caughtUp = counter.resumeElapsed(run, Date.now());
-    if (caughtUp > elapsedNow()) setElapsed(caughtUp);
-    renderCounter();
-  }
+  // state.run is the run as this page last stored it, its checkpoint included.
+  const caughtUp = counter.resumeElapsed(state.run, Date.now());
+  if (caughtUp > elapsedNow()) setElapsed(caughtUp);
+  renderCounter();
   takeWakeLock();
 }

@@ -74,7 +74,9 @@ def measure(server: LiveServer) -> dict:
         with urllib.request.urlopen(f"{server.url}/sw.js") as reply:
             worker = reply.read().decode()
         shell = re.search(r"APP_SHELL = \[(.*?)\]", worker, re.S).group(1)
-        for url in sorted(set(re.findall(r'"([^"]+)"', shell)) | app_modules(worker)):
+        precached = set(re.findall(r'"([^"]+)"', shell))
+        modules = app_modules(worker)
+        for url in sorted(precached | modules):
             if url not in first_visit:
                 with urllib.request.urlopen(server.url + url) as reply:
                     body = reply.read()
@@ -95,6 +97,8 @@ def measure(server: LiveServer) -> dict:
         "icons_bytes": sum(icons.values()),
         "api_bytes_after_sign_in": sum(api.values()),
         "files": dict(sorted(app.items(), key=lambda item: -item[1])),
+        # A module the app can load that the worker does not precache would break offline.
+        "modules_not_precached": sorted(modules - precached),
         "api": api,
         "requests": len(fetches),
     }
@@ -118,6 +122,8 @@ def main() -> None:
     print(f"{'app shell, gzip -9':<34}{result['app_bytes_gzip']:>9,}")
     print(f"{'icons (excluded)':<34}{result['icons_bytes']:>9,}")
     print(f"{'bootstrap data after sign-in':<34}{result['api_bytes_after_sign_in']:>9,}")
+    if result["modules_not_precached"]:
+        print("NOT PRECACHED (broken offline):", ", ".join(result["modules_not_precached"]))
     sys.exit(0)
 
 

@@ -11,18 +11,29 @@ from .harness import DEMO_PASSWORD, RUNNER_EMAIL
 MIDDLE_SCHOOL = "Example Middle School track"  # 7 laps a mile, laps of at least 40 s
 LAP_MS = 41_000  # just past the demo track's 40 s double-tap guard
 
+# Every run as IndexedDB holds it, read directly: a counting run's record, with its taps since
+# (one small record each in the "laps" store, in key order) applied to its laps and log.
 READ_RUNS = """async () => {
   const db = await new Promise((resolve, reject) => {
     const open = indexedDB.open("r4h");
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
   });
-  const runs = await new Promise((resolve, reject) => {
-    const req = db.transaction("runs").objectStore("runs").getAll();
+  const read = (store) => new Promise((resolve, reject) => {
+    const req = db.transaction(store).objectStore(store).getAll();
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
+  const runs = await read("runs");
+  const taps = await read("laps");
   db.close();
+  for (const { run_id, n, ...entry } of taps) {
+    const run = runs.find((r) => r.id === run_id);
+    if (entry.type === "lap") run.laps.push({ seq: entry.seq, elapsed_ms: entry.elapsed_ms });
+    if (entry.type === "undo") run.laps.pop();
+    if (entry.type === "keep_counting") run.miles = entry.miles;
+    run.log.push(entry);
+  }
   return runs;
 }"""
 

@@ -327,3 +327,155 @@ def test_the_phone_shows_a_lap_of_88999_ms_as_1_28_9_on_the_counter_and_done_scr
     phone.get_by_test_id("finish-run").click()
     phone.get_by_test_id("confirm-finish").click()
     expect(phone.locator("#done-laps")).to_have_text("7 / 7 laps · mile in 7:28.9")
+
+
+# The laps store (IndexedDB version 2): each tap of a counting run is one small record of its
+# own, keyed [run id, n]; the run record is rewritten only when the run is folded back into it.
+RAW_STORES = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open("r4h");
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  const read = (store) => new Promise((resolve, reject) => {
+    const req = db.transaction(store).objectStore(store).getAll();
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const stores = { version: db.version, runs: await read("runs"), laps: await read("laps") };
+  db.close();
+  return stores;
+}"""
+
+# A phone that ran version 1 of the app: its database, with a run counting in the old shape
+# (every lap and the log in the run record), made the way version 1's db.js made it.
+VERSION_1_PHONE = """async (run) => {
+  const open = indexedDB.open("r4h", 1);
+  open.onupgradeneeded = () => {
+    open.result.createObjectStore("kv");
+    open.result.createObjectStore("runs", { keyPath: "id" }).createIndex("status", "status");
+  };
+  const db = await new Promise((resolve, reject) => {
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  run.clock.wall_ms = Date.now() - 120000; // two minutes since lap 2: the next tap counts
+  const tx = db.transaction("runs", "readwrite");
+  tx.objectStore("runs").put(run);
+  await new Promise((resolve) => (tx.oncomplete = resolve));
+  db.close();
+}"""
+
+
+def counting_on_disk(phone, run) -> dict:
+    """Store run with db.js and read it back as the app does."""
+    return phone.evaluate(
+        "async (run) => { const db = await import('/static/js/db.js');"
+        " await db.putRun(run); return db.getRun(run.id); }",
+        run,
+    )
+
+
+def append(phone, known, script: str):
+    """db.appendToRun(known, (run) => script) in the page; returns the outcome."""
+    return phone.evaluate(
+        "async ([known]) => { const db = await import('/static/js/db.js');"
+        " const counter = await import('/static/js/counter.js');"
+        f" return db.appendToRun(known, (run) => {script}); }}",
+        [known],
+    )
+
+
+def test_a_run_counting_when_the_app_updates_keeps_every_lap_and_counts_on(js, phone):
+    laps = [60_000, 120_000]
+    run = new_run(js, laps) | {"clock": {"elapsed_ms": 120_000, "wall_ms": 0}}
+    run["log"] = [{"type": "lap", "seq": n, "elapsed_ms": ms, "wall_ms": 0} for n, ms in
+                  enumerate(laps, start=1)]  # fmt: skip
+    phone.evaluate(VERSION_1_PHONE, run)
+
+    phone.goto(f"{ORIGIN}/app/")  # the new version opens the database: it upgrades it
+    expect(phone.get_by_test_id("lap-count")).to_have_text("2")
+    phone.get_by_test_id("lap-button").click()
+    expect(phone.get_by_test_id("lap-count")).to_have_text("3")
+
+    stores = phone.evaluate(RAW_STORES)
+    assert stores["version"] == 2
+    [record] = stores["runs"]
+    assert [lap["elapsed_ms"] for lap in record["laps"]] == laps  # untouched by the tap
+    [tap] = stores["laps"]
+    assert (tap["run_id"], tap["n"], tap["type"], tap["seq"]) == (run["id"], 1, "lap", 3)
+    assert tap["elapsed_ms"] >= 180_000
+
+    phone.reload()  # what the screen said is what is on disk
+    expect(phone.get_by_test_id("lap-count")).to_have_text("3")
+    phone.get_by_test_id("finish-run").click()
+    phone.get_by_test_id("confirm-finish").click()
+    expect(phone.locator("#done-laps")).to_contain_text("3 / 7 laps")
+    stores = phone.evaluate(RAW_STORES)
+    [finished] = stores["runs"]
+    assert stores["laps"] == []  # folded into the finished run
+    assert [lap["seq"] for lap in finished["payload"]["laps"]] == [1, 2, 3]
+    assert [entry["type"] for entry in finished["log"]] == ["lap", "lap", "lap"]
+    assert "n" not in finished
+
+
+def test_a_tap_appends_one_small_record_and_leaves_the_run_record_as_it_was(js, phone):
+    run = counting_on_disk(phone, new_run(js))
+    outcome = append(phone, run, "counter.recordTap(run, 41000, 7)")
+    assert outcome["counted"] is True and outcome["run"]["n"] == 1
+    stores = phone.evaluate(RAW_STORES)
+    assert stores["runs"][0]["laps"] == [] and stores["runs"][0]["log"] == []
+    assert stores["laps"] == [{
+        "run_id": run["id"], "n": 1, "type": "lap", "seq": 1, "elapsed_ms": 41_000, "wall_ms": 7,
+    }]  # fmt: skip
+
+
+def test_two_quick_taps_on_the_same_old_view_count_once(js, phone):
+    run = counting_on_disk(phone, new_run(js))
+    once = append(phone, run, "counter.recordTap(run, 41000, 1)")
+    # The second tap's page has not read the first back yet: it decides on what is on disk.
+    again = append(phone, run, "counter.recordTap(run, 41500, 2)")
+    assert (once["counted"], again["counted"], again["reason"]) == (True, False, "too_soon")
+    after = phone.evaluate("async (id) => (await import('/static/js/db.js')).getRun(id)", run["id"])
+    assert [lap["seq"] for lap in after["laps"]] == [1]
+    assert [entry["type"] for entry in after["log"]] == ["lap", "ignored"]
+    assert after["n"] == 2
+
+
+def test_undo_is_a_record_of_its_own_and_a_fold_empties_the_laps_store(js, phone):
+    run = counting_on_disk(phone, new_run(js))
+    run = append(phone, run, "counter.recordTap(run, 41000, 1)")["run"]
+    run = append(phone, run, "counter.recordTap(run, 82000, 2)")["run"]
+    undone = append(phone, run, "counter.undoLap(run, 83000, 3)")
+    assert undone["removed"] == {"seq": 2, "elapsed_ms": 82_000}
+    types = [tap["type"] for tap in phone.evaluate(RAW_STORES)["laps"]]
+    assert types == ["lap", "lap", "undo"]
+
+    folded = phone.evaluate(
+        "async (id) => { const db = await import('/static/js/db.js');"
+        " const counter = await import('/static/js/counter.js');"
+        " await db.updateRun(id, (run) => counter.checkpoint(run, 90000, 4));"
+        " return db.getRun(id); }",
+        run["id"],
+    )
+    stores = phone.evaluate(RAW_STORES)
+    assert stores["laps"] == []
+    assert [lap["seq"] for lap in stores["runs"][0]["laps"]] == [1]
+    assert (folded["n"], folded["clock"]["elapsed_ms"]) == (4, 90_000)
+    # Numbering goes on from the fold: a page holding the view before it reads the disk.
+    later = append(phone, undone["run"], "counter.recordTap(run, 131000, 5)")
+    assert (later["counted"], later["run"]["n"], later["run"]["laps"][-1]["seq"]) == (True, 5, 2)
+    assert [tap["n"] for tap in phone.evaluate(RAW_STORES)["laps"]] == [5]
+
+
+def test_a_checkpoint_is_a_small_record_that_moves_the_clock_and_stays_out_of_the_log(js, phone):
+    run = counting_on_disk(phone, new_run(js))
+    run = append(phone, run, "counter.recordTap(run, 41000, 1)")["run"]
+    outcome = append(phone, run, "counter.checkpoint(run, 50000.4, 9)")
+    assert outcome["entry"] == {"type": "clock", "elapsed_ms": 50_000, "wall_ms": 9}
+    stored = phone.evaluate(
+        "async (id) => (await import('/static/js/db.js')).getRun(id)", run["id"]
+    )
+    assert stored["clock"] == {"elapsed_ms": 50_000, "wall_ms": 9}
+    assert [entry["type"] for entry in stored["log"]] == ["lap"]
+    assert (stored["n"], [lap["seq"] for lap in stored["laps"]]) == (2, [1])

@@ -253,7 +253,7 @@ def test_a_runner_cannot_retry_emails(runner_client):
 def test_an_admin_sets_the_runners_opt_in_on_the_account_form(app, db, story, admin_client):
     runner = db.session.get(Runner, story.runner_id)
     form = {"name": runner.name, "email": runner.email, "role": "runner",
-            "is_active_account": "y", "starting_mile_count": "1293",
+            "is_active_account": "y", "runs_miles": "y", "starting_mile_count": "1293",
             "notify_by_email": "y"}
 
     response = admin_client.post(f"/admin/runners/{runner.id}/edit", data=form)
