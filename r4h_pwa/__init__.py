@@ -5,7 +5,20 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import audit, cli, database, errors, formatting, jsonbody, mail, request_id, security
+from . import (
+    audit,
+    cli,
+    database,
+    errors,
+    formatting,
+    jsonbody,
+    logs,
+    mail,
+    metrics,
+    pagecache,
+    request_id,
+    security,
+)
 from .admin import bp as admin_bp
 from .api import bp as api_bp
 from .auth import bp as auth_bp
@@ -62,6 +75,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         PROXY_FIX=False,
+        BACKUP_KEEP=14,  # how many backups `flask backup` keeps (None: no count limit)
+        BACKUP_KEEP_DAYS=None,  # and, if set, it deletes backups older than this many days
+        LOG_FORMAT="json",  # one JSON object per line, with the request id; "text": Flask's
+        # Who may read /metrics: the client address after ProxyFix (see metrics.py).
+        METRICS_ALLOWED_NETWORKS=["127.0.0.1/32", "::1/128"],
+        PAGE_CACHE_URL=None,  # redis://host:6379/1 shared by all servers; see pagecache.py
+        PAGE_CACHE_PREFIX="r4h:",
+        PAGE_CACHE_SECONDS=3600,
         # wsgi.py (gunicorn) turns PRODUCTION on; then SQLite, memory:// limits and the dev
         # SECRET_KEY stop the start, unless the operator says so for the first two.
         PRODUCTION=False,
@@ -88,6 +109,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     formatting.init_app(app)
     request_id.init_app(app)
     mail.init_app(app)
+    logs.init_app(app)
+    metrics.init_app(app)
+    pagecache.init_app(app)
     cli.init_app(app)
     blueprints = (
         pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp,

@@ -1,5 +1,6 @@
 """The shipment API for the phone, printing labels and cards, the family page and the wall."""
 
+import json
 
 from flask import (
     Blueprint,
@@ -22,6 +23,7 @@ from ..errors import ApiError, wants_json
 from ..extensions import csrf, db, limiter
 from ..forms import ConfirmForm
 from ..jsonbody import json_object
+from ..pagecache import cached_page
 from ..runs.photos import family_photo
 from ..runs.service import run_of
 from ..runs.views import jpeg_response
@@ -192,20 +194,30 @@ def _live_shipment(token: str):
     return shipment
 
 
-def _render_family(page, message: str = "", errors: tuple[str, ...] = ()) -> str:
+def _render_family(page, message: str = "", errors: tuple[str, ...] = (),
+                   csrf_token=None) -> str:
     # This public page must be fast, so it skips what it does not use: the form is written
     # out in the template (no WTForms object), and the template is rendered without the
     # context processors (Flask-Login's would load a session user on every view).
     template = current_app.jinja_env.get_template("flags/family.html")
     return template.render(page=page, message=message, errors=errors,
                            max_message=service.MAX_ACK_MESSAGE, chart_svg=chart_svg,
-                           lap_rows=lap_rows, on_its_way=service.on_its_way(page.token))
+                           lap_rows=lap_rows, on_its_way=service.on_its_way(page.token),
+                           csrf_token=csrf_token or current_app.jinja_env.globals["csrf_token"])
+
+
+# The cached family page holds this in place of the form's CSRF token, which belongs to the
+# visitor's session: each answer puts the visitor's own token there.
+_CSRF_SLOT = "r4h-csrf-token-slot"
 
 
 @bp.get("/f/<token>")
 def get_family(token: str):
     """The mile run for the family's hero; public to whoever holds the token."""
-    return _render_family(_family_page(token))
+    page = cached_page(
+        "family", token, lambda: _render_family(_family_page(token), csrf_token=lambda: _CSRF_SLOT)
+    )
+    return page.html.replace(_CSRF_SLOT, current_app.jinja_env.globals["csrf_token"]())
 
 
 @bp.post("/f/<token>/ack")
@@ -274,11 +286,25 @@ def get_family_photo_page_copy(token: str, photo_id: str):
 # --- the wall of honor -----------------------------------------------------------------------
 
 
-@bp.get("/honor")
-def get_honor():
-    """The public wall of honor: the team's totals explained, and the miles, searchable by
-    the hero's name, agency and state (?name=&agency=&state=, a plain GET form)."""
+def _render_wall() -> str:
     page = request.args.get("page", "1")
     search = read_search(request.args)
     wall = honor_wall(int(page) if page.isdigit() and len(page) < 6 else 1, search)
     return render_template("flags/honor.html", totals=wall.totals, miles=wall.miles)
+
+
+@bp.get("/honor")
+def get_honor():
+    """The public wall of honor: the team's totals explained, and the miles, searchable by
+    the hero's name, agency and state (?name=&agency=&state=, a plain GET form).
+
+    Public and the same for everyone: browsers and shared caches may keep it but must ask
+    again each time (no-cache), and an unchanged wall is a 304.
+    """
+    query = json.dumps(sorted(request.args.items(multi=True)))  # each search its own page
+    page = cached_page("wall", query, _render_wall)
+    response = make_response(page.html)
+    response.set_etag(page.etag)
+    response.last_modified = page.rendered_at
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response.make_conditional(request)

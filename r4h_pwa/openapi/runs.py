@@ -10,6 +10,7 @@ from ..runs.service import (
     MAX_ELAPSED_MS,
     MAX_ID,
     MAX_LAPS,
+    MAX_OUTBOX_AGE_SECONDS,
     MAX_RUNS_PER_SYNC,
     MAX_SILENCE_SECONDS,
     MAX_WORDS,
@@ -175,6 +176,15 @@ SCHEMAS: dict = {
                 "any other id is refused (422) and nothing is stored",
             },
             "runs": {"type": "array", "maxItems": MAX_RUNS_PER_SYNC, "items": ref("SyncRun")},
+            "outbox_age_seconds": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_OUTBOX_AGE_SECONDS,
+                "description": "Optional: how many seconds the oldest run in this request has "
+                "waited in the phone's outbox since it was finished (0 when it syncs at once). "
+                "Counted in the server's metrics only; a value that is not a whole number in "
+                "range is refused (422) and nothing is stored",
+            },
         },
     },
     "SyncResult": {
@@ -237,7 +247,8 @@ Status: 200 when at least one run was accepted (created or duplicate) or `runs` 
 422 when every run was rejected or in conflict: the body is the Error shape plus `results`.
 Request-level problems store nothing: 400 for a body that is not a JSON object (the Error's
 message says why: not JSON, nested too deeply, a repeated key, a number outside 64 bits);
-422 for `runs` that is not a list or has more than {MAX_RUNS_PER_SYNC} runs, or a `device_id`
+422 for `runs` that is not a list or has more than {MAX_RUNS_PER_SYNC} runs, a bad
+`outbox_age_seconds`, or a `device_id`
 that is not the token's device; 413 for a body over 1 MB.
 """
 

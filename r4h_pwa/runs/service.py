@@ -40,6 +40,16 @@ MAX_SILENCE_SECONDS = 3600
 _ATTEMPTS = 3
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
+# The phone reports how long its oldest queued run waited; a year is beyond any real outbox.
+MAX_OUTBOX_AGE_SECONDS = 366 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """A sync request valid as a whole: its runs (each still unchecked) and the outbox age."""
+
+    runs: list
+    outbox_age_seconds: int | None
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,8 @@ class RunResult:
     status: str
     mile_number: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    # Whether applying it wrote anything (to commit, or roll back); not part of the reply.
+    wrote: bool = field(default=False, compare=False)
 
     @property
     def accepted(self) -> bool:
@@ -145,8 +157,8 @@ def _canonical_uuid(value: Any) -> str | None:
         return None
 
 
-def read_sync_request(body: Any, device_id: str) -> list:
-    """The list of submitted runs, or a ValidationError for a request wrong as a whole."""
+def read_sync_request(body: Any, device_id: str) -> SyncRequest:
+    """The submitted runs and outbox age, or a ValidationError for a request wrong as a whole."""
     if not isinstance(body, dict):
         raise ValidationError({}, "The body must be a JSON object with device_id and runs.")
     errors: dict[str, str] = {}
@@ -164,9 +176,12 @@ def read_sync_request(body: Any, device_id: str) -> list:
         errors["runs"] = "Must be a list."
     elif len(runs) > MAX_RUNS_PER_SYNC:
         errors["runs"] = f"At most {MAX_RUNS_PER_SYNC} runs in one request."
+    fields = Fields(body)
+    outbox_age = fields.integer("outbox_age_seconds", 0, MAX_OUTBOX_AGE_SECONDS, required=False)
+    errors.update(fields.errors)
     if errors:
         raise ValidationError(errors, "The sync request is not valid. Nothing was saved.")
-    return runs
+    return SyncRequest(runs, outbox_age)
 
 
 def validate_run(
@@ -352,7 +367,9 @@ def _commit_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunR
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             result = _apply_run(runner_id, device_id, submitted)
-            if result.status == CREATED:
+            if result.status == CREATED or not result.wrote:
+                # A run that only read (a duplicate, a conflict) ends with COMMIT too, as a
+                # rollback would: psycopg forgets its prepared statements on every ROLLBACK.
                 db.session.commit()
             else:
                 db.session.rollback()
@@ -372,11 +389,15 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
     def of_track(column):
         return sa.select(column).where(Track.id == submitted.track_id).scalar_subquery()
 
-    laps_per_mile, min_lap_seconds, hero_known = db.session.execute(
+    checkin_ids = [c.id for c in submitted.checkins]
+    # One round trip for the track, the hero, and whether any of these check-in ids is taken
+    # (almost never: then _store_checkins need not look them up).
+    laps_per_mile, min_lap_seconds, hero_known, checkins_taken = db.session.execute(
         sa.select(
             of_track(Track.laps_per_mile),
             of_track(Track.min_lap_seconds),
             sa.exists().where(Hero.id == submitted.hero_id),
+            sa.exists().where(Checkin.id.in_(checkin_ids)) if checkin_ids else sa.false(),
         )
     ).one()
     errors = {}
@@ -388,6 +409,8 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         return RunResult(submitted.id, REJECTED, errors=errors)
 
     content_hash = submitted.content_hash
+    whole_mile = len(submitted.laps) >= laps_per_mile
+    review_reason = short_lap(submitted.laps, min_lap_seconds) if whole_mile else None
     # The row lock makes a concurrent push of the same planned run wait for this one.
     stored = db.session.execute(
         sa.select(Run.runner_id, Run.hero_id, Run.content_hash, Run.mile_number)
@@ -395,7 +418,10 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         .with_for_update()
     ).first()
     if stored is None:
-        run = Run(id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id)
+        # Every column the rest of this function sets is in the INSERT, so the audit log
+        # knows their old values without asking the database again.
+        run = Run(id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id,
+                  mile_number=None, review_reason=review_reason)
         _fill_in(run, submitted, device_id, content_hash)
         db.session.add(run)
         db.session.flush()  # a concurrent insert of the same id fails here, before any lock
@@ -421,12 +447,13 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         run = db.session.get(Run, submitted.id)
         _fill_in(run, submitted, device_id, content_hash)
 
-    errors, notes = _store_checkins(run.id, device_id, submitted.checkins)
+    errors, notes = _store_checkins(run.id, device_id, submitted.checkins, checkins_taken)
     if errors:
-        return RunResult(submitted.id, REJECTED, errors=errors)
+        return RunResult(submitted.id, REJECTED, errors=errors, wrote=True)
     _store_laps(run.id, submitted.laps, replace=stored is not None)
-    if run.mile_number is None and len(submitted.laps) >= laps_per_mile:
-        run.review_reason = short_lap(submitted.laps, min_lap_seconds)
+    if run.mile_number is None and whole_mile:
+        if run.review_reason != review_reason:  # a planned run: set here, an UPDATE anyway
+            run.review_reason = review_reason
         if run.review_reason is None:
             db.session.flush()  # the runner's row lock is the last lock taken: no deadlock
             run.mile_number = _next_mile_number(runner_id)
@@ -436,7 +463,7 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
                 "checks it."
             )
     db.session.flush()
-    return RunResult(submitted.id, CREATED, mile_number=run.mile_number, errors=notes)
+    return RunResult(submitted.id, CREATED, mile_number=run.mile_number, errors=notes, wrote=True)
 
 
 def _fill_in(run: Run, submitted: SubmittedRun, device_id: str, content_hash: str) -> None:
@@ -485,7 +512,7 @@ REMOVED_CHECKIN = "This check-in was removed by the team; it stays removed."
 
 
 def _store_checkins(
-    run_id: str, device_id: str, checkins: tuple[SubmittedCheckin, ...]
+    run_id: str, device_id: str, checkins: tuple[SubmittedCheckin, ...], any_taken: bool = True
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Add the phone's check-ins by UUID, and update those this device added itself.
 
@@ -500,7 +527,7 @@ def _store_checkins(
         for c in db.session.scalars(
             sa.select(Checkin).where(Checkin.id.in_([c.id for c in checkins]))
         )
-    }
+    } if any_taken else {}  # one stored meanwhile fails the INSERT: the retry looks again
     errors: dict[str, str] = {}
     notes: dict[str, str] = {}
     for index, submitted in enumerate(checkins):

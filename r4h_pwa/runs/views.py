@@ -4,6 +4,7 @@ from uuid import UUID
 
 from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 
+from .. import metrics
 from ..auth import current_actor, device_required
 from ..errors import ApiError, error_body
 from ..extensions import csrf, db
@@ -22,8 +23,9 @@ csrf.exempt(bp)  # bearer-token API
 def post_sync():
     """Store the phone's finished runs, each in its own transaction, with one result each."""
     runner_id, device_id = g.runner.id, g.device.id
-    raw_runs = service.read_sync_request(json_object(any_content_type=True), device_id)
-    results = service.sync_runs(runner_id, device_id, raw_runs)
+    sync = service.read_sync_request(json_object(any_content_type=True), device_id)
+    results = service.sync_runs(runner_id, device_id, sync.runs)
+    metrics.record_sync([result.status for result in results], sync.outbox_age_seconds)
     replies = [result.as_json() for result in results]
     if results and not any(result.accepted for result in results):
         rejected = sum(result.status == service.REJECTED for result in results)

@@ -254,6 +254,9 @@ def weight(data: dict) -> tuple[list[tuple], list[str]]:
     return rows, notes
 
 
+SYNC_GOAL = 0.35  # issue 13: sync ingests >= 0.35x the requests/s of /healthz
+
+
 def sync(data: dict) -> tuple[list[tuple], list[str]]:
     rows, notes = [], []
     for result in data["results"]:
@@ -268,7 +271,12 @@ def sync(data: dict) -> tuple[list[tuple], list[str]]:
                 None,
             ),
             (f"{db}: /healthz requests/s", f"{h['per_second']}", "", None),
-            (f"{db}: ratio sync / healthz", f"{result['ratio_sync_to_healthz']}", "", None),
+            (
+                f"{db}: ratio sync / healthz",
+                f"{result['ratio_sync_to_healthz']}",
+                f">= {SYNC_GOAL} (issue 13)",
+                result["ratio_sync_to_healthz"] >= SYNC_GOAL,
+            ),
             (
                 f"{db}: every distinct run stored once, miles gapless",
                 f"{stored['runs_stored']} of {stored['runs_expected']}, "
@@ -367,6 +375,19 @@ def family(data: dict) -> tuple[list[tuple], list[str]]:
         if ratio >= goal
         else [f"The family page reached {ratio} of /healthz (goal {goal}). {NOISE}"]
     )
+    wall = data.get("ratio_wall_to_healthz")  # older runs measured the family page only
+    if wall is not None:
+        rows += [
+            (
+                "/honor (wall) requests/s",
+                f"{res['wall']['per_second']} (p99 {res['wall']['p99_ms']} ms)",
+                "",
+                None,
+            ),
+            ("Ratio wall / healthz", f"{wall}", f">= {goal}", wall >= goal),
+        ]
+        if wall < goal:
+            notes.append(f"The wall reached {wall} of /healthz (goal {goal}). {NOISE}")
     return rows, notes
 
 

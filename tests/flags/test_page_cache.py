@@ -1,0 +1,186 @@
+"""The family page and the wall are rendered once and reused until the data changes.
+
+Each test runs with the in-process cache and with real Redis (a database number and a key
+prefix of its own). "Rendered once" is checked by counting the SQL statements a request
+sends: a page from the cache sends none. "Until the data changes" is checked through the
+real write paths: the family's acknowledgement, a photo hidden on the phone, a run synced.
+"""
+
+import io
+import uuid
+from contextlib import contextmanager
+
+import pytest
+import redis
+from PIL import Image
+from sqlalchemy import event
+
+from r4h_pwa.extensions import db as _db
+from r4h_pwa.flags import wall
+from r4h_pwa.models import Run
+from tests.factories import make_hero, make_synced_run
+from tests.helpers import csrf_token
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def app_config(app_config, request):
+    """The page cache in this process, or in Redis under a prefix of this test's own."""
+    if request.param == "redis":
+        prefix = f"r4h-test-{uuid.uuid4().hex}:"
+        app_config.update(PAGE_CACHE_URL=REDIS_URL, PAGE_CACHE_PREFIX=prefix)
+        yield app_config
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    else:
+        app_config["PAGE_CACHE_URL"] = "memory://"
+        yield app_config
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements sent while the block runs."""
+    sent = []
+    with app.app_context():
+        engine = _db.engine
+
+    def note(_conn, _cursor, statement, *_args):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), "navy").save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_the_family_page_is_rendered_once_then_served_without_the_database(app, client, story):
+    first = client.get(story.family_path)
+    assert first.status_code == 200
+    with statements(app) as sent:
+        again = client.get(story.family_path)
+    assert again.status_code == 200
+    assert sent == []
+    assert again.get_data() == first.get_data()
+
+
+def test_the_wall_is_rendered_once_for_each_query(app, client, story):
+    client.get("/honor")
+    with statements(app) as sent:
+        assert client.get("/honor").status_code == 200
+    assert sent == []
+    with statements(app) as sent:
+        assert client.get("/honor?page=2").status_code == 200
+    assert sent != []  # another query is another page
+
+
+def test_the_wall_cache_keeps_each_query_apart(app, client, db, story, monkeypatch):
+    monkeypatch.setattr(wall, "WALL_PAGE_SIZE", 1)
+    run = db.session.get(Run, story.run_id)
+    make_synced_run(run.runner, mile_number=1295, hero=make_hero(name="Second Hero"))
+    db.session.commit()
+    first = client.get("/honor?page=1").get_data(as_text=True)
+    second = client.get("/honor?page=2").get_data(as_text=True)
+    assert ("Second Hero" in first) != ("Second Hero" in second)
+    assert client.get("/honor?page=1").get_data(as_text=True) == first
+    assert client.get("/honor?page=2").get_data(as_text=True) == second
+
+
+def test_an_acknowledgement_shows_on_the_next_family_page(client, story):
+    assert 'data-testid="received"' not in client.get(story.family_path).get_data(as_text=True)
+    assert client.post(f"{story.family_path}/ack", data={"message": "Thank you"}).status_code == 303
+    assert 'data-testid="received"' in client.get(story.family_path).get_data(as_text=True)
+
+
+def test_a_photo_hidden_on_the_phone_leaves_the_family_page_at_once(client, story):
+    photo_id = str(uuid.uuid4())
+    put = client.put(f"/api/v1/runs/{story.run_id}/photos/{photo_id}", data=_jpeg(),
+                     headers={**story.headers, "Content-Type": "image/jpeg"})
+    assert put.status_code == 201
+    assert photo_id in client.get(story.family_path).get_data(as_text=True)
+    hidden = client.patch(f"/api/v1/runs/{story.run_id}/photos/{photo_id}",
+                          json={"hidden": True}, headers=story.headers)
+    assert hidden.status_code == 200
+    assert photo_id not in client.get(story.family_path).get_data(as_text=True)
+
+
+def test_a_synced_run_shows_on_the_wall_at_once(client, db, story):
+    run = db.session.get(Run, story.run_id)
+    device_id = run.runner.devices[0].id
+    before = client.get("/honor")
+    assert 'data-testid="team-miles">1,294<' in before.get_data(as_text=True)
+    new_run = {
+        "id": str(uuid.uuid4()), "hero_id": run.hero_id, "track_id": run.track_id,
+        "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
+        "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
+        "checkins": [], "words": "", "video_url": "",
+    }
+    synced = client.post("/api/v1/sync", json={"device_id": device_id, "runs": [new_run]},
+                         headers=story.headers)
+    assert synced.json["results"][0]["status"] == "created"
+    after = client.get("/honor", headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert 'data-testid="team-miles">1,295<' in after.get_data(as_text=True)
+    assert after.headers["ETag"] != before.headers["ETag"]
+
+
+def test_a_page_the_family_took_down_is_gone_at_once(client, story):
+    assert client.get(story.family_path).status_code == 200
+    assert client.post(f"{story.family_path}/hide").status_code == 303
+    assert client.get(story.family_path).status_code == 410
+
+
+def test_an_unchanged_wall_answers_304_to_its_etag_and_its_date(client, story):
+    first = client.get("/honor")
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "public, no-cache"
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    by_etag = client.get("/honor", headers={"If-None-Match": etag})
+    assert by_etag.status_code == 304
+    assert by_etag.get_data() == b""
+    assert by_etag.headers["ETag"] == etag
+    assert by_etag.headers["Cache-Control"] == "public, no-cache"
+    by_date = client.get("/honor", headers={"If-Modified-Since": modified})
+    assert by_date.status_code == 304
+    other = client.get("/honor", headers={"If-None-Match": '"not-this-one"'})
+    assert other.status_code == 200 and other.get_data() == first.get_data()
+
+
+def test_the_family_page_stays_no_store_with_no_validators(client, story):
+    for _ in range(2):  # rendered, then from the cache
+        response = client.get(story.family_path)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "ETag" not in response.headers and "Last-Modified" not in response.headers
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_cached_family_page_carries_each_visitors_own_csrf_token(strict_app, strict_story):
+    first, second = strict_app.test_client(), strict_app.test_client()
+    token_one = csrf_token(first.get(strict_story.family_path).get_data(as_text=True))
+    token_two = csrf_token(second.get(strict_story.family_path).get_data(as_text=True))
+    assert token_one != token_two
+    assert "r4h-csrf-token-slot" not in token_two
+    ack = second.post(f"{strict_story.family_path}/ack",
+                      data={"message": "Thank you", "csrf_token": token_two})
+    assert ack.status_code == 303
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_pages_are_served_when_redis_is_down(app_config, request):
+    app_config.update(PAGE_CACHE_URL="redis://127.0.0.1:1/0")
+    app = request.getfixturevalue("app")
+    story = request.getfixturevalue("story")
+    client = app.test_client()
+    assert client.get(story.family_path).status_code == 200
+    assert client.get("/honor").status_code == 200
+    assert client.post(f"{story.family_path}/ack", data={"message": "x"}).status_code == 303
