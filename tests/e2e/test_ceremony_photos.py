@@ -287,4 +287,4 @@ def test_a_phone_with_the_first_database_keeps_its_runs_when_photos_arrive(page)
       const db = await new Promise((resolve) => (open.onsuccess = () => resolve(open.result)));
       db.close();
       return [db.version, [...db.objectStoreNames]];
-    }""") == [2, ["kv", "photos", "runs"]]
+    }""") == [2, ["kv", "laps", "photos", "runs"]]
