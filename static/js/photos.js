@@ -63,7 +63,7 @@ export async function tidyPhotos() {
     if (!runs.has(photo.run_id)) await db.deletePhoto(photo.id);
     else if ((photo.sent || photo.error) && !photo.thumb) {
       const change = await thin(photo);
-      await db.updatePhoto(photo.id, () => change);
+      if (change.thumb) await db.updatePhoto(photo.id, () => change);
     }
   }
 }
