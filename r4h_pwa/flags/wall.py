@@ -21,7 +21,7 @@ from ..extensions import db
 from ..formatting import long_date, team_zone
 from ..models import HERO_KIND_LABELS, US_STATES, Hero, Run, Runner, utcnow
 from ..runs.service import team_miles
-from .family import _paragraphs, _web_link
+from .family import _FLAG_CLASSES, _paragraphs, _web_link
 from .service import run_day
 
 WALL_PAGE_SIZE = 100
@@ -227,6 +227,7 @@ class HeroTribute:
     agency: str
     state: str
     kind: str
+    flag_class: str  # the band's colour, as on the family page
     end_of_watch: str
     story: tuple[str, ...]
     source_url: str  # an http(s) link to the memorial, or ""
@@ -253,6 +254,7 @@ def hero_tribute(hero_id: int) -> HeroTribute | None:
         agency=hero.agency,
         state=hero.state,
         kind=hero.kind_label,
+        flag_class=_FLAG_CLASSES.get(hero.flag_type, "flag-blue"),
         end_of_watch=long_date(hero.end_of_watch),
         story=_paragraphs(hero.story),
         source_url=_web_link(hero.source_url),
