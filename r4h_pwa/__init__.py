@@ -170,7 +170,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _warn_if_limits_are_per_process(app: Flask) -> None:
     """In production, memory:// lets every gunicorn worker count on its own: say so loudly."""
-    in_production = not (app.debug or app.testing)
+    in_production = app.config["PRODUCTION"]
     storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
     if in_production and app.config.get("RATELIMIT_ENABLED", True) and storage.startswith(
         "memory://"

@@ -215,7 +215,8 @@ def init_app(app: Flask) -> None:
     seconds = app.config["PAGE_CACHE_SECONDS"]
     if url and url.startswith(("redis://", "rediss://", "unix://")):
         app.extensions["page_cache"] = RedisPages(url, app.config["PAGE_CACHE_PREFIX"], seconds)
-    elif url == "memory://" or (not url and (app.debug or app.testing)):
+    elif url == "memory://" or (not url and not app.config["PRODUCTION"]):
+        # One process (flask run, the tests): a cache in its memory sees every write.
         app.extensions["page_cache"] = MemoryPages(seconds)
     elif not url:
         app.logger.warning(

@@ -116,15 +116,20 @@ def _memory_warnings(tmp_path, caplog, **config) -> list[str]:
     return [record.getMessage() for record in caplog.records if "memory://" in record.getMessage()]
 
 
+# Production on memory:// starts only when the operator says so (test_production_mode.py).
+MEANT_PRODUCTION = {"PRODUCTION": True, "ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION": True,
+                    "ALLOW_SQLITE_IN_PRODUCTION": True}
+
+
 def test_production_on_memory_warns_once_at_start(tmp_path, caplog):
-    (message,) = _memory_warnings(tmp_path, caplog)
+    (message,) = _memory_warnings(tmp_path, caplog, **MEANT_PRODUCTION)
     assert "R4H_RATELIMIT_STORAGE_URI=redis://" in message
 
 
 @pytest.mark.parametrize(
     "config",
-    [{"TESTING": True}, {"DEBUG": True}, {"RATELIMIT_STORAGE_URI": REDIS_URL}],
-    ids=["testing", "debug", "redis"],
+    [{}, {"TESTING": True}, {"DEBUG": True}, {**MEANT_PRODUCTION, "RATELIMIT_STORAGE_URI": REDIS_URL}],
+    ids=["development", "testing", "debug", "redis"],
 )
-def test_no_warning_in_tests_in_debug_or_on_redis(tmp_path, caplog, config):
+def test_no_warning_in_development_tests_debug_or_on_redis(tmp_path, caplog, config):
     assert _memory_warnings(tmp_path, caplog, **config) == []
