@@ -128,7 +128,8 @@ def test_production_on_memory_warns_once_at_start(tmp_path, caplog):
 
 @pytest.mark.parametrize(
     "config",
-    [{}, {"TESTING": True}, {"DEBUG": True}, {**MEANT_PRODUCTION, "RATELIMIT_STORAGE_URI": REDIS_URL}],
+    [{}, {"TESTING": True}, {"DEBUG": True},
+     {**MEANT_PRODUCTION, "RATELIMIT_STORAGE_URI": REDIS_URL}],
     ids=["development", "testing", "debug", "redis"],
 )
 def test_no_warning_in_development_tests_debug_or_on_redis(tmp_path, caplog, config):
