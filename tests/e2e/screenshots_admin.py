@@ -15,8 +15,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from playwright.sync_api import expect, sync_playwright
 
-from .harness import DEMO_PASSWORD, REPO, LiveServer, launch_chromium, prepare_database
-from .steps import enter_admin_code
+from .harness import REPO, LiveServer, launch_chromium, prepare_database
+from .steps import sign_in_admin
 
 PHONE = {"width": 390, "height": 844}
 SMALL = {"width": 320, "height": 568}
@@ -52,15 +52,6 @@ def seed(server: LiveServer) -> dict:
         db.session.commit()
         return {"run": unshipped.id, "hero": waiting.id}
 
-
-def sign_in_admin(page) -> None:
-    """Password, then the authenticator code."""
-    page.goto("/login")
-    page.fill('input[name="email"]', "admin@example.org")
-    page.fill('input[name="password"]', DEMO_PASSWORD)
-    page.locator('form [type="submit"]').last.click()
-    enter_admin_code(page)
-    page.wait_for_url("**/admin/**")
 
 
 def shoot(target, out: Path, name: str, full: bool = False) -> None:

@@ -18,12 +18,12 @@ from r4h_pwa.models import Hero, OutboxEmail, Run, Runner, Shipment
 from tests.factories import TOTP_SECRET
 from tests.helpers import LocalSmtp
 
-from .harness import DEMO_PASSWORD, RUNNER_EMAIL, LiveServer
+from .harness import RUNNER_EMAIL, LiveServer
 from .steps import (
     MIDDLE_SCHOOL,
-    enter_admin_code,
     open_app,
     sign_in,
+    sign_in_admin,
     stored_runs,
     tap_laps,
     wait_for_service_worker,
@@ -91,21 +91,13 @@ def _wait_for_attempts(server, attempts: int, timeout: float = 20) -> None:
         time.sleep(0.1)
 
 
-def _admin_signs_in(page) -> None:
-    page.goto("/login")
-    page.fill('input[name="email"]', "admin@example.org")
-    page.fill('input[name="password"]', DEMO_PASSWORD)
-    page.locator('form [type="submit"]').last.click()
-    enter_admin_code(page)
-    page.wait_for_url("**/admin/**")
-
 
 def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
         server, context, page, admin_page, family_page, smtp_server):
     hero_id = _seed(server)
 
     # The admin plans the waiting hero's mile from the coverage queue.
-    _admin_signs_in(admin_page)
+    sign_in_admin(admin_page)
     admin_page.goto("/admin/coverage")
     row = admin_page.locator(f'[data-hero-id="{hero_id}"]')
     row.get_by_test_id("plan-open").click()
@@ -218,7 +210,7 @@ def test_with_the_mail_server_down_the_family_is_thanked_and_the_admin_sees_the_
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     _wait_for_attempts(server, 1)  # the sender thread tried, and the server was down
-    _admin_signs_in(admin_page)
+    sign_in_admin(admin_page)
     admin_page.goto("/admin/")
     emails = admin_page.get_by_test_id("work-emails")
     expect(emails.get_by_test_id("unsent-email")).to_have_count(2)

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from r4h_pwa.models import Run, Runner, Track, utcnow
-from tests.e2e.harness import DEMO_PASSWORD
-from tests.e2e.steps import enter_admin_code
+from tests.e2e.steps import sign_in_admin
 from tests.factories import make_shipment, make_synced_run
 
 pytestmark = pytest.mark.e2e
@@ -34,19 +33,11 @@ def _seed(server) -> dict:
         return {"run": unshipped.id, "hero": waiting.id, "runner": runner.id}
 
 
-def _sign_in(page) -> None:
-    page.goto("/login")
-    page.fill('input[name="email"]', "admin@example.org")
-    page.fill('input[name="password"]', DEMO_PASSWORD)
-    page.locator('form [type="submit"]').last.click()
-    enter_admin_code(page)
-    page.wait_for_url("**/admin/**")
-
 
 def test_plan_from_the_queue_and_see_the_flag_work(server, page):
     seeded = _seed(server)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    _sign_in(page)
+    sign_in_admin(page)
 
     page.goto("/admin/coverage")
     row = page.locator(f'[data-hero-id="{seeded["hero"]}"]')
