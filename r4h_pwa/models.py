@@ -98,6 +98,8 @@ PHONE_RUN_STATUSES = {
 }
 CHECKIN_ROLES = ("escort", "runner", "supporter")
 RECIPIENT_KINDS = ("family", "intermediary")
+# When the moment of silence was kept: on the hero card, or on the finish sheet.
+SILENCE_WHEN = ("before", "after")
 SHIPMENT_STATUSES = ("draft", "label_printed", "shipped", "delivered", "received")
 # An email in the outbox: waiting (or retrying), sent, or given up on until an admin retries it.
 EMAIL_STATUSES = ("pending", "sent", "failed")
@@ -283,6 +285,7 @@ class Run(db.Model):
         sa.CheckConstraint("mile_number IS NULL OR mile_number > 0", name="mile_number"),
         sa.UniqueConstraint("runner_id", "mile_number", name="uq_runs_runner_id_mile_number"),
         sa.CheckConstraint("silence_seconds BETWEEN 0 AND 3600", name="silence_seconds"),
+        sa.CheckConstraint(_in("silence_when", SILENCE_WHEN), name="silence_when"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_uuid)
@@ -304,6 +307,7 @@ class Run(db.Model):
     silence_seconds: Mapped[int | None]
     flag_carried: Mapped[bool | None]
     prayer_after: Mapped[bool | None]
+    silence_when: Mapped[str | None] = mapped_column(sa.String(6))  # NULL: the phone did not say
     checkin_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
     checkin_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     device_id: Mapped[str | None] = mapped_column(sa.ForeignKey("devices.id"))
@@ -348,6 +352,7 @@ class Run(db.Model):
             "silence_seconds": self.silence_seconds,
             "flag_carried": self.flag_carried,
             "prayer_after": self.prayer_after,
+            "silence_when": self.silence_when,
         }
 
     @property

@@ -12,7 +12,7 @@ const APP_SHELL = [
   "/static/js/photos.js", "/static/js/silence.js",
 ];
 importScripts("/static/js/shared.js");
-const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult } = self.r4hOutbox;
+const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult, outboxAgeSeconds } = self.r4hOutbox;
 
 self.addEventListener("install", (event) => event.waitUntil(precache()));
 self.addEventListener("activate", (event) => event.waitUntil(deleteStaleCaches()));
@@ -108,12 +108,14 @@ async function pushOutbox() {
     const read = db.transaction(["kv", "runs"]);
     const auth = await idb(read.objectStore("kv").get("auth"));
     const waiting = await idb(read.objectStore("runs").index("status").getAll("outbox"));
-    const mine = sendable(auth, waiting).slice(0, BATCH); // the page sends the rest
+    const all = sendable(auth, waiting);
+    const mine = all.slice(0, BATCH); // the page sends the rest
     if (!mine.length) return;
+    const outbox_age_seconds = outboxAgeSeconds(all, Date.now());
     const response = await fetch("/api/v1/sync", {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${auth.token}` },
-      body: JSON.stringify({ device_id: auth.device_id, runs: mine.map((run) => run.payload) }),
+      body: JSON.stringify({ device_id: auth.device_id, runs: mine.map((run) => run.payload), outbox_age_seconds }),
     });
     const { results } = await response.json().catch(() => ({}));
     if (response.status === 401) return; // the page asks for sign-in, then pushes

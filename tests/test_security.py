@@ -31,6 +31,7 @@ PUBLIC_ENDPOINTS = {
     "flags.get_family_photo",  # by unguessable token, photos not hidden only
     "flags.get_family_photo_page_copy",  # the same, the page-sized copy
     "flags.get_honor",  # the public wall of honor
+    "flags.get_honor_hero",  # a hero's page on the wall: the tribute and the miles, nothing private
     "metrics.get_metrics",  # by address, not login: METRICS_ALLOWED_NETWORKS only
 }
 

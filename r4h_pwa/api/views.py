@@ -7,6 +7,7 @@ from ..auth import device_required
 from ..errors import json_error
 from ..extensions import csrf, db
 from ..flags.service import family_messages
+from ..formatting import team_zone
 from ..models import Hero, Run, Track
 from ..openapi import openapi_document
 from ..serializers import hero_json, run_json, track_json
@@ -29,7 +30,8 @@ def get_health():
 @bp.get("/api/v1/bootstrap")
 @device_required
 def get_bootstrap():
-    """Heroes, tracks, the runner's planned runs and the families' messages, kept offline."""
+    """Heroes, tracks, the runner's planned runs and the families' messages, kept offline,
+    and the team's time zone, in which the phone shows planned times (as the admins typed them)."""
     heroes = db.session.scalars(sa.select(Hero).order_by(Hero.end_of_watch.desc(), Hero.id))
     honored = set(db.session.scalars(sa.select(Run.hero_id).where(Run.mile_number.is_not(None))))
     tracks = db.session.scalars(sa.select(Track).order_by(Track.name))
@@ -48,6 +50,7 @@ def get_bootstrap():
         tracks=[track_json(t) for t in tracks],
         planned_runs=[run_json(r, with_details=False) for r in planned],
         messages=family_messages(g.runner.id),
+        time_zone=team_zone().key,
     )
 
 

@@ -256,6 +256,7 @@ def _family_statement() -> sa.Select:
             Run.silence_seconds,
             Run.flag_carried,
             Run.prayer_after,
+            Run.silence_when,
             Run.mile_number,
             Run.started_at,
             Run.finished_at,
@@ -336,18 +337,20 @@ def mile_sentence(data, escorts: list[Person], hero_name: str, flag_type: str) -
     elif escorts:
         sentence += ", with an escort"
     sentence += "."
-    before = ["they prayed"] if data.prayer_before else []
+    # What they did before and after the run; a silence the phone did not place was after it.
+    before = ["prayed"] if data.prayer_before else []
     after = []
     if data.silence_seconds:
-        after.append(f"they kept {silence_words(data.silence_seconds)} of silence")
+        silence = f"kept {silence_words(data.silence_seconds)} of silence"
+        (before if data.silence_when == "before" else after).append(silence)
     if data.prayer_after:
-        after.append("they prayed" if not before else "prayed again")
+        after.append("prayed again" if data.prayer_before else "prayed")
     if before and after:
-        sentence += f" Before the run {before[0]}; after it {_and(after)}."
+        sentence += f" Before the run they {_and(before)}; after it they {_and(after)}."
     elif before:
-        sentence += f" Before the run {before[0]}."
+        sentence += f" Before the run they {_and(before)}."
     elif after:
-        sentence += f" After the run {_and(after)}."
+        sentence += f" After the run they {_and(after)}."
     return sentence
 
 

@@ -32,7 +32,7 @@ from ..validation import ValidationError
 from . import service
 from .family import chart_svg, is_taken_down, lap_rows, page_for_token
 from .forms import AckForm
-from .wall import honor_wall, read_search
+from .wall import hero_tribute, honor_wall, read_search
 
 bp = Blueprint("flags", __name__)
 
@@ -286,11 +286,23 @@ def get_family_photo_page_copy(token: str, photo_id: str):
 # --- the wall of honor -----------------------------------------------------------------------
 
 
-def _render_wall() -> str:
+def _wall_page_number() -> int:
     page = request.args.get("page", "1")
-    search = read_search(request.args)
-    wall = honor_wall(int(page) if page.isdigit() and len(page) < 6 else 1, search)
+    return int(page) if page.isdigit() and len(page) < 6 else 1
+
+
+def _render_wall() -> str:
+    wall = honor_wall(_wall_page_number(), read_search(request.args))
     return render_template("flags/honor.html", totals=wall.totals, miles=wall.miles)
+
+
+def _public_page(page) -> Response:
+    """A cached public page: anyone may keep it, but must ask again (no-cache); 304 if same."""
+    response = make_response(page.html)
+    response.set_etag(page.etag)
+    response.last_modified = page.rendered_at
+    response.headers["Cache-Control"] = "public, no-cache"
+    return response.make_conditional(request)
 
 
 @bp.get("/honor")
@@ -302,9 +314,26 @@ def get_honor():
     again each time (no-cache), and an unchanged wall is a 304.
     """
     query = json.dumps(sorted(request.args.items(multi=True)))  # each search its own page
-    page = cached_page("wall", query, _render_wall)
-    response = make_response(page.html)
-    response.set_etag(page.etag)
-    response.last_modified = page.rendered_at
-    response.headers["Cache-Control"] = "public, no-cache"
-    return response.make_conditional(request)
+    return _public_page(cached_page("wall", query, _render_wall))
+
+
+_MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one is no hero (and no database error)
+
+
+def _render_hero(hero_id: int) -> str:
+    tribute = hero_tribute(hero_id) if hero_id <= _MAX_ID else None
+    if tribute is None:
+        abort(404)
+    search = read_search(request.args)
+    page = _wall_page_number()
+    back = {**({"page": str(page)} if page > 1 else {}), **search.as_args()}
+    return render_template("flags/hero.html", hero=tribute, search=search, back=back)
+
+
+@bp.get("/honor/heroes/<int:hero_id>")
+def get_honor_hero(hero_id: int):
+    """A hero's public page: the tribute and the miles run for them, as the wall tells them,
+    with the way back to the wall's search (?name=&agency=&state=). 404 for a hero who is
+    not on the wall. Cached and revalidated like the wall."""
+    query = json.dumps([hero_id, sorted(request.args.items(multi=True))])
+    return _public_page(cached_page("hero", query, lambda: _render_hero(hero_id)))

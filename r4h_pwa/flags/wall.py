@@ -4,6 +4,8 @@ It links to nothing private: no family tokens, no addresses, no escorts, no phot
 
 Two parts, each a pure read: the totals (the same for every visitor) and one page of
 miles for a search (name, agency, state). honor_wall puts them together for the page.
+Each entry leads to its hero's public page (hero_tribute): the tribute and the miles run
+for that hero, told with no more than the wall itself tells.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..extensions import db
 from ..formatting import long_date, team_zone
 from ..models import HERO_KIND_LABELS, US_STATES, Hero, Run, Runner, utcnow
 from ..runs.service import team_miles
+from .family import _FLAG_CLASSES, _paragraphs, _web_link
 from .service import run_day
 
 WALL_PAGE_SIZE = 100
@@ -29,6 +32,7 @@ SEARCH_MAX = 120  # characters kept of a name or agency typed into the search
 class WallEntry:
     """One mile on the public wall: no tokens, no addresses, no escorts."""
 
+    hero_id: int
     hero_name: str
     agency: str
     state: str
@@ -184,6 +188,7 @@ def wall_miles(search: WallSearch = WallSearch(), page: int = 1) -> WallPage:
     )
     entries = tuple(
         WallEntry(
+            hero_id=run.hero_id,
             hero_name=run.hero.display_name,
             agency=run.hero.agency,
             state=run.hero.state,
@@ -201,3 +206,61 @@ def wall_miles(search: WallSearch = WallSearch(), page: int = 1) -> WallPage:
 def honor_wall(page: int = 1, search: WallSearch = WallSearch()) -> Wall:
     """The wall for one visitor: the team's totals and a page of the miles they looked for."""
     return Wall(totals=wall_totals(), miles=wall_miles(search, page))
+
+
+@dataclass(frozen=True)
+class HeroMile:
+    """One mile run for a hero, as the wall tells it: no escorts, no photos, no family."""
+
+    mile_number: int
+    run_on: str
+    track: str
+    runner_name: str
+
+
+@dataclass(frozen=True)
+class HeroTribute:
+    """A hero's public page: the tribute from the memorial record and the miles run."""
+
+    id: int
+    name: str  # rank and name
+    agency: str
+    state: str
+    kind: str
+    flag_class: str  # the band's colour, as on the family page
+    end_of_watch: str
+    story: tuple[str, ...]
+    source_url: str  # an http(s) link to the memorial, or ""
+    miles: tuple[HeroMile, ...]
+
+
+def hero_tribute(hero_id: int) -> HeroTribute | None:
+    """The public page of a hero on the wall; None for a hero with no numbered mile yet,
+    as the wall does not show them either (a planned run is not announced)."""
+    hero = db.session.get(Hero, hero_id)
+    if hero is None:
+        return None
+    runs = db.session.scalars(
+        sa.select(Run)
+        .options(joinedload(Run.runner), joinedload(Run.track))
+        .where(Run.hero_id == hero.id, _numbered())
+        .order_by(Run.mile_number)
+    ).all()
+    if not runs:
+        return None
+    return HeroTribute(
+        id=hero.id,
+        name=hero.display_name,
+        agency=hero.agency,
+        state=hero.state,
+        kind=hero.kind_label,
+        flag_class=_FLAG_CLASSES.get(hero.flag_type, "flag-blue"),
+        end_of_watch=long_date(hero.end_of_watch),
+        story=_paragraphs(hero.story),
+        source_url=_web_link(hero.source_url),
+        miles=tuple(
+            HeroMile(mile_number=run.mile_number or 0, run_on=long_date(run_day(run)),
+                     track=run.track.name, runner_name=run.runner.name)
+            for run in runs
+        ),
+    )

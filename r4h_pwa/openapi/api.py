@@ -177,6 +177,12 @@ PATHS: dict = {
                                     },
                                 },
                             },
+                            "time_zone": {
+                                **STR,
+                                "description": "The team's IANA time zone (TIMEZONE), such as "
+                                "America/Denver: planned times are shown in it, with its "
+                                "abbreviation, wherever the phone is",
+                            },
                         },
                     },
                 ),

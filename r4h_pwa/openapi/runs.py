@@ -1,6 +1,6 @@
 """OpenAPI part of the runs blueprint: sync and the runner's runs."""
 
-from ..models import CHECKIN_ROLES
+from ..models import CHECKIN_ROLES, SILENCE_WHEN
 from ..runs.photos import MAX_PHOTO_BYTES, MAX_PIXELS, PAGE_SIZE
 from ..runs.service import (
     CONFLICT,
@@ -60,6 +60,14 @@ SCHEMAS: dict = {
             "flag_carried": {**BOOL, "description": "The hero's flag (its type comes from the "
                              "hero) was carried"},
             "prayer_after": BOOL,
+            "silence_when": {
+                "type": ["string", "null"],
+                "enum": [*SILENCE_WHEN, None],
+                "description": "When the silence was kept: on the hero card before the run, or "
+                "after it. Optional; in the content hash only when sent, so a repeat from an "
+                "app that never sends it stays duplicate. Returned as null when not sent (the "
+                "family page then says after).",
+            },
         },
     },
     "SyncLap": {

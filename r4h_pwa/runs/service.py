@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from ..database import retry_if_dropped
 from ..extensions import db
-from ..models import CHECKIN_ROLES, Checkin, Hero, Lap, Run, Runner, Track, utcnow
+from ..models import CHECKIN_ROLES, SILENCE_WHEN, Checkin, Hero, Lap, Run, Runner, Track, utcnow
 from ..validation import Fields, NotFound, ValidationError
 
 MAX_RUNS_PER_SYNC = 50
@@ -74,6 +74,8 @@ class SubmittedCeremony:
     silence_seconds: int
     flag_carried: bool
     prayer_after: bool
+    # "before" or "after" the run; None when the phone did not say (apps before it could).
+    silence_when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class SubmittedRun:
             c = self.ceremony
             content["ceremony"] = [c.prayer_before, c.silence_seconds, c.flag_carried,
                                    c.prayer_after]
+            if c.silence_when is not None:  # likewise: a ceremony without it hashes as before
+                content["ceremony"].append(c.silence_when)
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -242,11 +246,14 @@ def _validate_ceremony(fields: Fields, data: dict) -> SubmittedCeremony | None:
     for key in ("prayer_before", "flag_carried", "prayer_after"):
         if raw.get(key) is None:
             entry.fail(key, "This field is required: true, or false if skipped.")
+    if raw.get("silence_when") not in (None, *SILENCE_WHEN):
+        entry.fail("silence_when", 'Must be "before" or "after" the run, or left out.')
     ceremony = SubmittedCeremony(
         prayer_before=entry.boolean("prayer_before"),
         silence_seconds=entry.integer("silence_seconds", 0, MAX_SILENCE_SECONDS),
         flag_carried=entry.boolean("flag_carried"),
         prayer_after=entry.boolean("prayer_after"),
+        silence_when=raw.get("silence_when"),
     )
     for key, message in entry.errors.items():
         fields.errors.setdefault(key, message)
@@ -484,6 +491,7 @@ def _fill_in(run: Run, submitted: SubmittedRun, device_id: str, content_hash: st
     run.silence_seconds = ceremony.silence_seconds if ceremony else None
     run.flag_carried = ceremony.flag_carried if ceremony else None
     run.prayer_after = ceremony.prayer_after if ceremony else None
+    run.silence_when = ceremony.silence_when if ceremony else None
 
 
 class _LostRace(Exception):

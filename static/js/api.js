@@ -41,8 +41,8 @@ const call = async (path, options) => (await send(path, options)).json().catch((
 export const signIn = (email, password, device_name) =>
   call("/api/v1/auth/token", { method: "POST", body: { email, password, device_name } });
 export const fetchBootstrap = (token) => call("/api/v1/bootstrap", { token });
-export const postSync = (token, device_id, runs) =>
-  call("/api/v1/sync", { method: "POST", token, body: { device_id, runs } });
+export const postSync = (token, device_id, runs, outbox_age_seconds) =>
+  call("/api/v1/sync", { method: "POST", token, body: { device_id, runs, outbox_age_seconds } });
 const photoPath = (runId, id) => `/api/v1/runs/${encodeURIComponent(runId)}/photos/${id}`;
 export const putPhoto = (token, runId, id, blob) =>
   call(photoPath(runId, id), { method: "PUT", token, body: blob, timeoutMs: 120000 });

@@ -155,6 +155,8 @@ export const setValue = (key, value) => write("kv", (kv) => kv.put(value, key));
 export const putRun = (run) => write("runs", (runs) => runs.put(run));
 export const putPhoto = (photo) => write("photos", (photos) => photos.put(photo));
 export const allPhotos = () => read("photos", (photos) => photos.getAll());
+export const deletePhoto = (id) => write("photos", (photos) => photos.delete(id));
+export const runIds = () => read("runs", (runs) => runs.getAllKeys());
 export const photosOfRun = (runId) => read("photos", (photos) => photos.index("run_id").getAll(runId));
 
 // Reads the photo and stores it with change(photo)'s fields, in one strict transaction.
@@ -182,9 +184,12 @@ export const getRun = (id) => readRuns((runs) => runs.get(id));
 export const allRuns = () => readRuns((runs) => runs.getAll());
 export const runsWithStatus = (status) => readRuns((runs) => runs.index("status").getAll(status));
 
+// The run, its taps and its photos, in one transaction: no photo is left without its run.
 export const deleteRun = (id) =>
-  transact(["runs", "laps"], "readwrite", (tx) => {
+  transact(["runs", "laps", "photos"], "readwrite", async (tx) => {
     tx.objectStore("laps").delete(tapsOf(id));
+    const photos = tx.objectStore("photos");
+    for (const key of await request(photos.index("run_id").getAllKeys(id))) photos.delete(key);
     return request(tx.objectStore("runs").delete(id));
   });
 

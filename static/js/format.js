@@ -26,6 +26,26 @@ export function formatWhen(iso) {
   return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
 }
 
+// A planned time, in the team's time zone (the bootstrap's time_zone) with its abbreviation,
+// as the admin typed it and the admin pages show it: "Tue Dec 1, 2026 · 18:00 MST", wherever
+// the phone is. Without a zone (a bootstrap kept from before) or with one this browser does
+// not know, the phone's own zone, still named.
+export function formatPlanned(iso, timeZone) {
+  if (!iso) return "";
+  const options = {
+    weekday: "short", month: "short", day: "numeric", year: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
+  };
+  let format;
+  try {
+    format = new Intl.DateTimeFormat("en-US", { ...options, timeZone: timeZone || undefined });
+  } catch {
+    format = new Intl.DateTimeFormat("en-US", options); // an unknown zone name: RangeError
+  }
+  const part = Object.fromEntries(format.formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${part.weekday} ${part.month} ${part.day}, ${part.year} · ${part.hour}:${part.minute} ${part.timeZoneName}`;
+}
+
 export const heroTitle = (hero) => `${hero.rank} ${hero.name}`.trim();
 
 // Where a run stands, in the phone's words (counting, waiting to sync, synced, parked).

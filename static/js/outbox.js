@@ -4,10 +4,10 @@
 
 import { ApiError, inPlainWords, postSync } from "./api.js";
 import * as db from "./db.js";
-import { photoJobs, pushPhotos } from "./photos.js";
+import { photoJobs, pushPhotos, tidyPhotos } from "./photos.js";
 import "./shared.js";
 
-const { SYNC_TAG, BATCH, sendable, applyResult } = self.r4hOutbox;
+const { SYNC_TAG, BATCH, sendable, applyResult, outboxAgeSeconds } = self.r4hOutbox;
 const BASE_DELAY_MS = 5000;
 const MAX_DELAY_MS = 10 * 60 * 1000;
 
@@ -46,6 +46,7 @@ export class Outbox {
 
   async pushAll() {
     clearTimeout(this.timer);
+    await tidyPhotos();
     const auth = await db.getValue("auth");
     const waiting = await db.runsWithStatus("outbox");
     const mine = sendable(auth, waiting);
@@ -56,7 +57,7 @@ export class Outbox {
     try {
       for (let i = 0; i < mine.length; i += BATCH) {
         const batch = mine.slice(i, i + BATCH);
-        await this.apply(batch, await this.send(auth, batch));
+        await this.apply(batch, await this.send(auth, batch, outboxAgeSeconds(mine.slice(i), Date.now())));
       }
       await pushPhotos(auth);
       this.attempt = 0;
@@ -74,9 +75,9 @@ export class Outbox {
     }
   }
 
-  async send(auth, batch) {
+  async send(auth, batch, age) {
     try {
-      const reply = await postSync(auth.token, auth.device_id, batch.map((run) => run.payload));
+      const reply = await postSync(auth.token, auth.device_id, batch.map((run) => run.payload), age);
       return reply.results;
     } catch (error) {
       // 422 when no run of the batch was accepted: it still holds one result per run.

@@ -1,6 +1,8 @@
 // Photos of a run, taken or picked with no signal: shrunk to a JPEG, kept in IndexedDB with
-// the run (as bytes: WebKit may refuse to store a Blob), and sent once the run is synced. A hidden photo never leaves the phone; one
-// already sent is hidden on the server too.
+// the run (as bytes: WebKit may refuse to store a Blob), and sent once the run is synced. A
+// hidden photo never leaves the phone; one already sent is hidden on the server too. Once the
+// server has a photo (or refused it for good), the phone keeps only a thumbnail: a season of
+// photos must not fill it, and the done screen still shows them with no signal.
 
 import { inPlainWords, patchPhoto, putPhoto } from "./api.js";
 import { newId } from "./counter.js";
@@ -9,6 +11,7 @@ import { $, el, notice, put } from "./dom.js";
 import { state } from "./state.js";
 
 const MAX_SIDE = 1600; // the long side, in pixels
+const THUMB_SIDE = 480; // the done screen's thumbnails: about 170 CSS px wide, at 3x
 const jpeg = (photo) => new Blob([photo.bytes], { type: "image/jpeg" });
 let shown = { key: "", urls: [] }; // the list on screen, and its object URLs to let go of
 
@@ -24,8 +27,8 @@ export function wire() {
   }
 }
 
-// The picture upright (by its EXIF orientation), at most MAX_SIDE px long, as a JPEG Blob.
-async function shrink(file) {
+// The picture upright (by its EXIF orientation), at most maxSide px long, as JPEG bytes.
+async function shrink(file, maxSide = MAX_SIDE) {
   let image;
   try {
     image = await createImageBitmap(file, { imageOrientation: "from-image" });
@@ -36,13 +39,33 @@ async function shrink(file) {
   }
   const width = image.naturalWidth || image.width;
   const height = image.naturalHeight || image.height;
-  const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
+  const scale = Math.min(1, maxSide / Math.max(width, height));
   const canvas = el("canvas", { width: Math.round(width * scale), height: Math.round(height * scale) });
   canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
   image.close?.();
   const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
   if (!blob) throw new Error("no JPEG");
   return { bytes: await blob.arrayBuffer(), width: canvas.width, height: canvas.height };
+}
+
+// The change that swaps a photo's full JPEG for its thumbnail; none if that failed this time.
+async function thin(photo) {
+  const small = await shrink(jpeg(photo), THUMB_SIDE).catch(() => null);
+  return small ? { bytes: small.bytes, thumb: true } : {};
+}
+
+// Deletes photos whose run is gone, and thins those the server has (or refused) that are
+// still whole: an older app kept them so, or a thin failed.
+export async function tidyPhotos() {
+  const [photos, ids] = await Promise.all([db.allPhotos(), db.runIds()]);
+  const runs = new Set(ids);
+  for (const photo of photos) {
+    if (!runs.has(photo.run_id)) await db.deletePhoto(photo.id);
+    else if ((photo.sent || photo.error) && !photo.thumb) {
+      const change = await thin(photo);
+      if (change.thumb) await db.updatePhoto(photo.id, () => change);
+    }
+  }
 }
 
 async function addPhotos(runId, files) {
@@ -116,10 +139,10 @@ export async function pushPhotos(auth) {
     try {
       if (!photo.sent) await putPhoto(auth.token, photo.run_id, photo.id, jpeg(photo));
       else await patchPhoto(auth.token, photo.run_id, photo.id, photo.hidden);
-      change = photo.sent ? { server_hidden: photo.hidden } : { sent: true };
+      change = photo.sent ? { server_hidden: photo.hidden } : { sent: true, ...(await thin(photo)) };
     } catch (error) {
       if (!error.status || error.status >= 500 || [401, 429].includes(error.status)) throw error;
-      change = { error: inPlainWords(error) };
+      change = { error: inPlainWords(error), ...(await thin(photo)) };
     }
     await db.updatePhoto(photo.id, () => change);
   }

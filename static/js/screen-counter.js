@@ -22,7 +22,7 @@ const silence = new Silence(
   (seconds) => {
     put("after-silence", `Silence kept: ${formatDuration(seconds * 1000, TICKING)}`);
     if (seconds >= 60) buzz(300);
-    recordAfter({ silence_seconds: seconds });
+    recordAfter({ silence_seconds: seconds, silence_when: "after" });
   },
 );
 
@@ -220,7 +220,7 @@ function openFinish() {
   finishedAt = elapsedNow();
   const { count, target, mileComplete } = counter.runStats(state.run, finishedAt);
   let text = `${count} of ${target} laps in ${formatDuration(finishedAt)}.`;
-  if (!count) text = "No laps were counted. Finishing drops this start.";
+  if (!count) text = "No laps were counted. Finishing drops this start, and any photo taken during it.";
   else if (!mileComplete) text += " Short of a mile: it is kept as incomplete, with no mile number.";
   else if (mile) text = `Mile ${formatMile(mile)} for ${heroTitle(state.run.hero)}. ${text}`;
   put("confirm-text", text);
@@ -228,7 +228,8 @@ function openFinish() {
   $("keep-counting").hidden = count < target;
   put("cancel-finish", count < target ? "Keep counting" : "Back");
   // The steps after the run, for a run that is kept: the silence and the prayer.
-  const { silence_seconds: kept, prayer_after: prayed } = state.run.ceremony || {};
+  const { silence_seconds: seconds, silence_when: when, prayer_after: prayed } = state.run.ceremony || {};
+  const kept = when !== "before" && seconds; // a silence on the hero card is not this one
   $("after-mile").hidden = !count;
   put("after-silence", kept ? `Silence kept: ${formatDuration(kept * 1000, TICKING)}` : "Moment of silence");
   $("prayer-after").checked = Boolean(prayed);

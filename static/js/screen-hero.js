@@ -15,7 +15,7 @@ const record = (step) => Object.assign(state.choice.ceremony, step);
 const silence = new Silence(
   (left) => put("silence-time", formatDuration(left, { tenths: false })),
   (seconds) => {
-    record({ silence_seconds: seconds });
+    record({ silence_seconds: seconds, silence_when: "before" });
     if (seconds * 1000 < SILENCE_MS) return; // stopped early: the panel closes
     put("silence-time", "Silence complete");
     put("silence-start", "Again");

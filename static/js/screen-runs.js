@@ -3,7 +3,7 @@
 
 import * as db from "./db.js";
 import { $, el, put, show } from "./dom.js";
-import { formatMile, formatWhen, heroTitle, statusLine } from "./format.js";
+import { formatMile, formatPlanned, formatWhen, heroTitle, statusLine } from "./format.js";
 import { resume } from "./screen-counter.js";
 import { exportRun, showDone } from "./screen-done.js";
 import { openHero } from "./screen-hero.js";
@@ -37,7 +37,8 @@ export async function renderRuns() {
       "button",
       { className: "choice", dataset: { testid: "planned-run" }, onclick: () => openHero(run) },
       el("strong", {}, heroTitle(run.hero)),
-      el("span", {}, [formatWhen(run.scheduled_at), run.track.name].filter(Boolean).join(" · ")),
+      el("span", { dataset: { testid: "planned-when" } },
+        [formatPlanned(run.scheduled_at, boot.time_zone), run.track.name].filter(Boolean).join(" · ")),
     );
   $("planned-list").replaceChildren(...planned.map((run) => el("li", {}, choice(run))));
   // Kept with the bootstrap in IndexedDB: they show with no signal too.

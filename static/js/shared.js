@@ -13,6 +13,15 @@ self.r4hOutbox = Object.freeze({
     return waiting.filter((run) => run.runner_id === auth.runner.id);
   },
 
+  // How long the oldest of these finished runs has waited, in whole seconds, for the server's
+  // /metrics; undefined for none. Kept within the server's bounds: a phone's wrong clock must
+  // not stop its sync.
+  outboxAgeSeconds(runs, nowMs) {
+    const oldest = Math.min(...runs.map((run) => Date.parse(run.finished_at)).filter(Number.isFinite));
+    if (oldest === Infinity) return undefined;
+    return Math.min(366 * 86400, Math.max(0, Math.floor((nowMs - oldest) / 1000)));
+  },
+
   // A stored run after the server's answer: created or duplicate is synced, anything else
   // (conflict, rejected) is parked with its reasons, never dropped.
   applyResult(run, result, now) {

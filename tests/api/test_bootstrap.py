@@ -70,3 +70,13 @@ def test_bootstrap_marks_the_device_used(client, db, phone):
     client.get("/api/v1/bootstrap", headers=bearer(token))
     db.session.expire_all()
     assert db.session.get(Device, runner.devices[0].id).last_used_at is not None
+
+
+@pytest.mark.parametrize("zone", ["America/Denver", "America/New_York"])
+def test_bootstrap_gives_the_teams_time_zone(app_config, request, zone):
+    """The phone shows planned times in the team's zone, not the phone's: it needs its name."""
+    app_config["TIMEZONE"] = zone
+    client = request.getfixturevalue("client")
+    runner, token = request.getfixturevalue("phone")
+    body = client.get("/api/v1/bootstrap", headers=bearer(token)).json
+    assert body["time_zone"] == zone

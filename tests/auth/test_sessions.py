@@ -64,6 +64,8 @@ def _edit_account(app, **change) -> None:
             "email": runner.email,
             "role": runner.role,
             "is_active_account": True,
+            "runs_miles": runner.runs_miles,
+            "notify_by_email": runner.notify_by_email,
             "starting_mile_count": 0,
             "password": "",
             **change,

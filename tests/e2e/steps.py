@@ -79,6 +79,16 @@ def enter_admin_code(page: Page) -> None:
     expect(page).not_to_have_url(re.compile(r"/login/code"))
 
 
+def sign_in_admin(page: Page, email: str = "admin@example.org") -> None:
+    """Sign in on /login as a demo admin whose authenticator is TOTP_SECRET; land in /admin/."""
+    page.goto("/login")
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', DEMO_PASSWORD)
+    page.locator('form [type="submit"]').last.click()
+    enter_admin_code(page)
+    page.wait_for_url("**/admin/**")
+
+
 def wait_for_service_worker(page: Page) -> None:
     """Wait until the service worker is active and controls the page (its precache done)."""
     assert page.evaluate(WAIT_FOR_WORKER) == "activated"

@@ -97,7 +97,7 @@ def test_the_ceremony_and_a_photo_go_from_an_offline_phone_to_the_family_and_bac
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
     [run] = stored_runs(page)
     ceremony = {"prayer_before": True, "silence_seconds": 60, "flag_carried": True,
-                "prayer_after": False}
+                "prayer_after": False, "silence_when": "after"}
     assert run["status"] == "outbox"
     assert run["ceremony"] == ceremony and run["payload"]["ceremony"] == ceremony
 
@@ -287,4 +287,4 @@ def test_a_phone_with_the_first_database_keeps_its_runs_when_photos_arrive(page)
       const db = await new Promise((resolve) => (open.onsuccess = () => resolve(open.result)));
       db.close();
       return [db.version, [...db.objectStoreNames]];
-    }""") == [2, ["kv", "photos", "runs"]]
+    }""") == [2, ["kv", "laps", "photos", "runs"]]

@@ -86,6 +86,7 @@ def test_a_planned_run_from_hero_card_through_ceremony_to_its_mile(context, page
         assert stored.status == "synced" and stored.mile_number == 1294
         assert stored.words.startswith("Tonight we run for Officer Avery")
         assert len(stored.laps) == 7
+        assert (stored.silence_seconds, stored.silence_when) == (60, "before")  # the hero card
 
 
 def test_the_ceremony_is_optional_and_skippable(context, page):

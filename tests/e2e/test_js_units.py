@@ -296,6 +296,23 @@ def test_only_created_or_duplicate_takes_a_run_out_of_the_outbox(js, status, loc
     assert applied["laps"] == run["laps"] and applied["id"] == run["id"]
 
 
+@pytest.mark.parametrize(
+    ("finished", "age"),
+    [
+        (["2025-03-01T14:00:00Z", "2025-03-01T13:58:19.600Z"], 101),  # the oldest, whole seconds
+        (["2025-03-01T14:00:05Z"], 0),  # a phone clock behind the run's: never negative
+        (["2023-01-01T00:00:00Z"], 366 * 86400),  # within the server's bound, so the sync goes
+        ([None], None),  # no finished run: the field is left out
+        ([], None),
+    ],
+)
+def test_the_outbox_age_is_the_oldest_waiting_run_in_whole_seconds(js, finished, age):
+    runs = [{"finished_at": at} for at in finished]
+    now = "Date.parse('2025-03-01T14:00:01Z')"
+    told = js("shared.js", f"return self.r4hOutbox.outboxAgeSeconds(arg, {now}) ?? null;", runs)
+    assert told == age
+
+
 @pytest.fixture
 def phone(browser):
     """A fresh phone-sized page on the units origin, failing the test on any script error."""

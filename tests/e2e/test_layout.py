@@ -99,6 +99,7 @@ def layout_server(tmp_path_factory, demo_database):
                            .values(totp_secret=TOTP_SECRET))
         runner = db.session.scalar(sa.select(Runner).where(Runner.role == "runner"))
         hero = db.session.scalar(sa.select(Hero).where(Hero.name == "Casey Morgan"))
+        hero.source_url = "https://memorial.example.org/heroes/firefighter-casey-morgan"
         track = db.session.scalar(sa.select(Track).where(Track.laps_per_mile == 7))
         started = datetime.now(UTC) - timedelta(days=3)
         run = Run(
@@ -265,6 +266,8 @@ PUBLIC = [
     ("/", None),
     ("/login", None),
     ("/honor", None),
+    ("/honor/heroes/{hero}", None),
+    ("/honor/heroes/{hero}?name=morgan&state=FL", None),
     ("/offline/", None),
     ("/c/{planned_token}", None),
     ("/c/{planned_token} with errors", lambda page: page.get_by_test_id("checkin-submit").click()),

@@ -78,6 +78,26 @@ def test_a_skipped_step_is_left_out_and_the_prayer_after_is_said(client, db, sto
 
 
 @pytest.mark.parametrize(
+    ("steps", "told"),
+    [
+        ({"silence_when": "before"}, " Before the run they prayed and kept a minute of silence."),
+        ({"silence_when": "before", "prayer_after": True},
+         " Before the run they prayed and kept a minute of silence; after it they prayed again."),
+        ({"silence_when": "before", "prayer_before": False, "prayer_after": True},
+         " Before the run they kept a minute of silence; after it they prayed."),
+        ({"silence_when": "after", "prayer_after": True},
+         " Before the run they prayed; after it they kept a minute of silence and prayed again."),
+        ({"silence_when": "after", "prayer_before": False},
+         " After the run they kept a minute of silence."),
+    ],
+)
+def test_the_sentence_says_whether_the_silence_came_before_or_after(client, db, story, steps,
+                                                                      told):
+    _ceremony(story.run_id, **steps)
+    assert _sentence(_html(client, story)) == SENTENCE + told
+
+
+@pytest.mark.parametrize(
     ("seconds", "words"),
     [(1, "a second"), (30, "30 seconds"), (60, "a minute"), (90, "a minute and 30 seconds"),
      (120, "two minutes"), (3600, "60 minutes")],

@@ -8,7 +8,7 @@ import pytest
 
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin, Lap, Run
-from r4h_pwa.runs.service import SubmittedCheckin, SubmittedRun
+from r4h_pwa.runs.service import SubmittedCeremony, SubmittedCheckin, SubmittedRun
 from tests.factories import escort, run_payload
 from tests.helpers import sync
 
@@ -25,7 +25,19 @@ def test_a_ceremony_is_stored_and_returned_with_the_run(client, db, phone):
     run = run_payload(phone, ceremony=CEREMONY)
     assert _only(sync(client, phone, run))["status"] == "created"
     body = client.get(f"/api/v1/runs/{run['id']}", headers=phone.headers).get_json()
-    assert body["ceremony"] == CEREMONY
+    assert body["ceremony"] == {**CEREMONY, "silence_when": None}  # the phone did not say
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_when_the_silence_was_kept_is_stored_and_returned(client, db, phone, when):
+    ceremony = {**CEREMONY, "silence_when": when}
+    run = run_payload(phone, ceremony=ceremony)
+    assert _only(sync(client, phone, run))["status"] == "created"
+    body = client.get(f"/api/v1/runs/{run['id']}", headers=phone.headers).get_json()
+    assert body["ceremony"] == ceremony
+    _db.session.expire_all()
+    assert _db.session.get(Run, run["id"]).silence_when == when
+    assert _only(sync(client, phone, run))["status"] == "duplicate"
 
 
 def test_a_run_without_a_ceremony_returns_null(client, db, phone):
@@ -47,6 +59,7 @@ def test_a_repeat_with_the_same_ceremony_is_a_duplicate(client, db, phone):
     [
         {**CEREMONY, "silence_seconds": 30},
         {**CEREMONY, "prayer_after": True},
+        {**CEREMONY, "silence_when": "before"},  # now placed: other content than stored
         None,  # the same run, now without its ceremony
     ],
 )
@@ -72,6 +85,10 @@ def test_the_same_id_with_another_ceremony_is_a_conflict(client, db, phone, othe
         ({k: v for k, v in CEREMONY.items() if k != "silence_seconds"},
          "ceremony.silence_seconds", "required"),
         ([True, 60, True, False], "ceremony", "Must be an object"),
+        ({**CEREMONY, "silence_when": "during"}, "ceremony.silence_when", '"before" or "after"'),
+        ({**CEREMONY, "silence_when": "Before"}, "ceremony.silence_when", '"before" or "after"'),
+        ({**CEREMONY, "silence_when": ""}, "ceremony.silence_when", '"before" or "after"'),
+        ({**CEREMONY, "silence_when": True}, "ceremony.silence_when", '"before" or "after"'),
     ],
 )
 def test_a_bad_ceremony_rejects_the_run_naming_the_field(client, db, phone, ceremony, field,
@@ -139,3 +156,16 @@ def test_the_hash_of_a_run_without_a_ceremony_is_the_one_stored_before_it_existe
         words="For Officer Hero.", video_url="",
     )
     assert run.content_hash == "ad78aa10c08012a261269fccc0448a643bfd26f4ba3109b7c83f514da5e1c523"
+
+
+def test_the_hash_of_a_ceremony_without_silence_when_is_the_one_stored_before_it_existed():
+    # Computed with the server as it was before silence_when (main at 84b0e0c).
+    run = SubmittedRun(
+        id="7f1c2a4e-8d3b-4c5a-9e6f-0a1b2c3d4e5f", hero_id=3, track_id=2,
+        started_at=datetime(2025, 3, 1, 14, 0, tzinfo=UTC),
+        finished_at=datetime(2025, 3, 1, 14, 12, tzinfo=UTC),
+        laps=tuple((n, n * 90_000) for n in range(1, 8)), checkins=(), words="", video_url="",
+        ceremony=SubmittedCeremony(prayer_before=True, silence_seconds=60, flag_carried=True,
+                                   prayer_after=False),
+    )
+    assert run.content_hash == "b466616b9df35450c57ae4165ff6512e7543a48b68ffc0fd46e8331e7ee99c31"

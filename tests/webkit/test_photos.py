@@ -1,8 +1,11 @@
 """Issue 11 in real WebKit (the engine of every browser on an iPhone): a photo picked after
 the run is turned upright, shrunk, kept in IndexedDB (as bytes: WebKitGTK refused to store a
-Blob there, "Error preparing Blob/File data"), and sent after its run."""
+Blob there, "Error preparing Blob/File data"), sent after its run, then kept as a thumbnail."""
+
+import io
 
 import sqlalchemy as sa
+from PIL import Image
 
 from r4h_pwa.models import Photo
 from tests.e2e.test_ceremony_photos import READ_PHOTOS, photo_with_gps
@@ -38,6 +41,9 @@ def test_a_sideways_photo_is_kept_upright_and_sent_after_its_run_in_webkit(drive
     [photo] = driver.execute_script(f"return ({READ_PHOTOS})();")
     assert photo["run_id"] == run["id"] and bytes(photo["bytes"][:2]) == b"\xff\xd8"  # a JPEG
     assert (photo["width"], photo["height"]) == (1200, 1600)  # upright, 1600 px on the long side
+    # Sent: the phone keeps only an upright thumbnail of it.
+    assert photo["sent"] and photo["thumb"]
+    assert Image.open(io.BytesIO(bytes(photo["bytes"]))).size == (360, 480)
     with server.db() as db:
         [row] = db.session.scalars(sa.select(Photo).where(Photo.run_id == run["id"]))
         assert (row.id, row.width, row.height) == (photo["id"], 1200, 1600)

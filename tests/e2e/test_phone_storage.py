@@ -1,0 +1,174 @@
+"""What the phone keeps, and what it tells the server about its outbox, in Chromium.
+
+A sent photo shrinks to a thumbnail in IndexedDB; photos never outlive their run; the sync
+says how long the oldest run waited; the silence on the hero card is sent as "before".
+"""
+
+import io
+import uuid
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from r4h_pwa.models import Photo, Run
+
+from .steps import (
+    open_app,
+    sign_in,
+    start_unplanned_run,
+    stored_runs,
+    tap_laps,
+    wait_for_service_worker,
+)
+from .test_ceremony_photos import photo_with_gps, read_photos
+
+PUT_PHOTOS = """async (photos) => {
+  const db = await import("/static/js/db.js");
+  for (const { bytes, ...photo } of photos) {
+    await db.putPhoto({ ...photo, bytes: new Uint8Array(bytes).buffer, width: 1600, height: 1200,
+      added_at: new Date().toISOString(), hidden: false, server_hidden: false, error: null });
+  }
+}"""
+
+
+def finish_and_wait_for_sync(page) -> dict:
+    """Finish the mile on the counter and wait until the run is sent; the run as stored."""
+    page.locator("#finish-mile").click()
+    page.get_by_test_id("confirm-finish").click()
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
+    [run] = stored_runs(page)
+    return run
+
+
+def jpeg_of(size) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (31, 86, 199)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_a_sent_photo_leaves_a_thumbnail_that_the_done_screen_shows_offline(
+    context, page, server_db
+):
+    context.clock.install()
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    start_unplanned_run(page)
+    tap_laps(page, 7)
+    finish_and_wait_for_sync(page)
+    page.get_by_test_id("photo-take").set_input_files(
+        {"name": "flag.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps()}
+    )
+    expect(page.get_by_test_id("photo-status")).to_have_text("Sent.", timeout=15_000)
+
+    [photo] = read_photos(page)
+    assert photo["sent"] and photo["thumb"]
+    assert (photo["width"], photo["height"]) == (1600, 1200)  # the photo as the server has it
+    thumbnail = Image.open(io.BytesIO(bytes(photo["bytes"])))
+    assert (thumbnail.format, thumbnail.size) == ("JPEG", (480, 360))
+    with server_db() as db:
+        row = db.session.get(Photo, photo["id"])
+        assert (row.width, row.height) == (1600, 1200)
+        assert len(photo["bytes"]) * 4 < len(row.jpeg)
+
+    # No signal, a cold start: the done screen still shows the photo, from the thumbnail.
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-screen", "runs")
+    page.get_by_role("button", name="Open").first.click()
+    shown = page.get_by_test_id("run-photo").locator("img")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 480",
+                           arg=shown.element_handle())
+    expect(page.get_by_test_id("photo-status")).to_have_text("Sent.")
+
+
+def test_the_photos_of_a_start_finished_with_no_laps_go_with_it(page):
+    open_app(page)
+    sign_in(page)
+    start_unplanned_run(page)
+    [run] = stored_runs(page)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_test_id("counter-photo-button").click()
+    chooser.value.set_files(
+        {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_of((800, 600))}
+    )
+    expect(page.locator("#notice")).to_have_text("Photo kept with the run.")
+    assert [p["run_id"] for p in read_photos(page)] == [run["id"]]
+
+    page.get_by_test_id("finish-run").click()
+    expect(page.locator("#confirm-text")).to_have_text(
+        "No laps were counted. Finishing drops this start, and any photo taken during it."
+    )
+    page.get_by_test_id("confirm-finish").click()
+    expect(page.locator("body")).to_have_attribute("data-screen", "runs")
+    assert stored_runs(page) == [] and read_photos(page) == []
+
+
+def test_an_orphaned_photo_is_deleted_and_an_old_app_sent_photo_thinned(context, page):
+    context.clock.install()
+    open_app(page)
+    sign_in(page)
+    start_unplanned_run(page)
+    tap_laps(page, 7)
+    run = finish_and_wait_for_sync(page)
+    full = list(jpeg_of((1600, 1200)))
+    orphan = {"id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()), "sent": False, "bytes": full}
+    sent = {"id": str(uuid.uuid4()), "run_id": run["id"], "sent": True, "bytes": full}
+    page.evaluate(PUT_PHOTOS, [orphan, sent])  # as a phone with the previous app holds them
+
+    page.get_by_test_id("sync-now").click()
+    page.wait_for_function("""async () => {
+      const photos = await (await import("/static/js/db.js")).allPhotos();
+      return photos.length === 1 && photos[0].thumb;
+    }""")
+    [kept] = read_photos(page)
+    assert (kept["id"], kept["sent"], kept["width"]) == (sent["id"], True, 1600)
+    assert Image.open(io.BytesIO(bytes(kept["bytes"]))).size == (480, 360)
+
+
+def test_the_sync_says_how_long_the_oldest_run_waited(context, page, server_db):
+    context.clock.install()
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    start_unplanned_run(page)
+    tap_laps(page, 7)
+    page.locator("#finish-mile").click()
+    page.get_by_test_id("confirm-finish").click()
+    expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    page.clock.fast_forward(10 * 60_000)  # ten minutes with no signal
+
+    sent = []
+    page.on("requestfinished", lambda request: request.url.endswith("/api/v1/sync")
+            and sent.append(request.post_data_json))
+    context.set_offline(False)
+    page.get_by_test_id("sync-now").click()
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
+    [run] = stored_runs(page)
+    assert sent and all(body["runs"][0]["id"] == run["id"] for body in sent)
+    assert all(600 <= body["outbox_age_seconds"] <= 620 for body in sent)
+    with server_db() as db:
+        assert db.session.get(Run, run["id"]).status == "synced"
+
+
+def test_a_silence_on_the_hero_card_is_sent_as_before_and_not_shown_as_after(context, page):
+    context.clock.install()
+    open_app(page)
+    sign_in(page)
+    page.get_by_label("Track").select_option(label="Example Middle School track (7 laps a mile)")
+    page.get_by_test_id("start-unplanned").click()
+    page.get_by_role("button", name="Moment of silence").click()
+    page.get_by_role("button", name="Start").click()
+    page.clock.run_for(61_000)
+    expect(page.locator("#silence-time")).to_have_text("Silence complete")
+    page.get_by_test_id("begin-laps").click()
+    tap_laps(page, 7)
+    page.locator("#finish-mile").click()
+    expect(page.get_by_test_id("after-silence")).to_have_text("Moment of silence")
+    page.get_by_test_id("confirm-finish").click()
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
+    [run] = stored_runs(page)
+    assert run["payload"]["ceremony"] == {"prayer_before": False, "silence_seconds": 60,
+                                          "flag_carried": False, "prayer_after": False,
+                                          "silence_when": "before"}
