@@ -4,9 +4,15 @@
 
 The environment chooses the address and the worker count, so one file serves every server:
 R4H_BIND (default 127.0.0.1:8001) and R4H_WORKERS (default: cores + 1).
+
+Metrics: every worker writes its figures to PROMETHEUS_MULTIPROC_DIR (a folder of this
+server's own; the systemd unit sets /run/r4h_pwa-PORT), which is emptied when the server
+starts, and any worker's /metrics answers for all of them (r4h_pwa/metrics.py).
 """
 
 import os
+import shutil
+from pathlib import Path
 
 wsgi_app = "wsgi:app"  # production mode: refuses SQLite, memory:// limits, the dev secret
 bind = os.environ.get("R4H_BIND", "127.0.0.1:8001")
@@ -33,3 +39,31 @@ access_log_format = (
     '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s pid=%(p)s "%(a)s"'
 )
 proc_name = f"r4h_pwa {bind}"
+
+
+def on_starting(server):
+    """Empty the metrics folder at each start (not at a reload: the counts live on).
+
+    Figures of an earlier run's workers would otherwise be added to this run's."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        path = Path(folder)
+        if path.is_dir():
+            for entry in path.iterdir():
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        path.mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """A worker ended (reload, max_requests, crash): drop its live gauges from the sums.
+
+    This is r4h_pwa.metrics.child_exit, done with prometheus_client alone: this hook runs in
+    the master, and once the master had imported r4h_pwa, the workers it forks after a HUP
+    would inherit that old code instead of importing the new code from disk."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -6,7 +6,8 @@ phones' outboxes (as the phones report it), and the database pool's connections.
 
 Under gunicorn, set PROMETHEUS_MULTIPROC_DIR (an empty directory, emptied at each start)
 in the environment of the master process: every worker writes its figures there and any
-worker answers /metrics for all of them. The gunicorn config calls child_exit() below.
+worker answers /metrics for all of them. deploy/gunicorn.conf.py empties it at start and,
+in its child_exit hook, does what child_exit() below does.
 
 Which address is checked: request.remote_addr, after ProxyFix when PROXY_FIX is on. Behind
 nginx that is the client nginx saw (the last X-Forwarded-For hop, which nginx appends and a
@@ -141,11 +142,20 @@ def child_exit(worker_pid: int) -> None:
         multiprocess.mark_process_dead(worker_pid)
 
 
+def allowed_networks(setting) -> tuple:
+    """METRICS_ALLOWED_NETWORKS as networks: a list, or one comma-separated string (what an
+    env file such as deploy/env.example can carry: systemd strips the quotes JSON needs)."""
+    if isinstance(setting, str):
+        setting = [part for part in (p.strip() for p in setting.split(",")) if part]
+    try:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in setting)
+    except ValueError as exc:
+        raise ValueError(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
+
+
 def init_app(app: Flask) -> None:
     """Time every request, watch the pool, and serve /metrics to METRICS_ALLOWED_NETWORKS."""
-    app.extensions["metrics_networks"] = tuple(
-        ipaddress.ip_network(n, strict=False) for n in app.config["METRICS_ALLOWED_NETWORKS"]
-    )
+    app.extensions["metrics_networks"] = allowed_networks(app.config["METRICS_ALLOWED_NETWORKS"])
     app.before_request(_start_timer)
     app.after_request(_observe)
     _watch_pool(app)

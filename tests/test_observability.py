@@ -133,6 +133,24 @@ def test_allowed_networks_come_from_the_setting(behind_proxy, app_config):
     assert _get(scraper, "127.0.0.1", forwarded="127.0.0.1").status_code == 404
 
 
+@SQLITE
+def test_allowed_networks_may_be_one_comma_separated_string(behind_proxy, app_config,
+                                                            monkeypatch):
+    # As deploy/env.example writes it: an env file cannot carry JSON's quotes through systemd.
+    monkeypatch.setenv("R4H_METRICS_ALLOWED_NETWORKS", "10.20.0.0/16, ::1/128")
+    app_config.pop("METRICS_ALLOWED_NETWORKS", None)
+    scraper = create_app(app_config).test_client()
+    assert _get(scraper, "127.0.0.1", forwarded="10.20.3.4").status_code == 200
+    assert _get(scraper, "127.0.0.1", forwarded="::1").status_code == 200
+    assert _get(scraper, "127.0.0.1", forwarded="127.0.0.1").status_code == 404
+
+
+def test_a_network_that_is_not_one_stops_the_start(app_config):
+    app_config["METRICS_ALLOWED_NETWORKS"] = "127.0.0.1/32,localhost"
+    with pytest.raises(ValueError, match="METRICS_ALLOWED_NETWORKS"):
+        create_app(app_config)
+
+
 # --- /metrics: what it counts --------------------------------------------------------------------
 
 

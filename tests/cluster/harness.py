@@ -170,7 +170,10 @@ class AppServer:
 
     def __init__(self, port: int, env: dict[str, str], workdir: Path, name: str):
         self.port = port
-        self.env = {**env, "R4H_BIND": f"127.0.0.1:{port}"}
+        # A metrics folder of its own, as the systemd unit gives each server (/run/r4h_pwa-PORT).
+        self.metrics_dir = workdir / f"metrics-{name}"
+        self.env = {**env, "R4H_BIND": f"127.0.0.1:{port}",
+                    "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
         self.workdir = workdir
         self.name = name
         self.starts = 0
@@ -416,18 +419,33 @@ class Cluster:
                 if not name.startswith("R4H_") and name not in ("DATABASE_URL",
                                                                  "TEST_DATABASE_URL")}
 
-    def flask(self, *args: str) -> str:
-        """`flask --app r4h_pwa ARGS` on the cluster's database, as deploy/r4h-flask runs it;
-        its output."""
-        return subprocess.run(
+    def flask(self, *args: str, database_url: str | None = None) -> str:
+        """`flask --app r4h_pwa ARGS` on the cluster's database (or database_url), as
+        deploy/r4h-flask runs it: with deploy/env.example's settings; its output."""
+        env = {**self._base_env(), **read_env_file(ENV_EXAMPLE), **self._redis_settings(),
+               "DATABASE_URL": database_url or self.database.url}
+        done = subprocess.run(
             [str(VENV_BIN / "flask"), "--app", "r4h_pwa", *args],
-            cwd=ROOT, env={**self._base_env(), "DATABASE_URL": self.database.url},
-            check=True, capture_output=True, text=True,
-        ).stdout
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed ({done.returncode}):\n"
+                               f"{done.stdout}{done.stderr}")
+        return done.stdout
 
     def _migrate(self) -> None:
         """`flask --app r4h_pwa db upgrade`, as the guide runs it before starting servers."""
         self.flask("db", "upgrade")
+
+    def _redis_settings(self) -> dict[str, str]:
+        """Rate limits and the page cache in this machine's Redis, under the cluster's prefix
+        (a site keeps the page cache in db 1, as deploy/env.example says)."""
+        return {
+            "R4H_RATELIMIT_STORAGE_URI": self.redis.url,
+            "R4H_RATELIMIT_KEY_PREFIX": self.redis.prefix,
+            "R4H_PAGE_CACHE_URL": self.redis.url,
+            "R4H_PAGE_CACHE_PREFIX": f"{self.redis.prefix}:",
+        }
 
     def _environment(self, settings: dict[str, str]) -> dict[str, str]:
         """deploy/env.example with this cluster's secret, database, Redis and address."""
@@ -435,8 +453,7 @@ class Cluster:
         env.update({
             "R4H_SECRET_KEY": secrets.token_hex(32),
             "DATABASE_URL": self.database.url,
-            "R4H_RATELIMIT_STORAGE_URI": self.redis.url,
-            "R4H_RATELIMIT_KEY_PREFIX": self.redis.prefix,
+            **self._redis_settings(),
             "R4H_PUBLIC_BASE_URL": f"https://127.0.0.1:{self.nginx.https_port}",
             "R4H_WORKERS": str(self.workers),
             **settings,
@@ -456,19 +473,23 @@ class Cluster:
             # +1: the log's times are whole seconds
             time.sleep(max(0.0, max(noticed) + self.nginx.fail_timeout() + 1 - time.time()))
 
-    def connect(self, timeout: float = TIMEOUT) -> http.client.HTTPSConnection:
-        """A new HTTPS connection to nginx, trusting the cluster's certificate."""
-        return http.client.HTTPSConnection("127.0.0.1", self.nginx.https_port, timeout=timeout,
-                                           context=self.nginx.context)
+    def connect(self, timeout: float = TIMEOUT,
+                source: str | None = None) -> http.client.HTTPSConnection:
+        """A new HTTPS connection to nginx, trusting the cluster's certificate; from source
+        (another loopback address, e.g. 127.0.0.2: to nginx, another machine) if given."""
+        return http.client.HTTPSConnection(
+            "127.0.0.1", self.nginx.https_port, timeout=timeout, context=self.nginx.context,
+            source_address=(source, 0) if source else None)
 
     def request(self, method: str, path: str, body=None, headers: dict | None = None,
-                server: AppServer | None = None):
-        """One request through nginx (or straight to one app server, as nginx would send it).
+                server: AppServer | None = None, source: str | None = None):
+        """One request through nginx (or straight to one app server, as nginx would send it);
+        source: the client's loopback address (see connect).
 
         Returns (status, headers as a list of pairs, body bytes).
         """
         if server is None:
-            conn = self.connect()
+            conn = self.connect(source=source)
         else:
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
             host = f"127.0.0.1:{self.nginx.https_port}"  # what nginx passes on
