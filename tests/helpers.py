@@ -164,10 +164,14 @@ def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
 
 
 def page_text(pdf: bytes, index: int = 0) -> str:
-    """The text on one page of a PDF."""
+    """The text on one page of a PDF.
+
+    pdfium reads a hyphen that ends a line as U+FFFE (a possible soft hyphen); on a label it is
+    always a real one, such as the last character of a family link's token.
+    """
     document = pdfium.PdfDocument(pdf)
     try:
-        return document[index].get_textpage().get_text_range()
+        return document[index].get_textpage().get_text_range().replace("\ufffe", "-")
     finally:
         document.close()
 
