@@ -1,9 +1,15 @@
 """Render the family page and the wall once, and reuse them until the data under them changes.
 
-The content has one version. Every commit that wrote to a table those pages show (runs,
-laps, check-ins, heroes, runners, tracks, shipments, photos) bumps it, after the commit,
-so a page read after a write is never an older copy. A cached page remembers the version
-it was rendered at; a page of another version is rendered again.
+The wall (and a hero's page) has one content version. Every commit that wrote to a table
+those pages show (runs, laps, check-ins, heroes, runners, tracks, shipments, photos) bumps
+it, after the commit, so a page read after a write is never an older copy. A cached page
+remembers the version it was rendered at; a page of another version is rendered again.
+
+A family page shows one run, so it has versions of its own: the run's version, bumped by a
+commit that wrote that run or a row of it (its laps, check-ins, photos, shipment), and a
+family version for what many runs share, bumped by a write to a hero, runner or track, or
+by a write whose run cannot be told (SQL text, a bulk UPDATE). A sync of one run therefore
+leaves every other family page in the cache.
 
 Where: Redis (PAGE_CACHE_URL = redis://...), shared by every worker and server, or this
 process's memory (PAGE_CACHE_URL = "memory://", and the default in debug and tests), which
@@ -33,8 +39,13 @@ from sqlalchemy.orm import Session
 SHOWN_TABLES = frozenset(
     {"runs", "laps", "checkins", "heroes", "runners", "tracks", "shipments", "photos"}
 )
+# The rows of one run (the column naming it); a hero, runner or track may be shown by many.
+RUN_TABLES = {"runs": "id", "laps": "run_id", "checkins": "run_id", "shipments": "run_id",
+              "photos": "run_id"}
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "ALTER", "DROP", "CREATE", "COPY")
 _TOUCHED = "r4h_touched_tables"
+_TOUCHED_RUNS = "r4h_touched_runs"
+_ANY_RUN = "family:*"  # a shown write whose run is unknown: every family page is stale
 
 
 @dataclass(frozen=True)
@@ -61,89 +72,139 @@ class CachedPage:
 
 
 class RedisPages:
-    """Pages and the content version in Redis: one round trip to read, one to write."""
+    """Pages and their versions in Redis: one round trip to read (two for a family page)."""
 
     def __init__(self, url: str, prefix: str, seconds: int):
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self.version_key = f"{prefix}content-version"
+        self.version_keys = {"content": f"{prefix}content-version",
+                             "family": f"{prefix}family-version"}
+        self.run_prefix = f"{prefix}run-version:"
         self.prefix = f"{prefix}page:"
         self.seconds = seconds
 
-    def read(self, key: str) -> tuple[str | None, CachedPage | None]:
-        """The current version, and the page if it was rendered at that version."""
-        version, stored = self.client.mget(self.version_key, self.prefix + key)
-        if version is None:  # first use, or the key was lost: start at a fresh random number
-            self.client.set(self.version_key, secrets.randbits(48), nx=True)
-            return self.client.get(self.version_key).decode(), None
-        version = version.decode()
+    def _current(self, key: str, value: bytes | None) -> str:
+        if value is None:  # first use, or the key was lost: start at a fresh random number
+            self.client.set(key, secrets.randbits(48), nx=True)
+            value = self.client.get(key)
+        return value.decode()
+
+    def read(self, key: str, base: str) -> tuple[str | None, CachedPage | None]:
+        """The base version, and the page if it was rendered at the versions of now."""
+        version_key = self.version_keys[base]
+        version, stored = self.client.mget(version_key, self.prefix + key)
+        version = self._current(version_key, version)
         if stored is None:
             return version, None
-        stored_version, page = CachedPage.load(stored)
-        return version, page if stored_version == version else None
+        stamp, page = CachedPage.load(stored)
+        head, _, run = stamp.partition("|")
+        if head != version:
+            return version, None
+        if run:
+            run_id, _, run_version = run.rpartition(":")
+            if self.run_version(run_id) != run_version:
+                return version, None
+        return version, page
 
-    def write(self, key: str, version: str, page: CachedPage) -> None:
-        self.client.set(self.prefix + key, page.dump(version), ex=self.seconds)
+    def run_version(self, run_id: str) -> str:
+        key = self.run_prefix + run_id
+        return self._current(key, self.client.get(key))
 
-    def bump(self) -> None:
-        if self.client.incr(self.version_key) == 1:  # it had been lost: no reuse of old numbers
-            self.client.set(self.version_key, secrets.randbits(48))
+    def write(self, key: str, stamp: str, page: CachedPage) -> None:
+        self.client.set(self.prefix + key, page.dump(stamp), ex=self.seconds)
+
+    def bump(self, bases: set[str], runs: set[str]) -> None:
+        keys = [self.version_keys[base] for base in sorted(bases)]
+        keys += [self.run_prefix + run_id for run_id in sorted(runs)]
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.incr(key)
+        for key, value in zip(keys, pipe.execute(), strict=True):
+            if value == 1:  # it had been lost: no reuse of old numbers
+                self.client.set(key, secrets.randbits(48))
 
 
 class MemoryPages:
     """Pages in this process only (one process: the dev server, tests)."""
 
     def __init__(self, seconds: int, size: int = 1024):
-        self.version = secrets.randbits(48)
-        self.pages: OrderedDict[str, tuple[int, float, CachedPage]] = OrderedDict()
+        self.versions = {"content": secrets.randbits(48), "family": secrets.randbits(48)}
+        self.runs: dict[str, int] = {}
+        self.pages: OrderedDict[str, tuple[str, float, CachedPage]] = OrderedDict()
         self.lock = threading.Lock()
         self.seconds, self.size = seconds, size
 
-    def read(self, key: str) -> tuple[str | None, CachedPage | None]:
+    def _run_version(self, run_id: str) -> str:
+        return str(self.runs.setdefault(run_id, secrets.randbits(48)))
+
+    def read(self, key: str, base: str) -> tuple[str | None, CachedPage | None]:
         now = datetime.now(UTC).timestamp()
         with self.lock:
-            version = self.version
-            version_of, expires, page = self.pages.get(key, (None, 0.0, None))
-        fresh = version_of == version and expires > now
-        return str(version), page if fresh else None
+            version = str(self.versions[base])
+            stamp, expires, page = self.pages.get(key, ("", 0.0, None))
+            head, _, run = stamp.partition("|")
+            fresh = head == version and expires > now
+            if fresh and run:
+                run_id, _, run_version = run.rpartition(":")
+                fresh = self._run_version(run_id) == run_version
+        return version, page if fresh else None
 
-    def write(self, key: str, version: str, page: CachedPage) -> None:
+    def run_version(self, run_id: str) -> str:
         with self.lock:
-            self.pages[key] = (int(version), datetime.now(UTC).timestamp() + self.seconds, page)
+            return self._run_version(run_id)
+
+    def write(self, key: str, stamp: str, page: CachedPage) -> None:
+        with self.lock:
+            self.pages[key] = (stamp, datetime.now(UTC).timestamp() + self.seconds, page)
             self.pages.move_to_end(key)
             while len(self.pages) > self.size:
                 self.pages.popitem(last=False)
 
-    def bump(self) -> None:
+    def bump(self, bases: set[str], runs: set[str]) -> None:
         with self.lock:
-            self.version += 1
+            for base in bases:
+                self.versions[base] += 1
+            for run_id in runs:
+                self.runs[run_id] = int(self._run_version(run_id)) + 1
 
 
 def _pages():
     return current_app.extensions.get("page_cache") if has_app_context() else None
 
 
-def cached_page(kind: str, key: str, render: Callable[[], str]) -> CachedPage:
-    """The page from the cache if it is of the current version, else render() (and keep it).
+def cached_page(kind: str, key: str, render: Callable[[], str],
+                run_of: Callable[[], str | None] | None = None) -> CachedPage:
+    """The page from the cache if it is of the current versions, else render() (and keep it).
 
-    The version is read before rendering: a write committed meanwhile bumps it, so what
+    A page of one run (the family page) gives run_of, which tells that run's id: it is
+    asked only when the page must be rendered, and the page is kept with the family
+    version and the run's version; None (no such run) keeps nothing.
+
+    The versions are read before rendering: a write committed meanwhile bumps them, so what
     this render keeps is never taken for the newer content.
     """
     pages = _pages()
     cache_key = f"{kind}:{hashlib.sha256(key.encode()).hexdigest()}"  # no token in Redis keys
-    version = None
+    stamp = None
     if pages is not None:
         try:
-            version, page = pages.read(cache_key)
+            stamp, page = pages.read(cache_key, "content" if run_of is None else "family")
         except redis.RedisError as exc:
             current_app.logger.warning("Page cache unavailable, rendering: %s", exc)
             pages = None
         else:
             if page is not None:
                 return page
-    page = CachedPage.of(render())
-    if pages is not None and version is not None:
+    if pages is not None and run_of is not None:
+        run_id = run_of()
         try:
-            pages.write(cache_key, version, page)
+            stamp = None if run_id is None else f"{stamp}|{run_id}:{pages.run_version(run_id)}"
+        except redis.RedisError as exc:
+            current_app.logger.warning("Page cache unavailable, rendering: %s", exc)
+            pages = None
+    page = CachedPage.of(render())
+    if pages is not None and stamp is not None:
+        try:
+            pages.write(cache_key, stamp, page)
         except redis.RedisError as exc:
             current_app.logger.warning("Page cache unavailable, not kept: %s", exc)
     return page
@@ -156,34 +217,60 @@ def _note_statement(state) -> None:
     """A write through session.execute (Core INSERT, UPDATE, DELETE, or SQL text)."""
     statement = state.statement
     if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(statement, "table", None)
-        _touch(state.session, {getattr(table, "name", "*")})
+        name = getattr(getattr(statement, "table", None), "name", "*")
+        runs = {_ANY_RUN}
+        if state.is_insert and name in RUN_TABLES:  # an INSERT names its run in its values
+            rows = state.parameters if isinstance(state.parameters, list) else [
+                {**statement.compile().params, **(state.parameters or {})}
+            ]
+            found = {row.get(RUN_TABLES[name]) for row in rows}
+            runs = found if None not in found and found else runs
+        _touch(state.session, {name}, runs if name in RUN_TABLES else set())
     elif isinstance(statement, sa.TextClause):
         words = statement.text.lstrip().split(None, 1)
         if words and words[0].upper() in _WRITES:
-            _touch(state.session, {"*"})
+            _touch(state.session, {"*"}, set())
+
+
+def _run_ids(obj, column: str) -> set[str]:
+    """The runs a written row belongs to, before and after the write ({_ANY_RUN} if unknown)."""
+    history = sa.inspect(obj).attrs[column].load_history()
+    ids = {value for value in history.sum() if value is not None}
+    return ids or {_ANY_RUN}
 
 
 def _note_flush(session: Session, _context) -> None:
-    """Rows the unit of work wrote (new, changed or deleted ORM objects)."""
-    changed = [*session.new, *session.dirty, *session.deleted]
-    _touch(session, {getattr(obj, "__tablename__", "*") for obj in changed})
+    """Rows the unit of work wrote (new, changed or deleted ORM objects), and their runs."""
+    tables, runs = set(), set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__tablename__", "*")
+        tables.add(table)
+        if table in RUN_TABLES:
+            runs |= _run_ids(obj, RUN_TABLES[table])
+    _touch(session, tables, runs)
 
 
-def _touch(session: Session, tables: set[str]) -> None:
+def _touch(session: Session, tables: set[str], runs: set[str]) -> None:
     session.info.setdefault(_TOUCHED, set()).update(tables)
+    session.info.setdefault(_TOUCHED_RUNS, set()).update(runs)
 
 
 def _after_commit(session: Session) -> None:
-    """Bump the content version once the commit is visible, if it wrote a shown table."""
+    """Bump the versions of what the commit wrote, once it is visible."""
     touched = session.info.pop(_TOUCHED, set())
-    if not touched or not ("*" in touched or touched & SHOWN_TABLES):
+    runs = session.info.pop(_TOUCHED_RUNS, set())
+    every = "*" in touched
+    bases = {"content"} if every or touched & SHOWN_TABLES else set()
+    if every or _ANY_RUN in runs or touched & (SHOWN_TABLES - RUN_TABLES.keys()):
+        bases.add("family")  # a hero, runner or track (or an unknown run): every family page
+        runs = set()
+    if not bases and not runs:
         return
     pages = _pages()
     if pages is None:
         return
     try:
-        pages.bump()
+        pages.bump(bases, runs)
     except redis.RedisError as exc:
         current_app.logger.error(
             "Page cache version not bumped (pages may be stale for up to %s s): %s",
@@ -194,6 +281,7 @@ def _after_commit(session: Session) -> None:
 def _after_rollback(session: Session) -> None:
     """The transaction was rolled back in the database: nothing to bump for its writes."""
     session.info.pop(_TOUCHED, None)
+    session.info.pop(_TOUCHED_RUNS, None)
 
 
 def _listen_once() -> None:

@@ -223,6 +223,20 @@ def page_for_token(token: str) -> FamilyPage | None:
     return family_page(rows[0], people, _lap_times(rows[0].laps), photos)
 
 
+def run_id_for_token(token: str) -> str | None:
+    """The run behind a live family link not taken down, or None (what the page cache keys
+    the page's version by)."""
+    if not is_token_shaped(token):
+        return None
+    return db.session.scalar(
+        sa.select(Shipment.run_id).where(
+            Shipment.family_token == token,
+            Shipment.family_token_revoked_at.is_(None),
+            Shipment.family_hidden_at.is_(None),
+        )
+    )
+
+
 def is_taken_down(token: str) -> bool:
     """Whether this live token's page was taken down by the family (it answers 410)."""
     if not is_token_shaped(token):

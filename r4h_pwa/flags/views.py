@@ -30,7 +30,7 @@ from ..runs.views import jpeg_response
 from ..serializers import public_url
 from ..validation import ValidationError
 from . import service
-from .family import chart_svg, is_taken_down, lap_rows, page_for_token
+from .family import chart_svg, is_taken_down, lap_rows, page_for_token, run_id_for_token
 from .forms import AckForm
 from .wall import hero_tribute, honor_wall, read_search
 
@@ -215,7 +215,9 @@ _CSRF_SLOT = "r4h-csrf-token-slot"
 def get_family(token: str):
     """The mile run for the family's hero; public to whoever holds the token."""
     page = cached_page(
-        "family", token, lambda: _render_family(_family_page(token), csrf_token=lambda: _CSRF_SLOT)
+        "family", token,
+        lambda: _render_family(_family_page(token), csrf_token=lambda: _CSRF_SLOT),
+        run_of=lambda: run_id_for_token(token),
     )
     return page.html.replace(_CSRF_SLOT, current_app.jinja_env.globals["csrf_token"]())
 
