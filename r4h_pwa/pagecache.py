@@ -42,6 +42,9 @@ SHOWN_TABLES = frozenset(
 # The rows of one run (the column naming it); a hero, runner or track may be shown by many.
 RUN_TABLES = {"runs": "id", "laps": "run_id", "checkins": "run_id", "shipments": "run_id",
               "photos": "run_id"}
+# What the family page shows of a runner or a track (every column of a hero): a sync that
+# counts the runner's miles is no change to the family pages of their other runs.
+FAMILY_COLUMNS = {"runners": ("name",), "tracks": ("name",)}
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "ALTER", "DROP", "CREATE", "COPY")
 _TOUCHED = "r4h_touched_tables"
 _TOUCHED_RUNS = "r4h_touched_runs"
@@ -225,11 +228,23 @@ def _note_statement(state) -> None:
             ]
             found = {row.get(RUN_TABLES[name]) for row in rows}
             runs = found if None not in found and found else runs
-        _touch(state.session, {name}, runs if name in RUN_TABLES else set())
+        if name in FAMILY_COLUMNS and state.is_update and not _sets_shown(state, name):
+            runs = set()  # e.g. the runner's mile count, counted by a sync
+        _touch(state.session, {name}, runs if name in SHOWN_TABLES else set())
     elif isinstance(statement, sa.TextClause):
         words = statement.text.lstrip().split(None, 1)
         if words and words[0].upper() in _WRITES:
             _touch(state.session, {"*"}, set())
+
+
+def _sets_shown(state, table: str) -> bool:
+    """Whether a Core UPDATE may set a column the family page shows (True if unsure)."""
+    values = getattr(state.statement, "_values", None)  # .values(...); no public accessor
+    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+    if not values and not any(rows):
+        return True
+    keys = {getattr(key, "key", key) for key in (*(values or ()), *(k for r in rows for k in r))}
+    return bool(keys & {*FAMILY_COLUMNS[table], "*"}) or not all(isinstance(k, str) for k in keys)
 
 
 def _run_ids(obj, column: str) -> set[str]:
@@ -247,7 +262,20 @@ def _note_flush(session: Session, _context) -> None:
         tables.add(table)
         if table in RUN_TABLES:
             runs |= _run_ids(obj, RUN_TABLES[table])
+        elif table in SHOWN_TABLES and _on_family_pages(session, obj, table):
+            runs.add(_ANY_RUN)
     _touch(session, tables, runs)
+
+
+def _on_family_pages(session: Session, obj, table: str) -> bool:
+    """Whether a written hero, runner or track may change family pages already shown (a new
+    one is on none yet: the run that takes it up is written too)."""
+    if obj in session.new:
+        return False
+    if obj in session.deleted or table not in FAMILY_COLUMNS:
+        return True
+    attrs = sa.inspect(obj).attrs
+    return any(attrs[column].history.has_changes() for column in FAMILY_COLUMNS[table])
 
 
 def _touch(session: Session, tables: set[str], runs: set[str]) -> None:
@@ -261,8 +289,8 @@ def _after_commit(session: Session) -> None:
     runs = session.info.pop(_TOUCHED_RUNS, set())
     every = "*" in touched
     bases = {"content"} if every or touched & SHOWN_TABLES else set()
-    if every or _ANY_RUN in runs or touched & (SHOWN_TABLES - RUN_TABLES.keys()):
-        bases.add("family")  # a hero, runner or track (or an unknown run): every family page
+    if every or _ANY_RUN in runs:
+        bases.add("family")  # a hero, runner or track shown, or an unknown run: every page
         runs = set()
     if not bases and not runs:
         return

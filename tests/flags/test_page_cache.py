@@ -3,23 +3,27 @@
 Each test runs with the in-process cache and with real Redis (a database number and a key
 prefix of its own). "Rendered once" is checked by counting the SQL statements a request
 sends: a page from the cache sends none. "Until the data changes" is checked through the
-real write paths: the family's acknowledgement, a photo hidden on the phone, a run synced.
+real write paths: the family's acknowledgement, a photo hidden on the phone, a run synced,
+a check-in by QR, the flag shipped, the page taken down and restored, a hero renamed. A
+family page is its run's: a write to another run leaves it in the cache.
 """
 
 import io
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 import redis
 from PIL import Image
 from sqlalchemy import event
 
+from r4h_pwa.checkin import service as checkin_service
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.flags import wall
 from r4h_pwa.models import Run
-from tests.factories import make_hero, make_synced_run
-from tests.helpers import csrf_token
+from tests.factories import ADDRESS, make_hero, make_synced_run
+from tests.helpers import csrf_token, sign_in
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 
@@ -114,11 +118,10 @@ def test_a_photo_hidden_on_the_phone_leaves_the_family_page_at_once(client, stor
     assert photo_id not in client.get(story.family_path).get_data(as_text=True)
 
 
-def test_a_synced_run_shows_on_the_wall_at_once(client, db, story):
+def _sync_another_run(client, db, story) -> None:
+    """The story's runner syncs a new run for the same hero, on the same track."""
     run = db.session.get(Run, story.run_id)
     device_id = run.runner.devices[0].id
-    before = client.get("/honor")
-    assert 'data-testid="team-miles">1,294<' in before.get_data(as_text=True)
     new_run = {
         "id": str(uuid.uuid4()), "hero_id": run.hero_id, "track_id": run.track_id,
         "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
@@ -128,6 +131,12 @@ def test_a_synced_run_shows_on_the_wall_at_once(client, db, story):
     synced = client.post("/api/v1/sync", json={"device_id": device_id, "runs": [new_run]},
                          headers=story.headers)
     assert synced.json["results"][0]["status"] == "created"
+
+
+def test_a_synced_run_shows_on_the_wall_at_once(client, db, story):
+    before = client.get("/honor")
+    assert 'data-testid="team-miles">1,294<' in before.get_data(as_text=True)
+    _sync_another_run(client, db, story)
     after = client.get("/honor", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
     assert 'data-testid="team-miles">1,295<' in after.get_data(as_text=True)
@@ -184,3 +193,86 @@ def test_pages_are_served_when_redis_is_down(app_config, request):
     assert client.get(story.family_path).status_code == 200
     assert client.get("/honor").status_code == 200
     assert client.post(f"{story.family_path}/ack", data={"message": "x"}).status_code == 303
+
+
+# --- a family page is its run's -----------------------------------------------------------------
+
+
+def test_a_sync_of_another_run_leaves_the_family_page_in_the_cache(app, client, db, story):
+    first = client.get(story.family_path)
+    _sync_another_run(client, db, story)
+    assert 'data-testid="team-miles">1,295<' in client.get("/honor").get_data(as_text=True)
+    with statements(app) as sent:
+        again = client.get(story.family_path)
+    assert again.status_code == 200
+    assert sent == []  # from the cache: the other run is not on this page
+    assert again.get_data() == first.get_data()
+
+
+def test_a_check_in_by_qr_shows_on_the_family_page_at_once(client, db, story, monkeypatch):
+    run = db.session.get(Run, story.run_id)
+    token, finished = run.checkin_token, run.finished_at
+    # Check-in stays open for a day after the mile: an escort checks in an hour after it.
+    monkeypatch.setattr(checkin_service, "utcnow", lambda: finished + timedelta(hours=1))
+    assert "Deputy Dana Whitfield" not in client.get(story.family_path).get_data(as_text=True)
+    checked_in = client.post(f"/c/{token}", data={
+        "name": "Deputy Dana Whitfield", "agency": "Orange County SO", "badge": "4411",
+        "role": "escort", "public": "y"})
+    assert checked_in.status_code == 200
+    assert "Deputy Dana Whitfield" in client.get(story.family_path).get_data(as_text=True)
+
+
+def test_a_photo_uploaded_shows_on_the_family_page_at_once(client, story):
+    client.get(story.family_path)
+    photo_id = str(uuid.uuid4())
+    put = client.put(f"/api/v1/runs/{story.run_id}/photos/{photo_id}", data=_jpeg(),
+                     headers={**story.headers, "Content-Type": "image/jpeg"})
+    assert put.status_code == 201
+    assert photo_id in client.get(story.family_path).get_data(as_text=True)
+
+
+def test_the_flag_shipped_with_tracking_shows_on_the_family_page_at_once(app, db, story):
+    family = app.test_client()
+    assert 'data-testid="on-its-way"' not in family.get(story.family_path).get_data(as_text=True)
+    admin = app.test_client()
+    sign_in(admin, story.admin_email)
+    data = {**ADDRESS, "handwritten_note": "y", "carrier": "FedEx",
+            "tracking_number": "123456789012"}
+    assert admin.post(f"/admin/shipments/{story.shipment_id}/edit", data=data).status_code == 303
+    html = family.get(story.family_path).get_data(as_text=True)
+    assert 'data-testid="on-its-way"' in html
+    assert "https://www.fedex.com/fedextrack/?trknbr=123456789012" in html
+
+
+def test_the_familys_acknowledgement_with_a_message_shows_on_their_page_at_once(client, story):
+    client.get(story.family_path)
+    ack = client.post(f"{story.family_path}/ack", data={"message": "He would have loved this"})
+    assert ack.status_code == 303
+    html = client.get(story.family_path).get_data(as_text=True)
+    assert 'data-testid="received"' in html
+    assert "Send the message" in html  # the form now offers another message
+    assert "He would have loved this" not in html  # the message is the runner's to read
+
+
+def test_a_page_taken_down_and_restored_is_back_at_once(app, client, story):
+    before = client.get(story.family_path).get_data()
+    assert client.post(f"{story.family_path}/hide").status_code == 303
+    assert client.get(story.family_path).status_code == 410
+    admin = app.test_client()
+    sign_in(admin, story.admin_email)
+    assert admin.post(f"/admin/shipments/{story.shipment_id}/restore").status_code == 303
+    back = client.get(story.family_path)
+    assert back.status_code == 200
+    assert back.get_data() == before
+
+
+def test_an_admin_renaming_the_hero_shows_on_the_family_page_at_once(app, client, db, story):
+    hero = db.session.get(Run, story.run_id).hero
+    assert hero.name in client.get(story.family_path).get_data(as_text=True)
+    admin = app.test_client()
+    sign_in(admin, story.admin_email)
+    data = {"name": "Julian A. Becerra", "rank": hero.rank or "", "agency": hero.agency,
+            "state": hero.state or "", "kind": hero.kind,
+            "end_of_watch": hero.end_of_watch.isoformat() if hero.end_of_watch else ""}
+    assert admin.post(f"/admin/heroes/{hero.id}/edit", data=data).status_code == 303
+    assert "Julian A. Becerra" in client.get(story.family_path).get_data(as_text=True)
