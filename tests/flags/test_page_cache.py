@@ -126,7 +126,9 @@ def _sync_another_run(client, db, story) -> None:
         "id": str(uuid.uuid4()), "hero_id": run.hero_id, "track_id": run.track_id,
         "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
         "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
-        "checkins": [], "words": "", "video_url": "",
+        "checkins": [{"id": str(uuid.uuid4()), "name": "Sgt. Dana Reyes", "agency": "Example PD",
+                      "role": "escort", "public": True}],
+        "words": "", "video_url": "",
     }
     synced = client.post("/api/v1/sync", json={"device_id": device_id, "runs": [new_run]},
                          headers=story.headers)
