@@ -223,9 +223,12 @@ def _note_statement(state) -> None:
         name = getattr(getattr(statement, "table", None), "name", "*")
         runs = {_ANY_RUN}
         if state.is_insert and name in RUN_TABLES:  # an INSERT names its run in its values
-            rows = state.parameters if isinstance(state.parameters, list) else [
-                {**statement.compile().params, **(state.parameters or {})}
-            ]
+            try:
+                rows = state.parameters if isinstance(state.parameters, list) else [
+                    {**statement.compile().params, **(state.parameters or {})}
+                ]
+            except sa.exc.SQLAlchemyError:  # not compilable alone: count it as any run
+                rows = [{}]
             found = {row.get(RUN_TABLES[name]) for row in rows}
             runs = found if None not in found and found else runs
         if name in FAMILY_COLUMNS and state.is_update and not _sets_shown(state, name):
