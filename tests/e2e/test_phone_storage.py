@@ -5,6 +5,7 @@ says how long the oldest run waited; the silence on the hero card is sent as "be
 """
 
 import io
+import time
 import uuid
 
 from PIL import Image
@@ -117,11 +118,12 @@ def test_an_orphaned_photo_is_deleted_and_an_old_app_sent_photo_thinned(context,
     page.evaluate(PUT_PHOTOS, [orphan, sent])  # as a phone with the previous app holds them
 
     page.get_by_test_id("sync-now").click()
-    page.wait_for_function("""async () => {
-      const photos = await (await import("/static/js/db.js")).allPhotos();
-      return photos.length === 1 && photos[0].thumb;
-    }""")
-    [kept] = read_photos(page)
+    # Polled from here, one read at a time: the tidy runs in the page, after the click returns.
+    deadline = time.monotonic() + 20
+    while len(photos := read_photos(page)) != 1 or not photos[0].get("thumb"):
+        assert time.monotonic() < deadline, [(p["id"], p.get("thumb")) for p in photos]
+        time.sleep(0.1)
+    [kept] = photos
     assert (kept["id"], kept["sent"], kept["width"]) == (sent["id"], True, 1600)
     assert Image.open(io.BytesIO(bytes(kept["bytes"]))).size == (480, 360)
 
