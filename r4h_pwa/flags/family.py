@@ -190,11 +190,17 @@ _FLAG_CLASSES = {
 }
 
 
-def _paragraphs(text: str) -> tuple[str, ...]:
+def flag_class(flag_type: str) -> str:
+    """The CSS class of a flag's coloured band (the tribute on the family and hero pages)."""
+    return _FLAG_CLASSES.get(flag_type, "flag-blue")
+
+
+def paragraphs(text: str) -> tuple[str, ...]:
+    """The paragraphs of a text typed with blank lines between them."""
     return tuple(p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip())
 
 
-def _web_link(url: str) -> str:
+def web_link(url: str) -> str:
     """Only http(s) links reach an href; anything else is dropped."""
     return url if url.lower().startswith(("https://", "http://")) else ""
 
@@ -374,7 +380,7 @@ def family_page(data, people: list[Person], lap_ms: list[int],
     run_on = data.started_at or data.finished_at or data.scheduled_at or data.synced_at
     where = f"run by {data.runner_name} on {long_date(run_on)} at {data.track_name}"
     mile = data.mile_number
-    fundraiser = _web_link(data.fundraiser_url)
+    fundraiser = web_link(data.fundraiser_url)
     # Verified by the organisation: the staff member who checked it stays internal.
     verified = bool(data.fundraiser_verified_by.strip())
     flag_type = FLAG_TYPES[data.kind]
@@ -386,8 +392,8 @@ def family_page(data, people: list[Person], lap_ms: list[int],
         agency=data.agency,
         end_of_watch=long_date(data.end_of_watch),
         flag_type=flag_type,
-        flag_class=_FLAG_CLASSES.get(flag_type, "flag-blue"),
-        story=_paragraphs(data.story),
+        flag_class=flag_class(flag_type),
+        story=paragraphs(data.story),
         mile_line=f"Mile {number(mile)}, {where}" if mile else f"A mile, {where}",
         story_sentence=mile_sentence(data, escorts, hero_name, flag_type),
         photos=photos,
@@ -400,8 +406,8 @@ def family_page(data, people: list[Person], lap_ms: list[int],
             if (group := tuple(p for p in people if p.role == role))
         ),
         runner_name=data.runner_name,
-        words=_paragraphs(data.words),
-        video_url=_web_link(data.video_url),
+        words=paragraphs(data.words),
+        video_url=web_link(data.video_url),
         fundraiser_url=fundraiser if verified else "",
         fundraiser_verified=bool(fundraiser and verified),
         received_on=long_date(data.received_at),

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..formatting import long_date, team_zone
 from ..models import HERO_KIND_LABELS, US_STATES, Hero, Run, Runner, utcnow
 from ..runs.service import team_miles
-from .family import _FLAG_CLASSES, _paragraphs, _web_link
+from .family import flag_class, paragraphs, web_link
 from .service import run_day
 
 WALL_PAGE_SIZE = 100
@@ -254,10 +254,10 @@ def hero_tribute(hero_id: int) -> HeroTribute | None:
         agency=hero.agency,
         state=hero.state,
         kind=hero.kind_label,
-        flag_class=_FLAG_CLASSES.get(hero.flag_type, "flag-blue"),
+        flag_class=flag_class(hero.flag_type),
         end_of_watch=long_date(hero.end_of_watch),
-        story=_paragraphs(hero.story),
-        source_url=_web_link(hero.source_url),
+        story=paragraphs(hero.story),
+        source_url=web_link(hero.source_url),
         miles=tuple(
             HeroMile(mile_number=run.mile_number or 0, run_on=long_date(run_day(run)),
                      track=run.track.name, runner_name=run.runner.name)
