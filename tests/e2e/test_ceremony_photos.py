@@ -187,8 +187,9 @@ def test_the_ceremony_and_a_photo_go_from_an_offline_phone_to_the_family_and_bac
     family.close()
 
 
-def test_a_sent_photo_hidden_on_the_phone_leaves_the_family_page(context, page, server_db):
-    context.clock.install()
+def a_sent_mile(page) -> dict:
+    """Sign in, count an unplanned mile on the middle-school track, finish, wait until it is
+    sent; the run as the phone stores it."""
     open_app(page)
     sign_in(page)
     page.get_by_label("Track").select_option(label="Example Middle School track (7 laps a mile)")
@@ -199,6 +200,12 @@ def test_a_sent_photo_hidden_on_the_phone_leaves_the_family_page(context, page, 
     page.get_by_test_id("confirm-finish").click()
     expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
     [run] = stored_runs(page)
+    return run
+
+
+def test_a_sent_photo_hidden_on_the_phone_leaves_the_family_page(context, page, server_db):
+    context.clock.install()
+    run = a_sent_mile(page)
     assert run["payload"]["ceremony"] == {"prayer_before": False, "silence_seconds": 0,
                                           "flag_carried": False, "prayer_after": False}
 
@@ -221,16 +228,7 @@ def test_a_sent_photo_hidden_on_the_phone_leaves_the_family_page(context, page, 
 
 def test_a_photo_the_server_refuses_is_said_plainly_and_not_retried(context, page, server_db):
     context.clock.install()
-    open_app(page)
-    sign_in(page)
-    page.get_by_label("Track").select_option(label="Example Middle School track (7 laps a mile)")
-    page.get_by_test_id("start-unplanned").click()
-    page.get_by_test_id("begin-laps").click()
-    tap_laps(page, 7)
-    page.locator("#finish-mile").click()
-    page.get_by_test_id("confirm-finish").click()
-    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
-    [run] = stored_runs(page)
+    run = a_sent_mile(page)
     with server_db() as db:  # another phone already sent other bytes under the id below
         db.session.add(Photo(id="0b6c4f3e-9d2a-4c1b-8e7f-6a5b4c3d2e1f", run_id=run["id"],
                              upload_hash="0" * 64, width=1, height=1, jpeg=b"x", page_width=1,
