@@ -111,6 +111,15 @@ def tap_laps(page: Page, laps: int, lap_ms: int = LAP_MS) -> None:
         expect(page.get_by_test_id("lap-count")).to_have_text(str(n))
 
 
+def finish_and_wait_for_sync(page: Page) -> dict:
+    """Finish the mile on the counter and wait until the run is sent; the run as stored."""
+    page.locator("#finish-mile").click()
+    page.get_by_test_id("confirm-finish").click()
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
+    [run] = stored_runs(page)
+    return run
+
+
 def stored_runs(page: Page) -> list[dict]:
     """Every run in the page's IndexedDB, read directly."""
     return page.evaluate(READ_RUNS)

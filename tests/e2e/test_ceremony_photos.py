@@ -12,7 +12,15 @@ from playwright.sync_api import expect
 from r4h_pwa.models import Photo, Run, Shipment
 from tests.factories import make_shipment
 
-from .steps import open_app, sign_in, stored_runs, tap_laps, wait_for_service_worker
+from .steps import (
+    finish_and_wait_for_sync,
+    open_app,
+    sign_in,
+    start_unplanned_run,
+    stored_runs,
+    tap_laps,
+    wait_for_service_worker,
+)
 
 GPS_IFD = 0x8825
 READ_PHOTOS = """async () => {
@@ -192,15 +200,9 @@ def a_sent_mile(page) -> dict:
     sent; the run as the phone stores it."""
     open_app(page)
     sign_in(page)
-    page.get_by_label("Track").select_option(label="Example Middle School track (7 laps a mile)")
-    page.get_by_test_id("start-unplanned").click()
-    page.get_by_test_id("begin-laps").click()
+    start_unplanned_run(page)
     tap_laps(page, 7)
-    page.locator("#finish-mile").click()
-    page.get_by_test_id("confirm-finish").click()
-    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
-    [run] = stored_runs(page)
-    return run
+    return finish_and_wait_for_sync(page)
 
 
 def test_a_sent_photo_hidden_on_the_phone_leaves_the_family_page(context, page, server_db):

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from r4h_pwa.models import Photo, Run
 
 from .steps import (
+    finish_and_wait_for_sync,
     open_app,
     sign_in,
     start_unplanned_run,
@@ -30,15 +31,6 @@ PUT_PHOTOS = """async (photos) => {
       added_at: new Date().toISOString(), hidden: false, server_hidden: false, error: null });
   }
 }"""
-
-
-def finish_and_wait_for_sync(page) -> dict:
-    """Finish the mile on the counter and wait until the run is sent; the run as stored."""
-    page.locator("#finish-mile").click()
-    page.get_by_test_id("confirm-finish").click()
-    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
-    [run] = stored_runs(page)
-    return run
 
 
 def jpeg_of(size) -> bytes:
