@@ -51,6 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SECRET_KEY=DEV_SECRET_KEY,
+        SEALING_KEY=None,  # seals TOTP secrets at rest (sealing.py); None: SECRET_KEY serves
+        SEALING_KEY_FALLBACKS=[],  # earlier SEALING_KEYs, while secrets move to the new one
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'r4h.sqlite'}",
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         PUBLIC_BASE_URL="http://127.0.0.1:5000",

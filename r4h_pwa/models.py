@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .sealing import SealedString
 
 
 def utcnow() -> datetime:
@@ -141,8 +142,9 @@ class Runner(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of Flask-Login's user id: replacing it ends every session of the account.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_token)
-    # The authenticator app's shared secret (base32), and the last time step it was used for.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The authenticator app's shared secret (base32), sealed at rest (sealing.py), and the last
+    # time step it was used for.
+    totp_secret: Mapped[str | None] = mapped_column(SealedString)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     # The runner asked to be emailed when a family replies to, or takes down, one of its miles.
     notify_by_email: Mapped[bool] = mapped_column(default=False, server_default=sa.false())

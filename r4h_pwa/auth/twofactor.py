@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import RecoveryCode, Runner, hash_token, utcnow
+from ..sealing import UNREADABLE
 from .sessions import end_all_sessions
 
 RECOVERY_CODE_COUNT = 10
@@ -103,16 +104,21 @@ def verify(runner: Runner, code: str) -> str | None:
     """Check a second factor: "totp" or "recovery" for a good code (now spent), else None."""
     if runner.totp_secret is None:
         return None
-    step = check_totp(runner.totp_secret, code, runner.totp_last_step)
+    # A secret no key opens (SEALING_KEY changed with no fallback) matches no code; the
+    # recovery codes, stored as hashes, still work.
+    step = None if runner.totp_secret == UNREADABLE else check_totp(
+        runner.totp_secret, code, runner.totp_last_step
+    )
     if step is not None:
-        # Conditional, so two requests racing with one code cannot both pass.
+        # Conditional, so two requests racing with one code cannot both pass. The secret is
+        # sealed again, under the current SEALING_KEY if it was opened with a fallback.
         result = db.session.execute(
             sa.update(Runner)
             .where(
                 Runner.id == runner.id,
                 sa.or_(Runner.totp_last_step.is_(None), Runner.totp_last_step < step),
             )
-            .values(totp_last_step=step)
+            .values(totp_last_step=step, totp_secret=runner.totp_secret)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:

@@ -448,10 +448,11 @@ class Cluster:
         }
 
     def _environment(self, settings: dict[str, str]) -> dict[str, str]:
-        """deploy/env.example with this cluster's secret, database, Redis and address."""
+        """deploy/env.example with this cluster's secrets, database, Redis and address."""
         env = {**self._base_env(), **read_env_file(ENV_EXAMPLE)}
         env.update({
             "R4H_SECRET_KEY": secrets.token_hex(32),
+            "R4H_SEALING_KEY": secrets.token_hex(32),
             "DATABASE_URL": self.database.url,
             **self._redis_settings(),
             "R4H_PUBLIC_BASE_URL": f"https://127.0.0.1:{self.nginx.https_port}",
