@@ -78,6 +78,49 @@ def test_the_family_page_is_rendered_once_then_served_without_the_database(app, 
     assert again.get_data() == first.get_data()
 
 
+@contextmanager
+def redis_commands():
+    """How many commands (or pipelines, or scripts) reach Redis while the block runs."""
+    sent = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):
+        sent.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    redis.connection.Connection.send_packed_command = counted
+    try:
+        yield sent
+    finally:
+        redis.connection.Connection.send_packed_command = send
+
+
+def test_a_cached_family_page_is_one_redis_round_trip(app, client, story):
+    if not app.config["PAGE_CACHE_URL"].startswith("redis://"):
+        pytest.skip("the in-process cache makes no round trips")
+    client.get(story.family_path)
+    client.get(story.family_path)  # the read script is loaded into Redis once
+    with redis_commands() as sent:
+        assert client.get(story.family_path).status_code == 200
+    assert len(sent) == 1
+
+
+def test_a_family_page_whose_run_version_was_lost_is_rendered_again(app, client, story):
+    if not app.config["PAGE_CACHE_URL"].startswith("redis://"):
+        pytest.skip("only Redis can lose a key (eviction, a restart without persistence)")
+    client.get(story.family_path)
+    store = redis.Redis.from_url(REDIS_URL)
+    prefix = app.config["PAGE_CACHE_PREFIX"]
+    store.delete(f"{prefix}run-version:{story.run_id}")
+    store.close()
+    with statements(app) as sent:
+        assert client.get(story.family_path).status_code == 200
+    assert sent != []  # rendered again, not taken from the cache
+    with statements(app) as sent:
+        assert client.get(story.family_path).status_code == 200
+    assert sent == []  # and kept at the run's new version
+
+
 def test_the_wall_is_rendered_once_for_each_query(app, client, story):
     client.get("/honor")
     with statements(app) as sent:
