@@ -229,6 +229,18 @@ def test_a_cached_family_page_carries_each_visitors_own_csrf_token(strict_app, s
     assert ack.status_code == 303
 
 
+def test_a_returning_visitor_is_sent_no_new_session_cookie(strict_app, strict_story):
+    visitor = strict_app.test_client()
+    first = visitor.get(strict_story.family_path)
+    assert "Set-Cookie" in first.headers  # the session that holds the form's CSRF token
+    again = visitor.get(strict_story.family_path)
+    assert "Set-Cookie" not in again.headers  # nothing in the session changed: not written
+    token = csrf_token(again.get_data(as_text=True))
+    ack = visitor.post(f"{strict_story.family_path}/ack",
+                       data={"message": "Thank you", "csrf_token": token})
+    assert ack.status_code == 303
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_pages_are_served_when_redis_is_down(app_config, request):
     app_config.update(PAGE_CACHE_URL="redis://127.0.0.1:1/0")
