@@ -74,33 +74,32 @@ class CachedPage:
         return version, cls(html, etag, datetime.fromisoformat(rendered_at))
 
 
-# A family page's read in one round trip: its base version, the page, and the version of the
-# run the page was kept for (named in the page's stamp, "version|run_id:run_version"). The run
-# version's key is found from the page, so it cannot be among KEYS: right on one Redis server
-# (what the deployment uses), not on a Redis Cluster.
-_READ_WITH_RUN = """
-local version = redis.call('GET', KEYS[1])
-local stored = redis.call('GET', KEYS[2])
-local run_version = false
-if stored then
-  local run = string.match(stored, '^[^|\\n]*|([^\\n]*):[^:\\n]*\\n')
-  if run then run_version = redis.call('GET', ARGV[1] .. run) end
-end
-return {version, stored, run_version}
-"""
-
-
 class RedisPages:
     """Pages and their versions in Redis: one round trip to read a page."""
 
+    # A family page's read in one round trip: its base version, the page, and the version
+    # of the run the page was kept for (named in its stamp, "version|run_id:run_version").
+    # That key is found from the page, so it cannot be among KEYS: right on one Redis
+    # server (what the deployment uses), not on a Redis Cluster.
+    READ_WITH_RUN = """
+    local version = redis.call('GET', KEYS[1])
+    local stored = redis.call('GET', KEYS[2])
+    local run_version = false
+    if stored then
+      local run = string.match(stored, '^[^|\\n]*|([^\\n]*):[^:\\n]*\\n')
+      if run then run_version = redis.call('GET', ARGV[1] .. run) end
+    end
+    return {version, stored, run_version}
+    """
+
     def __init__(self, url: str, prefix: str, seconds: int):
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._read_with_run = self.client.register_script(self.READ_WITH_RUN)
         self.version_keys = {"content": f"{prefix}content-version",
                              "family": f"{prefix}family-version"}
         self.run_prefix = f"{prefix}run-version:"
         self.prefix = f"{prefix}page:"
         self.seconds = seconds
-        self._read_with_run = self.client.register_script(_READ_WITH_RUN)
 
     def _current(self, key: str, value: bytes | None) -> str:
         if value is None:  # first use, or the key was lost: start at a fresh random number
