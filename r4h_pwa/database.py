@@ -56,6 +56,8 @@ def _end_session(exc: BaseException | None) -> None:
     """Close the request's session before Flask-SQLAlchemy removes it, even on a dead connection."""
     # A connection that died after the request's last statement fails its ROLLBACK here; it is
     # invalidated, not pooled, and the answer the client already has stands.
+    if not db.session.registry.has():
+        return  # no session in this request (a page from the cache): none to make and close
     with suppress(sa.exc.SQLAlchemyError):
         db.session.close()
 

@@ -75,10 +75,26 @@ class CachedPage:
 
 
 class RedisPages:
-    """Pages and their versions in Redis: one round trip to read (two for a family page)."""
+    """Pages and their versions in Redis: one round trip to read a page."""
+
+    # A family page's read in one round trip: its base version, the page, and the version
+    # of the run the page was kept for (named in its stamp, "version|run_id:run_version").
+    # That key is found from the page, so it cannot be among KEYS: right on one Redis
+    # server (what the deployment uses), not on a Redis Cluster.
+    READ_WITH_RUN = """
+    local version = redis.call('GET', KEYS[1])
+    local stored = redis.call('GET', KEYS[2])
+    local run_version = false
+    if stored then
+      local run = string.match(stored, '^[^|\\n]*|([^\\n]*):[^:\\n]*\\n')
+      if run then run_version = redis.call('GET', ARGV[1] .. run) end
+    end
+    return {version, stored, run_version}
+    """
 
     def __init__(self, url: str, prefix: str, seconds: int):
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._read_with_run = self.client.register_script(self.READ_WITH_RUN)
         self.version_keys = {"content": f"{prefix}content-version",
                              "family": f"{prefix}family-version"}
         self.run_prefix = f"{prefix}run-version:"
@@ -94,7 +110,11 @@ class RedisPages:
     def read(self, key: str, base: str) -> tuple[str | None, CachedPage | None]:
         """The base version, and the page if it was rendered at the versions of now."""
         version_key = self.version_keys[base]
-        version, stored = self.client.mget(version_key, self.prefix + key)
+        if base == "family":  # a page of one run: its run's version too, in the same trip
+            version, stored, run_version = self._read_with_run(
+                keys=[version_key, self.prefix + key], args=[self.run_prefix])
+        else:
+            (version, stored), run_version = self.client.mget(version_key, self.prefix + key), None
         version = self._current(version_key, version)
         if stored is None:
             return version, None
@@ -102,10 +122,9 @@ class RedisPages:
         head, _, run = stamp.partition("|")
         if head != version:
             return version, None
-        if run:
-            run_id, _, run_version = run.rpartition(":")
-            if self.run_version(run_id) != run_version:
-                return version, None
+        # A lost run version (None) is a stale page: run_version() starts it afresh.
+        if run and (run_version is None or run_version.decode() != run.rpartition(":")[2]):
+            return version, None
         return version, page
 
     def run_version(self, run_id: str) -> str:

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..formatting import duration, long_date, number
 from ..models import FLAG_TYPES, Checkin, Hero, Lap, Run, Runner, Shipment, Track
 from ..runs.photos import visible_photos
-from .service import is_token_shaped
+from .service import OnItsWay, is_token_shaped, on_its_way
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,8 @@ class PagePhoto:
 
 @dataclass(frozen=True)
 class FamilyPage:
-    """Everything the family page shows, and nothing it must not (no address, no tracking)."""
+    """Everything the family page shows, and nothing it must not (no address; of the
+    tracking, only the carrier's public page while the flag travels)."""
 
     token: str
     hero_name: str
@@ -179,6 +180,7 @@ class FamilyPage:
     fundraiser_url: str
     fundraiser_verified: bool
     received_on: str
+    on_its_way: OnItsWay | None
 
 
 _FLAG_CLASSES = {
@@ -271,6 +273,9 @@ def _family_statement() -> sa.Select:
             Shipment.family_token,
             Shipment.received_at,
             Shipment.recipient_kind,
+            Shipment.status,
+            Shipment.carrier,
+            Shipment.tracking_number,
             Run.id.label("run_id"),
             Run.prayer_before,
             Run.silence_seconds,
@@ -411,4 +416,5 @@ def family_page(data, people: list[Person], lap_ms: list[int],
         fundraiser_url=fundraiser if verified else "",
         fundraiser_verified=bool(fundraiser and verified),
         received_on=long_date(data.received_at),
+        on_its_way=on_its_way(data),
     )

@@ -467,10 +467,10 @@ class OnItsWay:
     url: str
 
 
-def on_its_way(token: str) -> OnItsWay | None:
-    """For a live family link: the flag's carrier and tracking page while it travels."""
-    shipment = shipment_by_family_token(token)
-    if shipment is None or shipment.status not in ON_ITS_WAY:
+def on_its_way(shipment) -> OnItsWay | None:
+    """The flag's carrier and tracking page while it travels: of a Shipment, or of a row with
+    its status, carrier and tracking_number (the family page's query)."""
+    if shipment.status not in ON_ITS_WAY:
         return None
     url = tracking_url(shipment)
     return OnItsWay(shipment.carrier, url) if url else None

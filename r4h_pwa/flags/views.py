@@ -202,7 +202,7 @@ def _render_family(page, message: str = "", errors: tuple[str, ...] = (),
     template = current_app.jinja_env.get_template("flags/family.html")
     return template.render(page=page, message=message, errors=errors,
                            max_message=service.MAX_ACK_MESSAGE, chart_svg=chart_svg,
-                           lap_rows=lap_rows, on_its_way=service.on_its_way(page.token),
+                           lap_rows=lap_rows, on_its_way=page.on_its_way,
                            csrf_token=csrf_token or current_app.jinja_env.globals["csrf_token"])
 
 

@@ -9,15 +9,24 @@ database migrated by `flask db upgrade`, Redis) and seeds 300 synced runs with s
 (the family pages and the wall) and one runner with a device token. Then, through nginx, with
 --clients threads each keeping one HTTPS connection open (TLS handshakes are not measured):
 
-1. side by side, --rounds times, --seconds each, in this order: GET /healthz, GET /f/<token>
+1. first visits: GET /healthz, then every one of the 300 family pages exactly once (in a
+   shuffled order, shared by the clients: each page is rendered, as none is in the cache
+   yet), then /healthz again; the ratio of these first visits is reported apart, as what
+   the cache costs before it helps (no goal). A page read at random from 300 takes about
+   1,000 reads before each was seen once, so without this pass the first two rounds below
+   would be part first visits and part cache hits, in shares that move with the machine's
+   speed (seen: 233 of 300 pages cached after the first round, 298 after the third);
+2. side by side, --rounds times, --seconds each, in this order: GET /healthz, GET /f/<token>
    (a random family page), GET /honor (the wall), POST /api/v1/sync (one finished 7-lap run
    with one check-in per push, 30% repeats of runs already stored, one runner: as
    bench_sync_ingest.py); then /healthz once more. Each phase's ratio is to the mean of the
    /healthz phases that open its round and the next one, and the figure is the median of
    the rounds (on a shared box the floor itself moves by 2-3x within a minute; short
    interleaved rounds keep each ratio's two sides close in time). Goals: family and wall
-   >= 0.9, sync >= 0.35;
-2. a soak of --soak-seconds: all four at once (half the clients read family pages, a quarter
+   >= 0.9, sync >= 0.35. Each phase also notes the gunicorn workers booted during it
+   (deploy/gunicorn.conf.py's max_requests replaces a worker every ~5,000 requests, and the
+   new one imports the app on the same 2 cores) and the family pages cached at its start;
+3. a soak of --soak-seconds: all four at once (half the clients read family pages, a quarter
    the wall, the rest push runs; one more probes /healthz), p50/p95/p99 per endpoint.
 
 Every answer is checked (status, the hero's name, sync statuses), and afterwards the database
@@ -56,6 +65,10 @@ def _percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
+class Finished(Exception):
+    """A request function has nothing left to ask (every page was visited once)."""
+
+
 class Load:
     """What every endpoint needs: the seeded data, and the sync runs stored so far."""
 
@@ -90,13 +103,30 @@ class Load:
         return None if response.status == 200 and b'"ok"' in body else f"healthz {response.status}"
 
     def family_page(self, conn, rng) -> str | None:
-        token, hero = rng.choice(self.family)
+        return self._family(conn, *rng.choice(self.family))
+
+    def _family(self, conn, token: str, hero: str) -> str | None:
         conn.request("GET", f"/f/{token}", headers={"Accept": "text/html"})
         response = conn.getresponse()
         body = response.read().decode()
         if response.status != 200 or hero not in body:
             return f"family {response.status}"
         return None
+
+    def first_visits(self) -> object:
+        """A request function that visits each family page once, in a shuffled order shared
+        by every client, then raises Finished."""
+        pages = list(self.family)
+        random.Random(13).shuffle(pages)
+
+        def visit(conn, rng) -> str | None:
+            with self.lock:
+                if not pages:
+                    raise Finished
+                token, hero = pages.pop()
+            return self._family(conn, token, hero)
+
+        return visit
 
     def wall(self, conn, rng) -> str | None:
         conn.request("GET", "/honor", headers={"Accept": "text/html"})
@@ -147,6 +177,8 @@ def drive(cluster: Cluster, plan: list[tuple[str, object]], seconds: float) -> d
             began = time.perf_counter()
             try:
                 problem = make_request(conn, rng)
+            except Finished:
+                break
             except (OSError, http.client.HTTPException) as exc:
                 conn.close()  # nginx closed a kept-alive connection: open another
                 conn = cluster.connect()
@@ -179,6 +211,16 @@ def drive(cluster: Cluster, plan: list[tuple[str, object]], seconds: float) -> d
             "first_failures": failures[name][:3],
         }
     return results
+
+
+def _state(cluster: Cluster) -> dict:
+    """What can move a phase's figure besides its endpoint: gunicorn workers booted so far
+    (max_requests replaces a worker now and then; a new one imports the app on the same
+    cores) and family pages in the page cache (a page not yet there is rendered)."""
+    boots = sum(server.log().count("Booting worker") for server in cluster.servers)
+    pages = sum(1 for _ in cluster.redis.client.scan_iter(
+        match=f"{cluster.redis.prefix}:page:family:*", count=1000))
+    return {"boots": boots, "family_pages": pages}
 
 
 def check_stored(database_url: str, load: Load) -> dict:
@@ -225,10 +267,21 @@ def main() -> int:
             endpoints = {"healthz": load.healthz, "family": load.family_page,
                          "wall": load.wall, "sync": load.sync}
             drive(cluster, [("healthz", load.healthz)] * args.clients, 2)  # warm up
+            first = [drive(cluster, [("healthz", load.healthz)] * args.clients, args.seconds)]
+            first.append(drive(cluster, [("family", load.first_visits())] * args.clients, 120))
+            first.append(drive(cluster, [("healthz", load.healthz)] * args.clients, args.seconds))
+            beside = (first[0]["healthz"]["per_second"] + first[2]["healthz"]["per_second"]) / 2
+            first_visits = {**first[1]["family"], "ratio": round(
+                first[1]["family"]["per_second"] / beside, 3),
+                "family_pages_cached": _state(cluster)["family_pages"]}
             phases = []
             order = [*("healthz", "family", "wall", "sync") * args.rounds, "healthz"]
             for name in order:
+                before = _state(cluster)
                 result = drive(cluster, [(name, endpoints[name])] * args.clients, args.seconds)
+                after = _state(cluster)
+                result[name]["worker_boots"] = after["boots"] - before["boots"]
+                result[name]["family_pages_cached"] = before["family_pages"]
                 phases.append((name, result[name]))
             soak_plan = (
                 [("family", load.family_page)] * max(1, args.clients // 2)
@@ -253,17 +306,24 @@ def main() -> int:
             per_round[name].append(round(result["per_second"] / beside, 3))
             result["ratio"] = per_round[name][-1]
     ratios = {name: statistics.median(values) for name, values in per_round.items()}
-    failures = sum(r["failures"] for _, r in phases) + sum(r["failures"] for r in soak.values())
+    failures = (sum(r["failures"] for _, r in phases) + sum(r["failures"] for r in soak.values())
+                + first_visits["failures"])
     ok = failures == 0 and stored["ok"] and tracebacks == 0
 
     print(f"\nThrough nginx (HTTPS, kept-alive connections) to 2 gunicorn servers x "
           f"{args.workers} sync workers, PostgreSQL, Redis; {os.cpu_count()} CPUs; "
           f"{args.clients} clients, {args.seconds:g} s per phase\n")
-    print(f"{'phase':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'fail':>6}")
+    print(f"First visits: {first_visits['requests']} family pages, each rendered once: "
+          f"{first_visits['per_second']} req/s, p99 {first_visits['p99_ms']} ms, ratio to "
+          f"/healthz {first_visits['ratio']:.3f} (no goal), {first_visits['failures']} failures, "
+          f"{first_visits['family_pages_cached']} pages cached after\n")
+    print(f"{'phase':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'fail':>6}"
+          f"{'boots':>7}{'cached':>8}")
     for name, result in phases:
         ratio = f"{result['ratio']:.3f}" if "ratio" in result else ""
         print(f"{name:<10}{result['per_second']:>9}{result['p50_ms']:>9}{result['p99_ms']:>9}"
-              f"{ratio:>8}{result['failures']:>6}")
+              f"{ratio:>8}{result['failures']:>6}{result['worker_boots']:>7}"
+              f"{result['family_pages_cached']:>8}")
     print("\nmedian ratio to /healthz: " + ", ".join(
         f"{name} {ratios[name]:.3f} (goal >= {GOALS[name]})" for name in GOALS))
     print(f"\nSoak, {args.soak_seconds:g} s, all at once ({len(soak_plan)} clients):")
@@ -286,7 +346,8 @@ def main() -> int:
         "workers_per_server": args.workers, "servers": 2, "soak_seconds": args.soak_seconds,
         "cpus": os.cpu_count(), "healthz_per_second": round(floor, 1),
         "phases": [{"name": name, **result} for name, result in phases],
-        "ratios": ratios, "goals": GOALS, "soak": soak, "stored": stored,
+        "ratios": ratios, "goals": GOALS, "first_visits": first_visits, "soak": soak,
+        "stored": stored,
         "tracebacks": tracebacks, "ok": ok,
     }, indent=2))
     return 0 if ok else 1

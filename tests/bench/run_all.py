@@ -450,6 +450,11 @@ def cluster(data: dict) -> tuple[list[tuple], list[str]]:
         if ratios[name] < goal:
             notes.append(f"Through nginx, {name} reached {ratios[name]} of /healthz (goal "
                          f"{goal}). {NOISE}")
+    first = data.get("first_visits")
+    if first:
+        rows.append(("Family first visits (each of the 300 pages once, rendered): ratio to "
+                     "/healthz, before the rounds", f"{first['ratio']} ({first['per_second']} "
+                     f"req/s, p99 {first['p99_ms']} ms)", "", None))
     for name, e in data["soak"].items():
         rows.append((f"Soak {data['soak_seconds']:g} s, {name}: p50 / p95 / p99",
                      f"{e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']} ms, {e['failures']} "

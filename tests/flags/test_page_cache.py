@@ -78,6 +78,49 @@ def test_the_family_page_is_rendered_once_then_served_without_the_database(app, 
     assert again.get_data() == first.get_data()
 
 
+@contextmanager
+def redis_commands():
+    """How many commands (or pipelines, or scripts) reach Redis while the block runs."""
+    sent = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):
+        sent.append(command)
+        return send(connection, command, *args, **kwargs)
+
+    redis.connection.Connection.send_packed_command = counted
+    try:
+        yield sent
+    finally:
+        redis.connection.Connection.send_packed_command = send
+
+
+def test_a_cached_family_page_is_one_redis_round_trip(app, client, story):
+    if not app.config["PAGE_CACHE_URL"].startswith("redis://"):
+        pytest.skip("the in-process cache makes no round trips")
+    client.get(story.family_path)
+    client.get(story.family_path)  # the read script is loaded into Redis once
+    with redis_commands() as sent:
+        assert client.get(story.family_path).status_code == 200
+    assert len(sent) == 1
+
+
+def test_a_family_page_whose_run_version_was_lost_is_rendered_again(app, client, story):
+    if not app.config["PAGE_CACHE_URL"].startswith("redis://"):
+        pytest.skip("only Redis can lose a key (eviction, a restart without persistence)")
+    client.get(story.family_path)
+    store = redis.Redis.from_url(REDIS_URL)
+    prefix = app.config["PAGE_CACHE_PREFIX"]
+    store.delete(f"{prefix}run-version:{story.run_id}")
+    store.close()
+    with statements(app) as sent:
+        assert client.get(story.family_path).status_code == 200
+    assert sent != []  # rendered again, not taken from the cache
+    with statements(app) as sent:
+        assert client.get(story.family_path).status_code == 200
+    assert sent == []  # and kept at the run's new version
+
+
 def test_the_wall_is_rendered_once_for_each_query(app, client, story):
     client.get("/honor")
     with statements(app) as sent:
@@ -183,6 +226,18 @@ def test_a_cached_family_page_carries_each_visitors_own_csrf_token(strict_app, s
     assert "r4h-csrf-token-slot" not in token_two
     ack = second.post(f"{strict_story.family_path}/ack",
                       data={"message": "Thank you", "csrf_token": token_two})
+    assert ack.status_code == 303
+
+
+def test_a_returning_visitor_is_sent_no_new_session_cookie(strict_app, strict_story):
+    visitor = strict_app.test_client()
+    first = visitor.get(strict_story.family_path)
+    assert "Set-Cookie" in first.headers  # the session that holds the form's CSRF token
+    again = visitor.get(strict_story.family_path)
+    assert "Set-Cookie" not in again.headers  # nothing in the session changed: not written
+    token = csrf_token(again.get_data(as_text=True))
+    ack = visitor.post(f"{strict_story.family_path}/ack",
+                       data={"message": "Thank you", "csrf_token": token})
     assert ack.status_code == 303
 
 
