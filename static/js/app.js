@@ -6,20 +6,12 @@ import { notice } from "./dom.js";
 import * as counterScreen from "./screen-counter.js";
 import { state, update } from "./state.js";
 
-// Drawing the counter costs a cold page its first paint (layout, fonts), and the answer from
-// IndexedDB would wait behind it: so the copy is drawn only when IndexedDB is this slow.
-const SLOW_INDEXEDDB_MS = 100;
-
 async function start() {
   counterScreen.wire();
   storageNotices.addEventListener("notice", (event) => notice(event.detail.message, event.detail.kind, 8000));
-  // db.js asked for the first read as it loaded, and it usually answers before anything is
-  // painted: the first paint then shows the run as on disk, lap button on. Only a slow
-  // IndexedDB gets the copy first (lap button off), so the first paint does not wait for it.
-  let drawn = false;
-  const copy = setTimeout(() => (drawn = counterScreen.drawCopy()), SLOW_INDEXEDDB_MS);
+  // db.js asked for the first read as it loaded: IndexedDB works while the copy is drawn.
+  const drawn = counterScreen.drawCopy();
   const [counting, auth, bootstrap, settings] = await firstRead;
-  clearTimeout(copy);
   update({ auth, bootstrap, settings: { ...state.settings, ...settings } });
   if (counting) counterScreen.resume(counting); // straight back to the lap button
   else if (drawn) counterScreen.dropCopy(); // a copy of a run that is no longer counting

@@ -13,11 +13,10 @@ served by the same service worker from its cache. Times run from the navigation'
 - blank: the load event's end;
 - blank_db (reported beside, not the goal's figure): a blank page that only opens the app's
   IndexedDB and reads the counting run. A cold IndexedDB open is most of the gap.
-The counter is drawn from the run's copy in localStorage, with the lap button off until
-IndexedDB confirms the run, only when IndexedDB is slow; that "r4h:counter-drawn" mark (when
-set) is reported beside, not as the goal's figure. So is the app's first contentful paint:
-the mark is set when the page's DOM shows the run with the lap button on, and the runner
-sees it at the next paint, which on a cold start can come after the mark.
+The counter is drawn earlier, from the run's copy in localStorage, with the lap button off
+until IndexedDB confirms the run; that "r4h:counter-drawn" mark is reported beside, not
+as the goal's figure. So is the app's first contentful paint: the first text frame of a
+cold page (layout, fonts, paint) is costly, and IndexedDB's answer waits behind it.
 """
 
 import json
