@@ -14,7 +14,7 @@ const APP_SHELL = [
 importScripts("/static/js/shared.js");
 const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult, outboxAgeSeconds } = self.r4hOutbox;
 
-self.addEventListener("install", (event) => event.waitUntil(precache()));
+self.addEventListener("install", (event) => event.waitUntil(Promise.all([precache(), routeShell(event)])));
 self.addEventListener("activate", (event) => event.waitUntil(deleteStaleCaches()));
 self.addEventListener("fetch", handleFetch);
 self.addEventListener("message", (event) => event.data.type === "SKIP_WAITING" && self.skipWaiting());
@@ -24,6 +24,17 @@ async function precache() {
   // No skipWaiting here: a new version waits until the page says no run is in progress.
   const cache = await caches.open(SHELL_CACHE);
   await cache.addAll(APP_SHELL.map((url) => new Request(url, { cache: "no-cache" })));
+}
+
+// The shell's files straight from this version's cache, without waking the fetch handler
+// (Static Routing API; where it is missing, as in WebKit, the handler answers the same way).
+function routeShell(event) {
+  if (!event.addRoutes) return;
+  const files = APP_SHELL.filter((path) => path.startsWith("/static/"));
+  return event.addRoutes({
+    condition: { or: files.map((path) => ({ urlPattern: path })) },
+    source: { cacheName: SHELL_CACHE },
+  });
 }
 
 async function deleteStaleCaches() {

@@ -222,5 +222,15 @@ export function appendToRun(known, change) {
   });
 }
 
-// Open now, while the other modules load: a cold start waits on this first.
-open();
+// Everything the first screen needs, in one read transaction, asked for as this module runs:
+// index.html loads it first, with only counter.js and shared.js under it, so a cold start's
+// read runs while the rest of the app loads. Only the counting run has taps in the laps
+// store, so all of them are read at once with it. Resolves with [the counting run, taps
+// applied (or undefined), auth, bootstrap, settings].
+export const firstRead = transact(["kv", "runs", "laps"], "readonly", async (tx) => {
+  const kv = tx.objectStore("kv");
+  const counting = tx.objectStore("runs").index("status").get("counting");
+  const asks = [counting, tx.objectStore("laps").getAll(), kv.get("auth"), kv.get("bootstrap"), kv.get("settings")];
+  const [run, taps, ...values] = await Promise.all(asks.map(request));
+  return [run && tally(run, taps.filter((tap) => tap.run_id === run.id)), ...values];
+});

@@ -6,7 +6,6 @@ import * as counter from "./counter.js";
 import * as db from "./db.js";
 import { $, buzz, notice, put, show, showMile } from "./dom.js";
 import { formatDuration, formatMile, heroTitle } from "./format.js";
-import { Silence } from "./silence.js";
 import { state, update } from "./state.js";
 
 const UNDO_ARMED_MS = 4000;
@@ -17,14 +16,21 @@ let undoTimer = null;
 let shown = null; // the run on screen: state.run, or the copy until IndexedDB confirms it
 let mile = null; // the provisional mile number on screen
 let finishedAt = 0; // elapsed when Finish was tapped: the silence after it is not run time
-const silence = new Silence(
-  (left) => put("after-silence", `Silence ${formatDuration(left, TICKING)} · tap to end`),
-  (seconds) => {
-    put("after-silence", `Silence kept: ${formatDuration(seconds * 1000, TICKING)}`);
-    if (seconds >= 60) buzz(300);
-    recordAfter({ silence_seconds: seconds, silence_when: "after" });
-  },
-);
+let silence = null; // the silence after the run, once asked for
+
+// silence.js is the hero card's too, loaded after the first screen: not on the cold start's path.
+async function afterSilence() {
+  const { Silence } = await import("./silence.js");
+  silence ||= new Silence(
+    (left) => put("after-silence", `Silence ${formatDuration(left, TICKING)} · tap to end`),
+    (seconds) => {
+      put("after-silence", `Silence kept: ${formatDuration(seconds * 1000, TICKING)}`);
+      if (seconds >= 60) buzz(300);
+      recordAfter({ silence_seconds: seconds, silence_when: "after" });
+    },
+  );
+  return silence;
+}
 
 // Monotonic while the page lives; counter.resumeElapsed bridges reloads.
 const elapsedNow = () => performance.now() - state.clockBase;
@@ -42,7 +48,11 @@ export function wire() {
   $("cancel-finish").onclick = closeFinish;
   $("keep-counting").onclick = onKeepCounting;
   $("confirm-finish").onclick = onConfirmFinish;
-  $("after-silence").onclick = () => (silence.running ? silence.stop() : silence.start());
+  $("after-silence").onclick = async () => {
+    const after = await afterSilence();
+    if (after.running) after.stop();
+    else after.start();
+  };
   $("prayer-after").onchange = (event) => recordAfter({ prayer_after: event.target.checked });
   addEventListener("pagehide", saveCheckpoint);
   document.addEventListener("visibilitychange", onVisibility);
@@ -238,7 +248,7 @@ function openFinish() {
 }
 
 function closeFinish() {
-  silence.stop();
+  silence?.stop();
   $("confirm-panel").hidden = true;
 }
 

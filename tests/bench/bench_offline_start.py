@@ -15,7 +15,8 @@ served by the same service worker from its cache. Times run from the navigation'
   IndexedDB and reads the counting run. A cold IndexedDB open is most of the gap.
 The counter is drawn earlier, from the run's copy in localStorage, with the lap button off
 until IndexedDB confirms the run; that "r4h:counter-drawn" mark is reported beside, not
-as the goal's figure.
+as the goal's figure. So is the app's first contentful paint: the first text frame of a
+cold page (layout, fonts, paint) is costly, and IndexedDB's answer waits behind it.
 """
 
 import json
@@ -91,10 +92,18 @@ def prepare(playwright, server: LiveServer, profile: Path) -> None:
 
 
 DRAWN = """() => performance.getEntriesByName("r4h:counter-drawn")[0]?.startTime ?? null"""
+PAINTED = """() => new Promise((resolve) => {
+  const paint = () => performance.getEntriesByName("first-contentful-paint")[0];
+  if (paint()) return resolve(paint().startTime);
+  new PerformanceObserver(() => paint() && resolve(paint().startTime)).observe({ type: "paint" });
+})"""
 
 
-def cold_start(playwright, server: LiveServer, profile: Path, path: str, drawn: list) -> float:
-    """Relaunch offline and open the path; ms from navigation start to usable."""
+def cold_start(playwright, server: LiveServer, profile: Path, path: str, beside: dict) -> float:
+    """Relaunch offline and open the path; ms from navigation start to usable.
+
+    For /app/, the figures reported beside are appended to beside["drawn"] and ["painted"].
+    """
     context = launch(playwright, profile, base_url=server.url, offline=True)
     try:
         page = context.pages[0] if context.pages else context.new_page()
@@ -106,7 +115,8 @@ def cold_start(playwright, server: LiveServer, profile: Path, path: str, drawn: 
             return page.evaluate(DB_READY)
         ready = page.evaluate(APP_READY)
         expect(page.get_by_test_id("lap-button")).to_be_enabled()
-        drawn.append(page.evaluate(DRAWN))
+        beside["drawn"].append(page.evaluate(DRAWN))
+        beside["painted"].append(page.evaluate(PAINTED))
         return ready
     finally:
         context.close()
@@ -119,21 +129,23 @@ def main() -> None:
     server = LiveServer(work, prepare_database(work / "demo.sqlite")).start()
     profile = work / "profile"
     times: dict[str, list[float]] = {"app": [], "blank": [], "blank_db": []}
-    drawn: list = []
+    beside: dict[str, list] = {"drawn": [], "painted": []}
     try:
         with sync_playwright() as playwright:
             prepare(playwright, server, profile)
             server.stop()  # offline for real: nothing answers on the origin either
-            cold_start(playwright, server, profile, "/app/", [])  # one unmeasured warm-up each
-            cold_start(playwright, server, profile, BLANK, [])
+            warm_up = {"drawn": [], "painted": []}
+            cold_start(playwright, server, profile, "/app/", warm_up)  # one unmeasured each
+            cold_start(playwright, server, profile, BLANK, warm_up)
             for n in range(rounds):
                 order = [("app", "/app/"), ("blank", BLANK), ("blank_db", BLANK_DB)]
                 for label, path in order if n % 2 == 0 else reversed(order):
-                    times[label].append(cold_start(playwright, server, profile, path, drawn))
+                    times[label].append(cold_start(playwright, server, profile, path, beside))
     finally:
         server.stop()
         shutil.rmtree(profile, ignore_errors=True)
     app, blank = statistics.median(times["app"]), statistics.median(times["blank"])
+    drawn = beside["drawn"]
     result = {
         "rounds": rounds,
         "app_median_ms": round(app, 1),
@@ -144,6 +156,8 @@ def main() -> None:
         "drawn_median_ms": round(statistics.median(d for d in drawn if d is not None), 1)
         if any(d is not None for d in drawn)
         else None,
+        "painted_median_ms": round(statistics.median(beside["painted"]), 1),
+        "painted_ratio": round(statistics.median(beside["painted"]) / blank, 2),
         "goal_ratio": 1.5,
         "raw_ms": times,
     }
@@ -155,6 +169,8 @@ def main() -> None:
         print(f"{label:<22}{statistics.median(row):>10.1f}{min(row):>8.1f}{max(row):>8.1f}")
     if result["drawn_median_ms"] is not None:
         print(f"{'app, counter drawn':<22}{result['drawn_median_ms']:>10.1f}  (lap button off)")
+    painted = f"{result['painted_median_ms']:>10.1f}  ({result['painted_ratio']}x blank)"
+    print(f"{'app, first paint':<22}{painted}")
     print(f"{'app/blank_db':<22}{result['ratio_to_blank_db']:>10}  (the floor: open + read)")
     verdict = "meets" if result["ratio"] <= 1.5 else "MISSES"
     print(f"{'app/blank':<22}{result['ratio']:>10}  {verdict} goal 1.5")
