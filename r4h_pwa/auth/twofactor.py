@@ -13,6 +13,7 @@ from datetime import datetime
 import pyotp
 import sqlalchemy as sa
 
+from .. import pagecache
 from ..extensions import db
 from ..models import RecoveryCode, Runner, hash_token, utcnow
 from .sessions import end_all_sessions
@@ -106,7 +107,8 @@ def verify(runner: Runner, code: str) -> str | None:
     step = check_totp(runner.totp_secret, code, runner.totp_last_step)
     if step is not None:
         # Conditional, so two requests racing with one code cannot both pass.
-        result = db.session.execute(
+        # noted, and nothing touched: no page shows the last step.
+        result = db.session.execute(pagecache.noted(
             sa.update(Runner)
             .where(
                 Runner.id == runner.id,
@@ -114,7 +116,7 @@ def verify(runner: Runner, code: str) -> str | None:
             )
             .values(totp_last_step=step)
             .execution_options(synchronize_session=False)
-        )
+        ))
         if result.rowcount == 1:
             runner.totp_last_step = step
             return "totp"
