@@ -35,7 +35,8 @@ def authenticate_device() -> Device | None:
     if token is None:
         return None
     # device.runner is then the loaded Runner, from the session, without another query.
-    device = db.session.scalar(_DEVICE_BY_TOKEN, {"token_hash": hash_token(token)})
+    found = db.session.execute(_DEVICE_BY_TOKEN, {"token_hash": hash_token(token)}).first()
+    device = found[0] if found is not None else None
     if device is None:
         raise ApiError(401, "token_invalid", "This device is not signed in. Sign in again.")
     if device.revoked_at is not None:
