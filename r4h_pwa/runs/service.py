@@ -458,8 +458,8 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
     review_reason = short_lap(submitted.laps, min_lap_seconds) if whole_mile else None
     stored = _core(_STORED_RUN, {"run_id": submitted.id}).first()
     if stored is None:
-        return _insert_run(runner_id, device_id, submitted, review_reason if whole_mile else None,
-                           whole_mile, checkins_taken)
+        return _insert_run(runner_id, device_id, submitted, review_reason, whole_mile,
+                           checkins_taken)
     if stored.runner_id != runner_id:
         return RunResult(
             submitted.id, CONFLICT, errors={"id": "This run id is already used by another run."}
@@ -483,8 +483,9 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
 
 def _insert_run(runner_id: int, device_id: str, submitted: SubmittedRun,
                 review_reason: str | None, whole_mile: bool, checkins_taken: bool) -> RunResult:
-    """Store a run the server has not seen: Core INSERTs (the run, its check-ins in one, its
-    laps in one), then its mile number, audited and noted for the page cache by hand.
+    """Store a run the server has not seen: Core INSERTs (the run, then its check-ins and its
+    laps in one executemany each), then its mile number, audited and noted for the page cache
+    by hand.
 
     No unit of work: a sync is the busiest write of the site, and every row here is new.
     """
