@@ -6,7 +6,7 @@ each new, changed or deleted row is merged into one change per object per transa
 to remember to log (and a rolled-back change leaves no entry). The actor is whoever the
 request acts for: the signed-in user, the phone's runner (set by the device guard), or a
 label set with `act_as` ("cli", "officer via check-in form"). Writes that bypass the unit
-of work (the check-in form's upsert) call `record` themselves.
+of work (the check-in form's upsert, a synced run's INSERTs) call `record` or `record_new`.
 
 Addresses and the recipient's name appear only as "changed"; secrets (password hash,
 tokens, the authenticator secret) never appear. Entries are append-only: the session
@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import AuditEntry, Checkin, Device, Hero, Run, Runner, Shipment, Track
+from .models import AuditEntry, Checkin, Device, Hero, Run, Runner, Shipment, Track, utcnow
 
 SYSTEM = "system"
 CLI = "cli"
@@ -122,20 +122,20 @@ def _shown(spec: Audited, key: str, value: Any) -> tuple[str, Any]:
     return key, _plain(value)
 
 
-def _keys(obj: Any, spec: Audited) -> list[str]:
-    return [a.key for a in sa.inspect(type(obj)).column_attrs if a.key not in spec.ignored]
+def _keys(model: type, spec: Audited) -> list[str]:
+    return [a.key for a in sa.inspect(model).column_attrs if a.key not in spec.ignored]
 
 
 def _snapshot(obj: Any, spec: Audited) -> dict[str, Any]:
     """Every audited field of a row as the log shows it (for a row created or deleted)."""
-    return dict(_shown(spec, key, getattr(obj, key)) for key in _keys(obj, spec))
+    return dict(_shown(spec, key, getattr(obj, key)) for key in _keys(type(obj), spec))
 
 
 def _changes(session: Session, obj: Any, spec: Audited) -> tuple[dict, dict]:
     """The old and new values of the fields this flush changes in a stored row."""
     state = sa.inspect(obj)
     old, new, unknown = {}, {}, []
-    for key in _keys(obj, spec):
+    for key in _keys(type(obj), spec):
         history = state.attrs[key].history
         if not history.has_changes():
             continue
@@ -206,13 +206,13 @@ class _Change:
     actor: tuple[int | None, str]
 
 
-def _note(session: Session, spec: Audited, obj: Any, action: str, old, new) -> None:
+def _note(session: Session, spec: Audited, object_id: str, action: str, old, new) -> None:
     """Keep one change per object per transaction: its first old values and its last new ones."""
     buffer = session.info.setdefault("audit", {})
-    key = (spec.name, _object_id(obj))
+    key = (spec.name, object_id)
     earlier = buffer.get(key)
     if earlier is None or action == CREATED:
-        buffer[key] = _Change(spec.name, key[1], action, old, new, _actor())
+        buffer[key] = _Change(spec.name, object_id, action, old, new, _actor())
     elif action == DELETED:
         if earlier.action == CREATED:
             del buffer[key]  # made and unmade in one transaction: nothing was stored
@@ -230,12 +230,13 @@ def _after_flush_postexec(session: Session, flush_context) -> None:
         spec = AUDITED[type(obj)]
         if action == CREATED:
             new = _snapshot(obj, spec)
-        _note(session, spec, obj, action, old, new)
+        _note(session, spec, _object_id(obj), action, old, new)
 
 
 def _before_commit(session: Session) -> None:
-    """Write the transaction's changes as entries; the commit's own flush stores them."""
+    """Write the transaction's changes as entries, in one INSERT before the COMMIT."""
     session.flush()
+    rows = []
     for change in session.info.pop("audit", {}).values():
         old, new = change.old, change.new
         if change.action == UPDATED:
@@ -246,12 +247,13 @@ def _before_commit(session: Session) -> None:
                 continue
             old, new = {k: old[k] for k in keys}, {k: new[k] for k in keys}
         actor_id, actor_name = change.actor
-        session.add(
-            AuditEntry(
-                actor_id=actor_id, actor_name=actor_name[:120], object_type=change.object_type,
-                object_id=change.object_id, action=change.action, old_values=old, new_values=new,
-            )
-        )
+        rows.append({
+            "at": utcnow(), "actor_id": actor_id, "actor_name": actor_name[:120],
+            "object_type": change.object_type, "object_id": change.object_id,
+            "action": change.action, "old_values": old, "new_values": new,
+        })
+    if rows:  # Core, not the unit of work: the entries are only ever inserted
+        session.connection().execute(sa.insert(AuditEntry.__table__), rows)
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:
@@ -275,15 +277,23 @@ def record(obj: Any, old: dict | None = None) -> None:
     """
     spec = AUDITED[type(obj)]
     if old is None:
-        _note(db.session, spec, obj, CREATED, None, _snapshot(obj, spec))
+        _note(db.session, spec, _object_id(obj), CREATED, None, _snapshot(obj, spec))
         return
     changed = [key for key, value in old.items() if getattr(obj, key) != value]
     if changed:
         _note(
-            db.session, spec, obj, UPDATED,
+            db.session, spec, _object_id(obj), UPDATED,
             dict(_shown(spec, key, old[key]) for key in changed),
             dict(_shown(spec, key, getattr(obj, key)) for key in changed),
         )
+
+
+def record_new(model: type, row: dict[str, Any]) -> None:
+    """Log a row a Core INSERT created: `row` holds the value of every column it stored."""
+    spec = AUDITED[model]
+    object_id = ":".join(str(row[column.key]) for column in sa.inspect(model).primary_key)
+    snapshot = dict(_shown(spec, key, row.get(key)) for key in _keys(model, spec))
+    _note(db.session, spec, object_id, CREATED, None, snapshot)
 
 
 # --- reading it --------------------------------------------------------------------------------

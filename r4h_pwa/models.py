@@ -37,6 +37,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def new_row(model: type, **values) -> dict:
+    """A new row of model for a Core INSERT: every column, as given, else as its Python
+    default makes it (as a flush would), else None; a database default is left to the
+    database. Written out in full, the row is also what the audit log records."""
+    row = {}
+    for column in model.__table__.columns:
+        default = column.default
+        if column.key in values:
+            row[column.key] = values[column.key]
+        elif default is not None and default.is_callable:
+            row[column.key] = default.arg(None)
+        elif default is not None and default.is_scalar:
+            row[column.key] = default.arg
+        elif column.server_default is None:
+            row[column.key] = None
+    return row
+
+
 class UTCDateTime(sa.TypeDecorator):
     """A timestamp stored in UTC that always reads back timezone-aware (SQLite drops the zone)."""
 

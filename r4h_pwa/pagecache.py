@@ -8,8 +8,13 @@ remembers the version it was rendered at; a page of another version is rendered 
 A family page shows one run, so it has versions of its own: the run's version, bumped by a
 commit that wrote that run or a row of it (its laps, check-ins, photos, shipment), and a
 family version for what many runs share, bumped by a write to a hero, runner or track, or
-by a write whose run cannot be told (SQL text, a bulk UPDATE). A sync of one run therefore
-leaves every other family page in the cache.
+by a write whose run cannot be told (SQL text, a Core statement). A sync of one run
+therefore leaves every other family page in the cache.
+
+Writes through the ORM's unit of work are seen on their own. A Core statement cannot say
+which run it wrote, so its caller says it: `touch_run(run_id)` (the run's family page and
+the wall), or `touch_wall()` (the wall alone: a runner's miles), on a statement marked
+`noted(...)`. An unmarked Core write to a shown table stales every page: slower, never stale.
 
 Where: Redis (PAGE_CACHE_URL = redis://...), shared by every worker and server, or this
 process's memory (PAGE_CACHE_URL = "memory://", and the default in debug and tests), which
@@ -35,6 +40,8 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .extensions import db
+
 # The tables the family page and the wall are made of.
 SHOWN_TABLES = frozenset(
     {"runs", "laps", "checkins", "heroes", "runners", "tracks", "shipments", "photos"}
@@ -49,6 +56,7 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "ALTER", "DROP", "CREATE", 
 _TOUCHED = "r4h_touched_tables"
 _TOUCHED_RUNS = "r4h_touched_runs"
 _ANY_RUN = "family:*"  # a shown write whose run is unknown: every family page is stale
+_NOTED = "r4h_page_cache_noted"  # execution option: the caller touched what it wrote
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,15 @@ class CachedPage:
     def load(cls, data: bytes) -> tuple[str, CachedPage]:
         version, etag, rendered_at, html = data.decode().split("\n", 3)
         return version, cls(html, etag, datetime.fromisoformat(rendered_at))
+
+
+# INCR each version; one that was lost (INCR answers 1) starts again at a random number, so
+# no page kept at an old number can pass for the new content.
+_BUMP = """
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('SET', key, ARGV[i]) end
+end
+"""
 
 
 class RedisPages:
@@ -100,6 +117,7 @@ class RedisPages:
         self.run_prefix = f"{prefix}run-version:"
         self.prefix = f"{prefix}page:"
         self.seconds = seconds
+        self._bump = self.client.register_script(_BUMP)
 
     def _current(self, key: str, value: bytes | None) -> str:
         if value is None:  # first use, or the key was lost: start at a fresh random number
@@ -137,12 +155,8 @@ class RedisPages:
     def bump(self, bases: set[str], runs: set[str]) -> None:
         keys = [self.version_keys[base] for base in sorted(bases)]
         keys += [self.run_prefix + run_id for run_id in sorted(runs)]
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.incr(key)
-        for key, value in zip(keys, pipe.execute(), strict=True):
-            if value == 1:  # it had been lost: no reuse of old numbers
-                self.client.set(key, secrets.randbits(48))
+        # One round trip, the same for a key seen before and a new one (a new run's).
+        self._bump(keys=keys, args=[secrets.randbits(48) for _ in keys])
 
 
 class MemoryPages:
@@ -236,37 +250,38 @@ def cached_page(kind: str, key: str, render: Callable[[], str],
 
 
 def _note_statement(state) -> None:
-    """A write through session.execute (Core INSERT, UPDATE, DELETE, or SQL text)."""
+    """A write through session.execute (Core INSERT, UPDATE, DELETE, or SQL text).
+
+    A statement marked noted(...) was noted by its caller (touch_run, touch_wall). Any other
+    write to a shown table may have changed any page: every family page and the wall.
+    """
     statement = state.statement
     if state.is_insert or state.is_update or state.is_delete:
+        if state.execution_options.get(_NOTED):
+            return
         name = getattr(getattr(statement, "table", None), "name", "*")
-        runs = {_ANY_RUN}
-        if state.is_insert and name in RUN_TABLES:  # an INSERT names its run in its values
-            try:
-                rows = state.parameters if isinstance(state.parameters, list) else [
-                    {**statement.compile().params, **(state.parameters or {})}
-                ]
-            except sa.exc.SQLAlchemyError:  # not compilable alone: count it as any run
-                rows = [{}]
-            found = {row.get(RUN_TABLES[name]) for row in rows}
-            runs = found if None not in found and found else runs
-        if name in FAMILY_COLUMNS and state.is_update and not _sets_shown(state, name):
-            runs = set()  # e.g. the runner's mile count, counted by a sync
-        _touch(state.session, {name}, runs if name in SHOWN_TABLES else set())
+        _touch(state.session, {name}, {_ANY_RUN} if name in SHOWN_TABLES else set())
     elif isinstance(statement, sa.TextClause):
         words = statement.text.lstrip().split(None, 1)
         if words and words[0].upper() in _WRITES:
             _touch(state.session, {"*"}, set())
 
 
-def _sets_shown(state, table: str) -> bool:
-    """Whether a Core UPDATE may set a column the family page shows (True if unsure)."""
-    values = getattr(state.statement, "_values", None)  # .values(...); no public accessor
-    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
-    if not values and not any(rows):
-        return True
-    keys = {getattr(key, "key", key) for key in (*(values or ()), *(k for r in rows for k in r))}
-    return bool(keys & {*FAMILY_COLUMNS[table], "*"}) or not all(isinstance(k, str) for k in keys)
+def noted(statement):
+    """The Core statement, marked as a write whose caller tells the page cache what it wrote."""
+    return statement.execution_options(**{_NOTED: True})
+
+
+def touch_run(run_id: str) -> None:
+    """This transaction wrote the run or a row of it: once it commits, the run's family page
+    and the wall are stale (every other family page stays)."""
+    _touch(db.session(), {"runs"}, {run_id})
+
+
+def touch_wall() -> None:
+    """This transaction wrote something the wall shows and no family page does (a runner's
+    miles): once it commits, the wall is stale."""
+    _touch(db.session(), {"runners"}, set())
 
 
 def _run_ids(obj, column: str) -> set[str]:

@@ -13,6 +13,7 @@ from datetime import datetime
 import pyotp
 import sqlalchemy as sa
 
+from .. import pagecache
 from ..extensions import db
 from ..models import RecoveryCode, Runner, hash_token, utcnow
 from ..sealing import UNREADABLE
@@ -112,7 +113,8 @@ def verify(runner: Runner, code: str) -> str | None:
     if step is not None:
         # Conditional, so two requests racing with one code cannot both pass. The secret is
         # sealed again, under the current SEALING_KEY if it was opened with a fallback.
-        result = db.session.execute(
+        # Noted, and nothing touched: no page shows the step or the secret.
+        result = db.session.execute(pagecache.noted(
             sa.update(Runner)
             .where(
                 Runner.id == runner.id,
@@ -120,7 +122,7 @@ def verify(runner: Runner, code: str) -> str | None:
             )
             .values(totp_last_step=step, totp_secret=runner.totp_secret)
             .execution_options(synchronize_session=False)
-        )
+        ))
         if result.rowcount == 1:
             runner.totp_last_step = step
             return "totp"

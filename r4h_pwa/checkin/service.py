@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import audit
+from .. import audit, pagecache
 from ..extensions import db
 from ..formatting import local
 from ..models import Checkin, Run, new_token, utcnow
@@ -99,7 +99,8 @@ def save_qr_checkin(run: Run, checkin_id: str, values: dict) -> tuple[Checkin | 
         # A removal that lands between the read above and this write still wins.
         where=sa.and_(Checkin.run_id == stmt.excluded.run_id, Checkin.removed_at.is_(None)),
     )
-    db.session.execute(stmt)
+    db.session.execute(pagecache.noted(stmt))
+    pagecache.touch_run(run.id)
     checkin = db.session.get(Checkin, checkin_id, populate_existing=True)
     if checkin.removed_at is not None:
         return None, False

@@ -13,15 +13,28 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import audit, pagecache
 from ..database import retry_if_dropped
 from ..extensions import db
-from ..models import CHECKIN_ROLES, SILENCE_WHEN, Checkin, Hero, Lap, Run, Runner, Track, utcnow
+from ..models import (
+    CHECKIN_ROLES,
+    SILENCE_WHEN,
+    Checkin,
+    Hero,
+    Lap,
+    Run,
+    Runner,
+    Track,
+    new_row,
+    utcnow,
+)
 from ..validation import Fields, NotFound, ValidationError
 
 MAX_RUNS_PER_SYNC = 50
@@ -94,7 +107,7 @@ class SubmittedRun:
     # None when the phone sent none, as apps before the ceremony was recorded do.
     ceremony: SubmittedCeremony | None = None
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the canonical content: equal hashes mean the phone sent the same run."""
         content = {
@@ -391,22 +404,47 @@ def _commit_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunR
     raise AssertionError("unreachable")
 
 
+def _of_track(column):
+    return sa.select(column).where(Track.id == sa.bindparam("track_id")).scalar_subquery()
+
+
+# The statements of a sync, built once: a sync is the busiest write of the site.
+# One round trip for the track, the hero, and whether any of these check-in ids is taken
+# (almost never: then the check-ins need not be looked up one by one).
+_CHECK_RUN = sa.select(
+    _of_track(Track.laps_per_mile),
+    _of_track(Track.min_lap_seconds),
+    sa.exists().where(Hero.id == sa.bindparam("hero_id")),
+    sa.exists().where(Checkin.id.in_(sa.bindparam("checkin_ids", expanding=True))),
+)
+# The row lock makes a concurrent push of the same planned run wait for this one.
+_STORED_RUN = (
+    sa.select(Run.runner_id, Run.hero_id, Run.content_hash, Run.mile_number)
+    .where(Run.id == sa.bindparam("run_id"))
+    .with_for_update()
+)
+_INSERT_RUN = sa.insert(Run.__table__)
+_INSERT_CHECKIN = sa.insert(Checkin.__table__)
+_INSERT_LAP = sa.insert(Lap.__table__)
+_NUMBER_RUN = (
+    sa.update(Run.__table__)
+    .where(Run.__table__.c.id == sa.bindparam("run_id"))
+    .values(mile_number=sa.bindparam("mile_number"))
+)
+_NEXT_MILE_NUMBER = (
+    sa.update(Runner.__table__)
+    .where(Runner.__table__.c.id == sa.bindparam("runner_id"))
+    .values(miles_logged=Runner.__table__.c.miles_logged + 1)
+    .returning(Runner.__table__.c.starting_mile_count + Runner.__table__.c.miles_logged)
+)
+
+
 def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunResult:
     """Change the session for one validated run; the caller commits only a created run."""
-    def of_track(column):
-        return sa.select(column).where(Track.id == submitted.track_id).scalar_subquery()
-
-    checkin_ids = [c.id for c in submitted.checkins]
-    # One round trip for the track, the hero, and whether any of these check-in ids is taken
-    # (almost never: then _store_checkins need not look them up).
-    laps_per_mile, min_lap_seconds, hero_known, checkins_taken = db.session.execute(
-        sa.select(
-            of_track(Track.laps_per_mile),
-            of_track(Track.min_lap_seconds),
-            sa.exists().where(Hero.id == submitted.hero_id),
-            sa.exists().where(Checkin.id.in_(checkin_ids)) if checkin_ids else sa.false(),
-        )
-    ).one()
+    laps_per_mile, min_lap_seconds, hero_known, checkins_taken = _core(_CHECK_RUN, {
+        "track_id": submitted.track_id, "hero_id": submitted.hero_id,
+        "checkin_ids": [c.id for c in submitted.checkins],
+    }).one()
     errors = {}
     if not hero_known:
         errors["hero_id"] = "No hero has this id."
@@ -418,25 +456,15 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
     content_hash = submitted.content_hash
     whole_mile = len(submitted.laps) >= laps_per_mile
     review_reason = short_lap(submitted.laps, min_lap_seconds) if whole_mile else None
-    # The row lock makes a concurrent push of the same planned run wait for this one.
-    stored = db.session.execute(
-        sa.select(Run.runner_id, Run.hero_id, Run.content_hash, Run.mile_number)
-        .where(Run.id == submitted.id)
-        .with_for_update()
-    ).first()
+    stored = _core(_STORED_RUN, {"run_id": submitted.id}).first()
     if stored is None:
-        # Every column the rest of this function sets is in the INSERT, so the audit log
-        # knows their old values without asking the database again.
-        run = Run(id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id,
-                  mile_number=None, review_reason=review_reason)
-        _fill_in(run, submitted, device_id, content_hash)
-        db.session.add(run)
-        db.session.flush()  # a concurrent insert of the same id fails here, before any lock
-    elif stored.runner_id != runner_id:
+        return _insert_run(runner_id, device_id, submitted, review_reason, whole_mile,
+                           checkins_taken)
+    if stored.runner_id != runner_id:
         return RunResult(
             submitted.id, CONFLICT, errors={"id": "This run id is already used by another run."}
         )
-    elif stored.content_hash is not None:
+    if stored.content_hash is not None:
         if stored.content_hash == content_hash:
             return RunResult(submitted.id, DUPLICATE, mile_number=stored.mile_number)
         return RunResult(
@@ -445,53 +473,110 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
             mile_number=stored.mile_number,
             errors={"id": "This run was already synced with other content; the server kept it."},
         )
-    elif stored.hero_id != submitted.hero_id:
+    if stored.hero_id != submitted.hero_id:
         return RunResult(
             submitted.id, CONFLICT, errors={"hero_id": "This planned run is for another hero."}
         )
-    else:
-        _claim_planned_run(submitted.id, content_hash)
-        run = db.session.get(Run, submitted.id)
-        _fill_in(run, submitted, device_id, content_hash)
+    return _fill_in_planned_run(runner_id, device_id, submitted, review_reason, whole_mile,
+                                checkins_taken)
 
+
+def _insert_run(runner_id: int, device_id: str, submitted: SubmittedRun,
+                review_reason: str | None, whole_mile: bool, checkins_taken: bool) -> RunResult:
+    """Store a run the server has not seen: Core INSERTs (the run, then its check-ins and its
+    laps in one executemany each), then its mile number, audited and noted for the page cache
+    by hand.
+
+    No unit of work: a sync is the busiest write of the site, and every row here is new.
+    """
+    if checkins_taken:  # a new run's check-in id already stored can only be another run's
+        ids = [c.id for c in submitted.checkins]
+        taken = set(db.session.scalars(sa.select(Checkin.id).where(Checkin.id.in_(ids))))
+        errors = {f"checkins[{index}].id": CHECKIN_OF_ANOTHER_RUN
+                  for index, c in enumerate(submitted.checkins) if c.id in taken}
+        if errors:
+            return RunResult(submitted.id, REJECTED, errors=errors)
+    run = new_row(Run, id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id,
+                  review_reason=review_reason, **_synced_values(submitted, device_id))
+    # A concurrent insert of the same id fails here, before any lock.
+    _core(_INSERT_RUN, run)
+    checkins = [
+        new_row(Checkin, id=c.id, run_id=run["id"], source="phone", device_id=device_id,
+                name=c.name, agency=c.agency, badge=c.badge, role=c.role, public=c.public,
+                **({"checked_in_at": c.checked_in_at} if c.checked_in_at is not None else {}))
+        for c in submitted.checkins
+    ]
+    if checkins:
+        _core(_INSERT_CHECKIN, checkins)
+    _store_laps(run["id"], submitted.laps, replace=False)
+    notes = {}
+    if whole_mile and review_reason is None:
+        run["mile_number"] = _next_mile_number(runner_id)  # the runner's row lock comes last
+        _core(_NUMBER_RUN, {"run_id": run["id"], "mile_number": run["mile_number"]})
+    elif whole_mile:
+        notes["laps"] = _held_for_review(review_reason)
+    audit.record_new(Run, run)
+    for checkin in checkins:
+        audit.record_new(Checkin, checkin)
+    pagecache.touch_run(run["id"])
+    return RunResult(submitted.id, CREATED, mile_number=run["mile_number"], errors=notes,
+                     wrote=True)
+
+
+def _held_for_review(review_reason: str) -> str:
+    return f"{review_reason} The run is saved without a mile number until the team checks it."
+
+
+def _fill_in_planned_run(runner_id: int, device_id: str, submitted: SubmittedRun,
+                         review_reason: str | None, whole_mile: bool,
+                         checkins_taken: bool) -> RunResult:
+    """Fill in a run an admin planned (locked by the caller) with the phone's record."""
+    _claim_planned_run(submitted.id, submitted.content_hash)
+    run = db.session.get(Run, submitted.id)
+    _fill_in(run, submitted, device_id)
     errors, notes = _store_checkins(run.id, device_id, submitted.checkins, checkins_taken)
     if errors:
         return RunResult(submitted.id, REJECTED, errors=errors, wrote=True)
-    _store_laps(run.id, submitted.laps, replace=stored is not None)
+    _store_laps(run.id, submitted.laps, replace=True)
     if run.mile_number is None and whole_mile:
-        if run.review_reason != review_reason:  # a planned run: set here, an UPDATE anyway
+        if run.review_reason != review_reason:
             run.review_reason = review_reason
         if run.review_reason is None:
             db.session.flush()  # the runner's row lock is the last lock taken: no deadlock
             run.mile_number = _next_mile_number(runner_id)
         else:
-            notes["laps"] = (
-                f"{run.review_reason} The run is saved without a mile number until the team "
-                "checks it."
-            )
+            notes["laps"] = _held_for_review(run.review_reason)
     db.session.flush()
     return RunResult(submitted.id, CREATED, mile_number=run.mile_number, errors=notes, wrote=True)
 
 
-def _fill_in(run: Run, submitted: SubmittedRun, device_id: str, content_hash: str) -> None:
-    """Copy the phone's record onto the run; a planned run keeps words it has if none came."""
-    run.track_id = submitted.track_id
-    run.started_at = submitted.started_at
-    run.finished_at = submitted.finished_at
-    if submitted.words or run.words is None:
-        run.words = submitted.words
-    if submitted.video_url or run.video_url is None:
-        run.video_url = submitted.video_url
-    run.status = "synced"
-    run.synced_at = utcnow()
-    run.device_id = device_id
-    run.content_hash = content_hash
+def _synced_values(submitted: SubmittedRun, device_id: str) -> dict[str, Any]:
+    """The columns of a run that the phone's record sets."""
     ceremony = submitted.ceremony
-    run.prayer_before = ceremony.prayer_before if ceremony else None
-    run.silence_seconds = ceremony.silence_seconds if ceremony else None
-    run.flag_carried = ceremony.flag_carried if ceremony else None
-    run.prayer_after = ceremony.prayer_after if ceremony else None
-    run.silence_when = ceremony.silence_when if ceremony else None
+    return {
+        "track_id": submitted.track_id,
+        "started_at": submitted.started_at,
+        "finished_at": submitted.finished_at,
+        "words": submitted.words,
+        "video_url": submitted.video_url,
+        "status": "synced",
+        "synced_at": utcnow(),
+        "device_id": device_id,
+        "content_hash": submitted.content_hash,
+        "prayer_before": ceremony.prayer_before if ceremony else None,
+        "silence_seconds": ceremony.silence_seconds if ceremony else None,
+        "flag_carried": ceremony.flag_carried if ceremony else None,
+        "prayer_after": ceremony.prayer_after if ceremony else None,
+        "silence_when": ceremony.silence_when if ceremony else None,
+    }
+
+
+def _fill_in(run: Run, submitted: SubmittedRun, device_id: str) -> None:
+    """Copy the phone's record onto a planned run; it keeps words it has if none came."""
+    for key, value in _synced_values(submitted, device_id).items():
+        if key in ("words", "video_url") and not value and getattr(run, key) is not None:
+            continue
+        setattr(run, key, value)
 
 
 class _LostRace(Exception):
@@ -505,15 +590,17 @@ def _claim_planned_run(run_id: str, content_hash: str) -> None:
     UPDATE, so this conditional UPDATE is what makes the second request wait and lose.
     """
     table = Run.__table__
-    claimed = db.session.execute(
+    claimed = db.session.execute(pagecache.noted(
         sa.update(table)
         .where(table.c.id == run_id, table.c.content_hash.is_(None))
         .values(content_hash=content_hash)
-    )
+    ))
     if claimed.rowcount != 1:
         raise _LostRace
+    pagecache.touch_run(run_id)
 
 
+CHECKIN_OF_ANOTHER_RUN = "This check-in id belongs to another run."
 OFFICERS_CHECKIN = "This check-in belongs to the officer who made it; it was left as it was."
 OTHER_PHONES_CHECKIN = "This check-in was added on another phone; it was left as it was."
 REMOVED_CHECKIN = "This check-in was removed by the team; it stays removed."
@@ -546,7 +633,7 @@ def _store_checkins(
                 checkin.checked_in_at = submitted.checked_in_at
             db.session.add(checkin)
         elif checkin.run_id != run_id:
-            errors[f"checkins[{index}].id"] = "This check-in id belongs to another run."
+            errors[f"checkins[{index}].id"] = CHECKIN_OF_ANOTHER_RUN
             continue
         elif checkin.removed_at is not None:
             notes[f"checkins[{index}]"] = REMOVED_CHECKIN
@@ -566,26 +653,29 @@ def _store_checkins(
 
 
 def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -> None:
-    """Insert the laps in one executemany; bypassing the unit of work keeps 200 laps cheap."""
+    """Insert the laps in one executemany; bypassing the unit of work keeps 200 laps cheap.
+
+    (One INSERT of many VALUES rows measured twice as slow here, in the app and in
+    PostgreSQL, as psycopg's executemany.)"""
     table = Lap.__table__
     if replace:
         # Only a planned run given laps by hand has any; the phone's record is the truth.
-        db.session.execute(sa.delete(table).where(table.c.run_id == run_id))
+        _core(sa.delete(table).where(table.c.run_id == run_id))
     if laps:
-        db.session.execute(
-            sa.insert(table), [{"run_id": run_id, "seq": seq, "elapsed_ms": ms} for seq, ms in laps]
-        )
+        _core(_INSERT_LAP, [{"run_id": run_id, "seq": seq, "elapsed_ms": ms} for seq, ms in laps])
+    pagecache.touch_run(run_id)
 
 
 def _next_mile_number(runner_id: int) -> int:
     """Take the runner's next mile number: the UPDATE row-locks the runner until commit."""
-    statement = (
-        sa.update(Runner.__table__)
-        .where(Runner.__table__.c.id == runner_id)
-        .values(miles_logged=Runner.__table__.c.miles_logged + 1)
-        .returning(Runner.__table__.c.starting_mile_count + Runner.__table__.c.miles_logged)
-    )
-    return db.session.execute(statement).scalar_one()
+    pagecache.touch_wall()  # the team's miles
+    return _core(_NEXT_MILE_NUMBER, {"runner_id": runner_id}).scalar_one()
+
+
+def _core(statement, parameters=None):
+    """Execute a Core statement in the session's transaction, past the ORM's execute hooks:
+    the sync's busy path, whose callers audit their writes and touch the page cache."""
+    return db.session.connection().execute(statement, parameters)
 
 
 def confirm_mile(run: Run) -> bool:
@@ -595,7 +685,7 @@ def confirm_mile(run: Run) -> bool:
     number comes from the same atomic counter as a synced mile. The caller commits.
     """
     table = Run.__table__
-    claimed = db.session.execute(
+    claimed = db.session.execute(pagecache.noted(
         sa.update(table)
         .where(
             table.c.id == run.id,
@@ -603,11 +693,14 @@ def confirm_mile(run: Run) -> bool:
             table.c.mile_number.is_(None),
         )
         .values(review_reason=None)
-    )
+    ))
     if claimed.rowcount != 1:
         return False
+    pagecache.touch_run(run.id)
     mile_number = _next_mile_number(run.runner_id)
-    db.session.execute(sa.update(table).where(table.c.id == run.id).values(mile_number=mile_number))
+    db.session.execute(pagecache.noted(
+        sa.update(table).where(table.c.id == run.id).values(mile_number=mile_number)
+    ))
     db.session.expire(run)
     return True
 

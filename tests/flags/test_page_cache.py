@@ -22,7 +22,13 @@ from r4h_pwa.checkin import service as checkin_service
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.flags import wall
 from r4h_pwa.models import Run
-from tests.factories import ADDRESS, make_hero, make_synced_run
+from tests.factories import (
+    ADDRESS,
+    make_hero,
+    make_run,
+    make_shipment,
+    make_synced_run,
+)
 from tests.helpers import csrf_token, sign_in
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -264,6 +270,42 @@ def test_a_sync_of_another_run_leaves_the_family_page_in_the_cache(app, client, 
     assert again.status_code == 200
     assert sent == []  # from the cache: the other run is not on this page
     assert again.get_data() == first.get_data()
+
+
+def test_a_sync_of_a_planned_run_shows_on_its_family_page_at_once(client, db, story):
+    run = db.session.get(Run, story.run_id)
+    planned = make_run(run.runner, hero=run.hero, track=run.track, words="")
+    family_path = f"/f/{make_shipment(planned).family_token}"
+    db.session.commit()
+    assert "Ran it at dawn" not in client.get(family_path).get_data(as_text=True)
+    payload = {
+        "id": planned.id, "hero_id": run.hero_id, "track_id": run.track_id,
+        "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
+        "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
+        "checkins": [], "words": "Ran it at dawn for Officer Becerra.", "video_url": "",
+    }
+    synced = client.post("/api/v1/sync", json={"device_id": run.runner.devices[0].id,
+                                               "runs": [payload]}, headers=story.headers)
+    assert synced.json["results"][0]["status"] == "created"
+    assert "Ran it at dawn" in client.get(family_path).get_data(as_text=True)
+
+
+def test_a_sync_of_a_new_run_bumps_that_runs_family_version(app, client, db, story):
+    """The run is new, so no page of it is kept yet: what a sync must leave is a new version
+    of the run, or a page kept from a read that raced the sync would pass for the new one."""
+    run = db.session.get(Run, story.run_id)
+    run_id = str(uuid.uuid4())
+    pages = app.extensions["page_cache"]
+    before, other = pages.run_version(run_id), pages.run_version(story.run_id)
+    synced = client.post("/api/v1/sync", json={"device_id": run.runner.devices[0].id, "runs": [{
+        "id": run_id, "hero_id": run.hero_id, "track_id": run.track_id,
+        "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
+        "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
+        "checkins": [], "words": "", "video_url": "",
+    }]}, headers=story.headers)
+    assert synced.json["results"][0]["status"] == "created"
+    assert pages.run_version(run_id) != before
+    assert pages.run_version(story.run_id) == other
 
 
 def test_a_check_in_by_qr_shows_on_the_family_page_at_once(client, db, story, monkeypatch):
