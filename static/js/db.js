@@ -208,9 +208,19 @@ export function updateRun(id, change) {
 }
 
 // A tap, undo or checkpoint: change(run) returns {run, entry}; the entry is appended, in one
-// strict transaction. known is the run as the page last stored it: the transaction reads only
-// the newest key, and the whole run if a write the page has not seen came first (a quick tap).
-export function appendToRun(known, change) {
+// strict transaction. known is the run as the page last stored it. The entry worked out from
+// known goes out with the read of the newest key, so a tap costs one round trip to the
+// database, as a single put does; if a write the page has not seen came first (a quick tap),
+// that transaction writes nothing and a second one reads the whole run before it appends.
+export async function appendToRun(known, change) {
+  const guess = change(known);
+  if (guess.entry) {
+    try {
+      return await transact(["runs", "laps"], "readwrite", (tx) => appendIfCurrent(tx, known, guess));
+    } catch (error) {
+      if (!(error instanceof Stale)) throw error;
+    }
+  }
   return transact(["runs", "laps"], "readwrite", async (tx) => {
     const laps = tx.objectStore("laps");
     const newest = await request(laps.openKeyCursor(tapsOf(known.id), "prev"));
@@ -220,6 +230,21 @@ export function appendToRun(known, change) {
     if (outcome.entry) await request(laps.add({ ...outcome.entry, run_id: known.id, n: outcome.run.n }));
     return outcome;
   });
+}
+
+class Stale extends Error {}
+
+// Both requests go out in this task; the add is kept only if the newest key is known's. If it
+// is not, the add may fail on a key already there: either way the transaction is aborted.
+async function appendIfCurrent(tx, known, outcome) {
+  const laps = tx.objectStore("laps");
+  const newest = request(laps.openKeyCursor(tapsOf(known.id), "prev"));
+  const adding = laps.add({ ...outcome.entry, run_id: known.id, n: outcome.run.n });
+  if ((await newest)?.key[1] !== known.n) throw new Stale();
+  const added = request(adding);
+  tx.commit?.(); // nothing more to ask: the commit need not wait for the add's answer
+  await added;
+  return outcome;
 }
 
 // Everything the first screen needs, in one read transaction, asked for as this module runs:

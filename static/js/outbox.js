@@ -4,7 +4,7 @@
 
 import { ApiError, inPlainWords, postSync } from "./api.js";
 import * as db from "./db.js";
-import { photoJobs, pushPhotos, tidyPhotos } from "./photos.js";
+import { photoJobs, pushPhotos } from "./photos.js";
 import "./shared.js";
 
 const { SYNC_TAG, BATCH, sendable, applyResult, outboxAgeSeconds } = self.r4hOutbox;
@@ -46,7 +46,6 @@ export class Outbox {
 
   async pushAll() {
     clearTimeout(this.timer);
-    await tidyPhotos();
     const auth = await db.getValue("auth");
     const waiting = await db.runsWithStatus("outbox");
     const mine = sendable(auth, waiting);

@@ -16,6 +16,9 @@ const jpeg = (photo) => new Blob([photo.bytes], { type: "image/jpeg" });
 let shown = { key: "", urls: [] }; // the list on screen, and its object URLs to let go of
 
 export function wire() {
+  // Once as the app starts, and after the runner adds photos: not at every sync attempt, which
+  // comes at every return to the app, mid-run too, and would read every photo's bytes.
+  tidy();
   $("counter-photo-button").onclick = () => $("counter-photo").click(); // a real button on the counter
   for (const id of ["photo-take", "photo-pick", "counter-photo"]) {
     $(id).onchange = async (event) => {
@@ -56,7 +59,7 @@ async function thin(photo) {
 
 // Deletes photos whose run is gone, and thins those the server has (or refused) that are
 // still whole: an older app kept them so, or a thin failed.
-export async function tidyPhotos() {
+async function tidyPhotos() {
   const [photos, ids] = await Promise.all([db.allPhotos(), db.runIds()]);
   const runs = new Set(ids);
   for (const photo of photos) {
@@ -67,6 +70,9 @@ export async function tidyPhotos() {
     }
   }
 }
+
+// A tidy that fails leaves the photos as they were, for the next one.
+const tidy = () => tidyPhotos().catch(() => {});
 
 async function addPhotos(runId, files) {
   for (const file of files) {
@@ -80,6 +86,7 @@ async function addPhotos(runId, files) {
   }
   await showPhotos(runId);
   (await import("./updates.js")).outbox.pushSoon();
+  tidy();
 }
 
 async function setHidden(photo, hidden) {

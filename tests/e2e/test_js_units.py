@@ -459,6 +459,23 @@ def test_two_quick_taps_on_the_same_old_view_count_once(js, phone):
     assert after["n"] == 2
 
 
+def test_a_tap_on_a_view_older_than_the_finish_writes_nothing(js, phone):
+    run = counting_on_disk(phone, new_run(js))
+    run = append(phone, run, "counter.recordTap(run, 41000, 1)")["run"]
+    phone.evaluate(
+        "async (id) => { const db = await import('/static/js/db.js');"
+        " const counter = await import('/static/js/counter.js');"
+        " await db.updateRun(id, (run) => counter.finishRun(run, 50000)); }",
+        run["id"],
+    )
+    # The page still holds the counting run: its tap would be n 2, a key free on disk.
+    late = append(phone, run, "counter.recordTap(run, 82000, 2)")
+    assert (late["counted"], late["reason"]) == (False, "closed")
+    stores = phone.evaluate(RAW_STORES)
+    assert stores["laps"] == []
+    assert [lap["seq"] for lap in stores["runs"][0]["laps"]] == [1]
+
+
 def test_undo_is_a_record_of_its_own_and_a_fold_empties_the_laps_store(js, phone):
     run = counting_on_disk(phone, new_run(js))
     run = append(phone, run, "counter.recordTap(run, 41000, 1)")["run"]

@@ -97,7 +97,18 @@ def test_the_photos_of_a_start_finished_with_no_laps_go_with_it(page):
     assert stored_runs(page) == [] and read_photos(page) == []
 
 
-def test_an_orphaned_photo_is_deleted_and_an_old_app_sent_photo_thinned(context, page):
+def wait_for_tidy(page, kept: int) -> list[dict]:
+    """Poll from here, one read at a time, until kept photos are left, all thumbnails."""
+    deadline = time.monotonic() + 20
+    while len(photos := read_photos(page)) != kept or not all(p.get("thumb") for p in photos):
+        assert time.monotonic() < deadline, [(p["id"], p.get("thumb")) for p in photos]
+        time.sleep(0.1)
+    return photos
+
+
+def test_an_orphaned_photo_is_deleted_and_an_old_app_sent_photo_thinned_as_the_app_starts(
+    context, page
+):
     context.clock.install()
     open_app(page)
     sign_in(page)
@@ -109,15 +120,38 @@ def test_an_orphaned_photo_is_deleted_and_an_old_app_sent_photo_thinned(context,
     sent = {"id": str(uuid.uuid4()), "run_id": run["id"], "sent": True, "bytes": full}
     page.evaluate(PUT_PHOTOS, [orphan, sent])  # as a phone with the previous app holds them
 
-    page.get_by_test_id("sync-now").click()
-    # Polled from here, one read at a time: the tidy runs in the page, after the click returns.
-    deadline = time.monotonic() + 20
-    while len(photos := read_photos(page)) != 1 or not photos[0].get("thumb"):
-        assert time.monotonic() < deadline, [(p["id"], p.get("thumb")) for p in photos]
-        time.sleep(0.1)
-    [kept] = photos
+    page.reload()
+    [kept] = wait_for_tidy(page, kept=1)
     assert (kept["id"], kept["sent"], kept["width"]) == (sent["id"], True, 1600)
     assert Image.open(io.BytesIO(bytes(kept["bytes"]))).size == (480, 360)
+
+
+def test_a_sync_attempt_reads_no_photo_to_tidy_and_adding_a_photo_tidies(context, page):
+    context.clock.install()
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    start_unplanned_run(page)
+    tap_laps(page, 7)
+    page.locator("#finish-mile").click()
+    page.get_by_test_id("confirm-finish").click()
+    expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    orphan = {"id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()), "sent": False,
+              "bytes": list(jpeg_of((1600, 1200)))}  # fmt: skip
+    page.evaluate(PUT_PHOTOS, [orphan])
+
+    context.set_offline(False)
+    page.get_by_test_id("sync-now").click()
+    expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
+    # Every sync attempt (on "Sync now", online, each return to the app) left it alone.
+    assert [p["id"] for p in read_photos(page)] == [orphan["id"]]
+
+    page.get_by_test_id("photo-take").set_input_files(
+        {"name": "flag.jpg", "mimeType": "image/jpeg", "buffer": jpeg_of((800, 600))}
+    )
+    [kept] = wait_for_tidy(page, kept=1)  # the orphan is gone; the new photo is sent, thinned
+    assert kept["id"] != orphan["id"]
 
 
 def test_the_sync_says_how_long_the_oldest_run_waited(context, page, server_db):
