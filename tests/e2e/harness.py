@@ -42,12 +42,17 @@ def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+# The servers' key, and the tests' when they write to a server's database: it seals the
+# admins' TOTP secrets (r4h_pwa/sealing.py), so both sides must hold the same one.
+SECRET_KEY = "e2e-secret-key"
+
+
 def base_env(database: Path) -> dict:
     """The environment of every server command: its database, fast hashes, no rate limits."""
     env = dict(os.environ)
     env.update(
         R4H_DATABASE_URL=_sqlite_url(database),
-        R4H_SECRET_KEY="e2e-secret-key",
+        R4H_SECRET_KEY=SECRET_KEY,
         R4H_PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
         R4H_RATELIMIT_ENABLED="false",
         PYTHONDONTWRITEBYTECODE="1",
@@ -144,7 +149,8 @@ class LiveServer:
         from r4h_pwa.extensions import db
 
         url = _sqlite_url(self.database)
-        app = create_app({"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url})
+        app = create_app({"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url,
+                          "SECRET_KEY": SECRET_KEY})
         with app.app_context():
             try:
                 yield db
