@@ -111,6 +111,20 @@ def tap_laps(page: Page, laps: int, lap_ms: int = LAP_MS) -> None:
         expect(page.get_by_test_id("lap-count")).to_have_text(str(n))
 
 
+def an_unsent_mile(context, page: Page) -> None:
+    """Sign in and let the worker install, go offline, count a mile and finish it: the run
+    then waits in the outbox."""
+    open_app(page)
+    sign_in(page)
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    start_unplanned_run(page)
+    tap_laps(page, 7)
+    page.locator("#finish-mile").click()
+    page.get_by_test_id("confirm-finish").click()
+    expect(page.get_by_test_id("pending-count")).to_have_text("1")
+
+
 def finish_and_wait_for_sync(page: Page) -> dict:
     """Finish the mile on the counter and wait until the run is sent; the run as stored."""
     page.locator("#finish-mile").click()

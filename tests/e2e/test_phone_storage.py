@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from r4h_pwa.models import Photo, Run
 
 from .steps import (
+    an_unsent_mile,
     finish_and_wait_for_sync,
     open_app,
     sign_in,
@@ -128,15 +129,7 @@ def test_an_orphaned_photo_is_deleted_and_an_old_app_sent_photo_thinned_as_the_a
 
 def test_a_sync_attempt_reads_no_photo_to_tidy_and_adding_a_photo_tidies(context, page):
     context.clock.install()
-    open_app(page)
-    sign_in(page)
-    wait_for_service_worker(page)
-    context.set_offline(True)
-    start_unplanned_run(page)
-    tap_laps(page, 7)
-    page.locator("#finish-mile").click()
-    page.get_by_test_id("confirm-finish").click()
-    expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    an_unsent_mile(context, page)
     orphan = {"id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()), "sent": False,
               "bytes": list(jpeg_of((1600, 1200)))}  # fmt: skip
     page.evaluate(PUT_PHOTOS, [orphan])
@@ -156,15 +149,7 @@ def test_a_sync_attempt_reads_no_photo_to_tidy_and_adding_a_photo_tidies(context
 
 def test_the_sync_says_how_long_the_oldest_run_waited(context, page, server_db):
     context.clock.install()
-    open_app(page)
-    sign_in(page)
-    wait_for_service_worker(page)
-    context.set_offline(True)
-    start_unplanned_run(page)
-    tap_laps(page, 7)
-    page.locator("#finish-mile").click()
-    page.get_by_test_id("confirm-finish").click()
-    expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    an_unsent_mile(context, page)
     page.clock.fast_forward(10 * 60_000)  # ten minutes with no signal
 
     sent = []

@@ -10,11 +10,11 @@ from playwright.sync_api import expect
 from r4h_pwa.models import Run
 
 from .steps import (
+    an_unsent_mile,
     open_app,
     sign_in,
     start_unplanned_run,
     stored_runs,
-    tap_laps,
     wait_for_service_worker,
 )
 
@@ -145,15 +145,7 @@ def test_a_sync_event_dispatched_through_devtools_with_no_window_open_pushes_the
     # cannot trigger; DevTools dispatches the same `sync` event to the real service worker,
     # with no window of the app open. What the worker then does is the real thing.
     context.clock.install()
-    open_app(page)
-    sign_in(page)
-    wait_for_service_worker(page)
-    context.set_offline(True)
-    start_unplanned_run(page)
-    tap_laps(page, 7)
-    page.get_by_test_id("finish-run").click()
-    page.get_by_test_id("confirm-finish").click()
-    expect(page.get_by_test_id("pending-count")).to_have_text("1")
+    an_unsent_mile(context, page)
     [run] = stored_runs(page)
 
     devtools_page = context.new_page()  # about:blank: not a window of the app
