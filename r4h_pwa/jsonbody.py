@@ -116,8 +116,9 @@ DRAIN_MOST = 16 * 1024 * 1024  # past what nginx lets through (8 MB photos): not
 
 def _read_the_rest(response: Response) -> Response:
     """Read what is left of the request's body, up to DRAIN_MOST bytes."""
-    if (request.content_length or 0) > DRAIN_MOST:
-        return response
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if not (request.content_length or chunked) or (request.content_length or 0) > DRAIN_MOST:
+        return response  # no body (most requests: page loads, GETs), or too much to read
     try:
         # The stream the view read from, if it read; else the body, bounded by its length
         # (a photo's 8 MB is over the app's 1 MB default, which request.stream would refuse).
