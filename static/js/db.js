@@ -74,7 +74,8 @@ export function failNextWriteForTests(kind = "lost") {
   faultForTests = kind;
 }
 
-// Runs work(tx) in one transaction; resolves with its result once that is complete.
+// Runs work(tx) in one transaction; resolves with its result once that is complete (a read:
+// once its requests have answered).
 export async function transact(stores, mode, work) {
   const writing = mode === "readwrite";
   try {
@@ -138,6 +139,12 @@ async function attempt(stores, mode, work) {
     }
     await done.catch(() => {});
     throw isLost(failure) || isLost(error) ? lost(failure || error) : error;
+  }
+  if (mode === "readonly") {
+    // A read is whole once its requests have answered; its commit adds nothing, and on a cold
+    // start the complete event can wait behind the page's first layout and paint.
+    done.catch(() => {});
+    return result;
   }
   try {
     await done;
