@@ -6,12 +6,17 @@ import { notice } from "./dom.js";
 import * as counterScreen from "./screen-counter.js";
 import { state, update } from "./state.js";
 
+const COPY_AFTER_MS = 100;
+
 async function start() {
   counterScreen.wire();
   storageNotices.addEventListener("notice", (event) => notice(event.detail.message, event.detail.kind, 8000));
-  // db.js asked for the first read as it loaded: IndexedDB works while the copy is drawn.
-  const drawn = counterScreen.drawCopy();
+  // db.js asked for the first read as it loaded. The copy is drawn only if IndexedDB is slow
+  // to answer: drawing costs the page's first layout, and the answer would wait behind it.
+  let drawn = false;
+  const copyTimer = setTimeout(() => (drawn = counterScreen.drawCopy()), COPY_AFTER_MS);
   const [counting, auth, bootstrap, settings] = await firstRead;
+  clearTimeout(copyTimer);
   update({ auth, bootstrap, settings: { ...state.settings, ...settings } });
   if (counting) counterScreen.resume(counting); // straight back to the lap button
   else if (drawn) counterScreen.dropCopy(); // a copy of a run that is no longer counting

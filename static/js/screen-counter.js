@@ -1,6 +1,7 @@
 // The counter: the lap button, the clock, undo, and finishing the run. What is on screen is
-// what IndexedDB holds: every tap is read back from disk before it shows. A cold start may
-// first draw the run from its copy in localStorage; the lap button waits for IndexedDB.
+// what IndexedDB holds: every tap is read back from disk before it shows. A cold start whose
+// IndexedDB is slow to answer first draws the run from its copy in localStorage; the lap
+// button waits for IndexedDB.
 
 import * as counter from "./counter.js";
 import * as db from "./db.js";

@@ -17,10 +17,12 @@ served by the same service worker from its cache. Times run from the navigation'
   with one small module in place of the app's, which opens IndexedDB, reads the counting run,
   shows its count and enables the lap button; no taps, no clock, no other screen. No app
   built from several modules can start sooner than this.
-The counter is drawn earlier, from the run's copy in localStorage, with the lap button off
-until IndexedDB confirms the run; that "r4h:counter-drawn" mark is reported beside, not
-as the goal's figure. So is the app's first contentful paint: the first text frame of a
-cold page (layout, fonts, paint) is costly, and IndexedDB's answer waits behind it.
+If IndexedDB is slow to answer, the counter is drawn first from the run's copy in
+localStorage, with the lap button off until IndexedDB confirms the run; that
+"r4h:counter-drawn" mark is reported beside (with how many rounds drew the copy), not as the
+goal's figure. So is how many rounds had the lap button usable before the first paint: in
+those, the first frame the runner sees is the usable counter. So is the app's first
+contentful paint: the first text frame of a cold page (layout, fonts, paint) is costly.
 """
 
 import json
@@ -195,6 +197,10 @@ def main() -> None:
         else None,
         "painted_median_ms": round(statistics.median(beside["painted"]), 1),
         "painted_ratio": round(statistics.median(beside["painted"]) / blank, 2),
+        "copy_drawn_rounds": sum(d is not None for d in drawn),
+        "ready_before_first_paint": sum(
+            ready <= painted for ready, painted in zip(times["app"], beside["painted"], strict=True)
+        ),
         "goal_ratio": 1.5,
         "raw_ms": times,
     }
@@ -208,6 +214,8 @@ def main() -> None:
         print(f"{'app, counter drawn':<22}{result['drawn_median_ms']:>10.1f}  (lap button off)")
     painted = f"{result['painted_median_ms']:>10.1f}  ({result['painted_ratio']}x blank)"
     print(f"{'app, first paint':<22}{painted}")
+    print(f"{'copy drawn':<22}{result['copy_drawn_rounds']:>10}  of {rounds} rounds")
+    print(f"{'ready before paint':<22}{result['ready_before_first_paint']:>10}  of {rounds} rounds")
     print(f"{'app/blank_db':<22}{result['ratio_to_blank_db']:>10}  (the floor: open + read)")
     print(f"{'one_module/blank':<22}{result['one_module_ratio']:>10}  (the floor of any design)")
     verdict = "meets" if result["ratio"] <= 1.5 else "MISSES"
