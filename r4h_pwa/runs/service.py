@@ -431,6 +431,17 @@ _CHECK_RUN = sa.select(
 _INSERT_RUN = sa.insert(Run.__table__)
 _INSERT_CHECKIN = sa.insert(Checkin.__table__)
 _INSERT_LAP = sa.insert(Lap.__table__)
+# PostgreSQL takes a run's laps as two arrays in one INSERT: one statement to run, where an
+# executemany runs one per lap (7 laps: 0.55 ms against 0.9 ms in the app, measured).
+_LAP_ARRAYS = sa.func.unnest(
+    sa.bindparam("seqs", type_=sa.ARRAY(Lap.__table__.c.seq.type)),
+    sa.bindparam("elapsed", type_=sa.ARRAY(Lap.__table__.c.elapsed_ms.type)),
+).table_valued("seq", "elapsed_ms").render_derived(name="lap")
+_INSERT_LAPS_FROM_ARRAYS = sa.insert(Lap.__table__).from_select(
+    ["run_id", "seq", "elapsed_ms"],
+    sa.select(sa.bindparam("lap_run_id", type_=Lap.__table__.c.run_id.type),
+              _LAP_ARRAYS.c.seq, _LAP_ARRAYS.c.elapsed_ms),
+)
 # (Its parameter is not named runner_id: in _NUMBER_RUN_FROM_COUNTER, an UPDATE of runs, that
 # name is taken by the runs.runner_id column.)
 _NEXT_MILE_NUMBER = (
@@ -670,7 +681,8 @@ def _store_checkins(
 
 
 def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -> None:
-    """Insert the laps in one executemany; bypassing the unit of work keeps 200 laps cheap.
+    """Insert the laps in one statement on PostgreSQL, one executemany elsewhere; bypassing
+    the unit of work keeps 200 laps cheap.
 
     (One INSERT of many VALUES rows measured twice as slow here, in the app and in
     PostgreSQL, as psycopg's executemany.)"""
@@ -678,7 +690,10 @@ def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -
     if replace:
         # Only a planned run given laps by hand has any; the phone's record is the truth.
         _core(sa.delete(table).where(table.c.run_id == run_id))
-    if laps:
+    if laps and _on_postgresql():
+        _core(_INSERT_LAPS_FROM_ARRAYS, {"lap_run_id": run_id, "seqs": [seq for seq, _ in laps],
+                                         "elapsed": [ms for _, ms in laps]})
+    elif laps:
         _core(_INSERT_LAP, [{"run_id": run_id, "seq": seq, "elapsed_ms": ms} for seq, ms in laps])
     pagecache.touch_run(run_id)
 
@@ -692,13 +707,17 @@ def _next_mile_number(runner_id: int) -> int:
 def _number_run(runner_id: int, run_id: str) -> int:
     """Give the stored run the runner's next mile number (see _next_mile_number); the caller
     notes the run for the page cache."""
-    if db.session.connection().dialect.name != "postgresql":
+    if not _on_postgresql():
         mile_number = _next_mile_number(runner_id)
         _core(_NUMBER_RUN, {"run_id": run_id, "mile_number": mile_number})
         return mile_number
     pagecache.touch_wall()  # the team's miles
     parameters = {"counter_of": runner_id, "run_id": run_id}
     return _core(_NUMBER_RUN_FROM_COUNTER, parameters).scalar_one()
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _core(statement, parameters=None):
