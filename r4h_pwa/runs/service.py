@@ -409,42 +409,79 @@ def _of_track(column):
 
 
 # The statements of a sync, built once: a sync is the busiest write of the site.
-# One round trip for the track, the hero, and whether any of these check-in ids is taken
-# (almost never: then the check-ins need not be looked up one by one).
+# The stored run, if any, under a row lock: a concurrent push of the same planned run waits
+# for this one. (SQLite has no FOR UPDATE; _claim_planned_run serialises there.)
+_STORED = (
+    sa.select(Run.runner_id, Run.hero_id, Run.content_hash, Run.mile_number)
+    .where(Run.id == sa.bindparam("run_id"))
+    .with_for_update()
+    .subquery("stored")
+)
+_ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one")
+# One round trip for the track, the hero, whether any of these check-in ids is taken (almost
+# never: then the check-ins need not be looked up one by one), and the stored run (NULLs for
+# a new one): one row always.
 _CHECK_RUN = sa.select(
     _of_track(Track.laps_per_mile),
     _of_track(Track.min_lap_seconds),
     sa.exists().where(Hero.id == sa.bindparam("hero_id")),
     sa.exists().where(Checkin.id.in_(sa.bindparam("checkin_ids", expanding=True))),
-)
-# The row lock makes a concurrent push of the same planned run wait for this one.
-_STORED_RUN = (
-    sa.select(Run.runner_id, Run.hero_id, Run.content_hash, Run.mile_number)
-    .where(Run.id == sa.bindparam("run_id"))
-    .with_for_update()
-)
+    _STORED,
+).select_from(_ONE_ROW.outerjoin(_STORED, sa.true()))
 _INSERT_RUN = sa.insert(Run.__table__)
 _INSERT_CHECKIN = sa.insert(Checkin.__table__)
 _INSERT_LAP = sa.insert(Lap.__table__)
+# PostgreSQL takes a run's laps as two arrays in one INSERT: one statement to run, where an
+# executemany runs one per lap (7 laps: 0.55 ms against 0.9 ms in the app, measured).
+_LAP_ARRAYS = (
+    sa.func.unnest(
+        sa.bindparam("seqs", type_=sa.ARRAY(Lap.__table__.c.seq.type)),
+        sa.bindparam("elapsed", type_=sa.ARRAY(Lap.__table__.c.elapsed_ms.type)),
+    )
+    .table_valued("seq", "elapsed_ms")
+    .render_derived(name="lap")
+)
+_INSERT_LAPS_FROM_ARRAYS = sa.insert(Lap.__table__).from_select(
+    ["run_id", "seq", "elapsed_ms"],
+    sa.select(
+        sa.bindparam("lap_run_id", type_=Lap.__table__.c.run_id.type),
+        _LAP_ARRAYS.c.seq,
+        _LAP_ARRAYS.c.elapsed_ms,
+    ),
+)
+# (Its parameter is not named runner_id: in _NUMBER_RUN_FROM_COUNTER, an UPDATE of runs, that
+# name is taken by the runs.runner_id column.)
+_NEXT_MILE_NUMBER = (
+    sa.update(Runner.__table__)
+    .where(Runner.__table__.c.id == sa.bindparam("counter_of"))
+    .values(miles_logged=Runner.__table__.c.miles_logged + 1)
+    .returning(
+        (Runner.__table__.c.starting_mile_count + Runner.__table__.c.miles_logged)
+        .label("mile_number")
+    )
+)
 _NUMBER_RUN = (
     sa.update(Run.__table__)
     .where(Run.__table__.c.id == sa.bindparam("run_id"))
     .values(mile_number=sa.bindparam("mile_number"))
 )
-_NEXT_MILE_NUMBER = (
-    sa.update(Runner.__table__)
-    .where(Runner.__table__.c.id == sa.bindparam("runner_id"))
-    .values(miles_logged=Runner.__table__.c.miles_logged + 1)
-    .returning(Runner.__table__.c.starting_mile_count + Runner.__table__.c.miles_logged)
+# PostgreSQL takes the number and gives it to the run in one round trip (a data-modifying
+# WITH, which SQLite lacks): the runner's row lock is held one round trip less.
+_NUMBER_RUN_FROM_COUNTER = (
+    sa.update(Run.__table__)
+    .where(Run.__table__.c.id == sa.bindparam("run_id"))
+    .values(mile_number=sa.select(_NEXT_MILE_NUMBER.cte("next_mile")).scalar_subquery())
+    .returning(Run.__table__.c.mile_number)
 )
 
 
 def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunResult:
     """Change the session for one validated run; the caller commits only a created run."""
-    laps_per_mile, min_lap_seconds, hero_known, checkins_taken = _core(_CHECK_RUN, {
+    checked = _core(_CHECK_RUN, {
         "track_id": submitted.track_id, "hero_id": submitted.hero_id,
-        "checkin_ids": [c.id for c in submitted.checkins],
+        "checkin_ids": [c.id for c in submitted.checkins], "run_id": submitted.id,
     }).one()
+    laps_per_mile, min_lap_seconds, hero_known, checkins_taken = checked[:4]
     errors = {}
     if not hero_known:
         errors["hero_id"] = "No hero has this id."
@@ -456,24 +493,23 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
     content_hash = submitted.content_hash
     whole_mile = len(submitted.laps) >= laps_per_mile
     review_reason = short_lap(submitted.laps, min_lap_seconds) if whole_mile else None
-    stored = _core(_STORED_RUN, {"run_id": submitted.id}).first()
-    if stored is None:
+    if checked.runner_id is None:  # no run stored under this id (a stored run has a runner)
         return _insert_run(runner_id, device_id, submitted, review_reason, whole_mile,
                            checkins_taken)
-    if stored.runner_id != runner_id:
+    if checked.runner_id != runner_id:
         return RunResult(
             submitted.id, CONFLICT, errors={"id": "This run id is already used by another run."}
         )
-    if stored.content_hash is not None:
-        if stored.content_hash == content_hash:
-            return RunResult(submitted.id, DUPLICATE, mile_number=stored.mile_number)
+    if checked.content_hash is not None:
+        if checked.content_hash == content_hash:
+            return RunResult(submitted.id, DUPLICATE, mile_number=checked.mile_number)
         return RunResult(
             submitted.id,
             CONFLICT,
-            mile_number=stored.mile_number,
+            mile_number=checked.mile_number,
             errors={"id": "This run was already synced with other content; the server kept it."},
         )
-    if stored.hero_id != submitted.hero_id:
+    if checked.hero_id != submitted.hero_id:
         return RunResult(
             submitted.id, CONFLICT, errors={"hero_id": "This planned run is for another hero."}
         )
@@ -483,9 +519,9 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
 
 def _insert_run(runner_id: int, device_id: str, submitted: SubmittedRun,
                 review_reason: str | None, whole_mile: bool, checkins_taken: bool) -> RunResult:
-    """Store a run the server has not seen: Core INSERTs (the run, then its check-ins and its
-    laps in one executemany each), then its mile number, audited and noted for the page cache
-    by hand.
+    """Store a run the server has not seen: Core INSERTs (the run, then its check-ins in one
+    executemany and its laps in one statement, see _store_laps), then its mile number, audited
+    and noted for the page cache by hand.
 
     No unit of work: a sync is the busiest write of the site, and every row here is new.
     """
@@ -511,8 +547,7 @@ def _insert_run(runner_id: int, device_id: str, submitted: SubmittedRun,
     _store_laps(run["id"], submitted.laps, replace=False)
     notes = {}
     if whole_mile and review_reason is None:
-        run["mile_number"] = _next_mile_number(runner_id)  # the runner's row lock comes last
-        _core(_NUMBER_RUN, {"run_id": run["id"], "mile_number": run["mile_number"]})
+        run["mile_number"] = _number_run(runner_id, run["id"])  # the runner's lock comes last
     elif whole_mile:
         notes["laps"] = _held_for_review(review_reason)
     audit.record_new(Run, run)
@@ -653,7 +688,8 @@ def _store_checkins(
 
 
 def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -> None:
-    """Insert the laps in one executemany; bypassing the unit of work keeps 200 laps cheap.
+    """Insert the laps in one statement on PostgreSQL, one executemany elsewhere; bypassing
+    the unit of work keeps 200 laps cheap.
 
     (One INSERT of many VALUES rows measured twice as slow here, in the app and in
     PostgreSQL, as psycopg's executemany.)"""
@@ -661,7 +697,10 @@ def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -
     if replace:
         # Only a planned run given laps by hand has any; the phone's record is the truth.
         _core(sa.delete(table).where(table.c.run_id == run_id))
-    if laps:
+    if laps and _on_postgresql():
+        arrays = {"seqs": [seq for seq, _ in laps], "elapsed": [ms for _, ms in laps]}
+        _core(_INSERT_LAPS_FROM_ARRAYS, {"lap_run_id": run_id, **arrays})
+    elif laps:
         _core(_INSERT_LAP, [{"run_id": run_id, "seq": seq, "elapsed_ms": ms} for seq, ms in laps])
     pagecache.touch_run(run_id)
 
@@ -669,7 +708,23 @@ def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -
 def _next_mile_number(runner_id: int) -> int:
     """Take the runner's next mile number: the UPDATE row-locks the runner until commit."""
     pagecache.touch_wall()  # the team's miles
-    return _core(_NEXT_MILE_NUMBER, {"runner_id": runner_id}).scalar_one()
+    return _core(_NEXT_MILE_NUMBER, {"counter_of": runner_id}).scalar_one()
+
+
+def _number_run(runner_id: int, run_id: str) -> int:
+    """Give the stored run the runner's next mile number (see _next_mile_number); the caller
+    notes the run for the page cache."""
+    if not _on_postgresql():
+        mile_number = _next_mile_number(runner_id)
+        _core(_NUMBER_RUN, {"run_id": run_id, "mile_number": mile_number})
+        return mile_number
+    pagecache.touch_wall()  # the team's miles
+    parameters = {"counter_of": runner_id, "run_id": run_id}
+    return _core(_NUMBER_RUN_FROM_COUNTER, parameters).scalar_one()
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _core(statement, parameters=None):
@@ -697,10 +752,7 @@ def confirm_mile(run: Run) -> bool:
     if claimed.rowcount != 1:
         return False
     pagecache.touch_run(run.id)
-    mile_number = _next_mile_number(run.runner_id)
-    db.session.execute(pagecache.noted(
-        sa.update(table).where(table.c.id == run.id).values(mile_number=mile_number)
-    ))
+    _number_run(run.runner_id, run.id)
     db.session.expire(run)
     return True
 
