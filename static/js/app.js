@@ -20,6 +20,12 @@ async function start() {
   update({ auth, bootstrap, settings: { ...state.settings, ...settings } });
   if (counting) counterScreen.resume(counting); // straight back to the lap button
   else if (drawn) counterScreen.dropCopy(); // a copy of a run that is no longer counting
+  // The counter reaches the screen before the rest of the app loads and runs (a hidden page
+  // gets no frames: it goes on after a moment).
+  await new Promise((painted) => {
+    requestAnimationFrame(() => setTimeout(painted));
+    setTimeout(painted, 100);
+  });
   const parts = await Promise.all([
     import("./screen-signin.js"),
     import("./screen-runs.js"),
