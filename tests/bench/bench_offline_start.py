@@ -78,15 +78,12 @@ PUT_BLANK = """async ([cacheName, url, dbUrl]) => {
   };</script>`;
   await cache.put(dbUrl, new Response(html + read, { headers }));
 }"""
-DB_READY = """() => new Promise((resolve) => {
-  const mark = () => performance.getEntriesByName("db-read")[0];
+# When the page set the named mark; a page that never sets it fails the round, not hangs it.
+MARKED = """(name) => new Promise((resolve, reject) => {
+  const mark = () => performance.getEntriesByName(name)[0];
   if (mark()) return resolve(mark().startTime);
   new PerformanceObserver(() => mark() && resolve(mark().startTime)).observe({ type: "mark" });
-})"""
-APP_READY = """() => new Promise((resolve) => {
-  const mark = () => performance.getEntriesByName("r4h:lap-ready")[0];
-  if (mark()) return resolve(mark().startTime);
-  new PerformanceObserver(() => mark() && resolve(mark().startTime)).observe({ type: "mark" });
+  setTimeout(() => reject(new Error(`no ${name} mark in 30 s`)), 30000);
 })"""
 BLANK_READY = """() => new Promise((resolve) => {
   const done = () => performance.getEntriesByType("navigation")[0].loadEventEnd;
@@ -146,10 +143,10 @@ def cold_start(playwright, server: LiveServer, profile: Path, path: str, beside:
             expect(page).to_have_title("blank")
             return page.evaluate(BLANK_READY)
         if path == BLANK_DB:
-            return page.evaluate(DB_READY)
+            return page.evaluate(MARKED, "db-read")
         if path == ONE_MODULE:
-            return page.evaluate(APP_READY)
-        ready = page.evaluate(APP_READY)
+            return page.evaluate(MARKED, "r4h:lap-ready")
+        ready = page.evaluate(MARKED, "r4h:lap-ready")
         expect(page.get_by_test_id("lap-button")).to_be_enabled()
         beside["drawn"].append(page.evaluate(DRAWN))
         beside["painted"].append(page.evaluate(PAINTED))
