@@ -116,7 +116,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     pagecache.init_app(app)
     cli.init_app(app)
     blueprints = (
-        pages_bp, auth_bp, twofactor_bp, admin_bp, api_bp, runs_bp, checkin_bp, flags_bp,
+        pages_bp,
+        auth_bp,
+        twofactor_bp,
+        admin_bp,
+        api_bp,
+        runs_bp,
+        checkin_bp,
+        flags_bp,
         coverage_bp,
     )
     for blueprint in blueprints:
@@ -132,21 +139,31 @@ def _refuse_unsafe_production(config) -> None:
     """Stop the start with one clear message listing every unsafe setting and its way out."""
     problems = []
     if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
-        problems.append("SECRET_KEY is the development value: set R4H_SECRET_KEY to a long "
-                        "random string, e.g. from `openssl rand -hex 32`.")
+        problems.append(
+            "SECRET_KEY is the development value: set R4H_SECRET_KEY to a long "
+            "random string, e.g. from `openssl rand -hex 32`."
+        )
     on_sqlite = config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
     if on_sqlite and not config["ALLOW_SQLITE_IN_PRODUCTION"]:
-        problems.append("The database is SQLite: set DATABASE_URL=postgresql://user@host/db, or "
-                        "R4H_ALLOW_SQLITE_IN_PRODUCTION=true for a single-server site.")
+        problems.append(
+            "The database is SQLite: set DATABASE_URL=postgresql://user@host/db, or "
+            "R4H_ALLOW_SQLITE_IN_PRODUCTION=true for a single-server site."
+        )
     storage = config.get("RATELIMIT_STORAGE_URI", "memory://")
-    if (config.get("RATELIMIT_ENABLED", True) and storage.startswith("memory://")
-            and not config["ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION"]):
-        problems.append("Rate limits are counted in memory:// (each worker on its own): set "
-                        "R4H_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0, or "
-                        "R4H_ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION=true for one worker.")
+    if (
+        config.get("RATELIMIT_ENABLED", True)
+        and storage.startswith("memory://")
+        and not config["ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION"]
+    ):
+        problems.append(
+            "Rate limits are counted in memory:// (each worker on its own): set "
+            "R4H_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0, or "
+            "R4H_ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION=true for one worker."
+        )
     if problems:
         raise UnsafeProductionConfig(
-            "Refusing to start in production mode:\n- " + "\n- ".join(problems)
+            "Refusing to start in production mode:\n- "
+            + "\n- ".join(problems)
             + "\nSee deploy/README.md."
         )
 
@@ -155,7 +172,7 @@ def _normalise_db_url(url: str) -> str:
     """Point postgres:// and postgresql:// URLs at the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -174,8 +191,10 @@ def _warn_if_limits_are_per_process(app: Flask) -> None:
     """In production, memory:// lets every gunicorn worker count on its own: say so loudly."""
     in_production = app.config["PRODUCTION"]
     storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
-    if in_production and app.config.get("RATELIMIT_ENABLED", True) and storage.startswith(
-        "memory://"
+    if (
+        in_production
+        and app.config.get("RATELIMIT_ENABLED", True)
+        and storage.startswith("memory://")
     ):
         app.logger.warning(
             "Rate limits are kept in this process's memory (memory://): each gunicorn worker "

@@ -59,16 +59,19 @@ AUDITED: dict[type, Audited] = {
         as_flag={"totp_secret": "two_factor"},
     ),
     Device: Audited(
-        "device", ignored=frozenset({"created_at", "last_used_at"}),
+        "device",
+        ignored=frozenset({"created_at", "last_used_at"}),
         hidden=frozenset({"token_hash"}),
     ),
     Run: Audited(
-        "run", ignored=frozenset({"created_at", "content_hash"}),
+        "run",
+        ignored=frozenset({"created_at", "content_hash"}),
         hidden=frozenset({"checkin_token"}),
     ),
     Checkin: Audited("checkin", ignored=frozenset({"updated_at"})),
     Shipment: Audited(
-        "shipment", ignored=frozenset({"created_at"}),
+        "shipment",
+        ignored=frozenset({"created_at"}),
         hidden=ADDRESS_FIELDS | {"family_token", "ack_message"},
     ),
 }
@@ -247,11 +250,18 @@ def _before_commit(session: Session) -> None:
                 continue
             old, new = {k: old[k] for k in keys}, {k: new[k] for k in keys}
         actor_id, actor_name = change.actor
-        rows.append({
-            "at": utcnow(), "actor_id": actor_id, "actor_name": actor_name[:120],
-            "object_type": change.object_type, "object_id": change.object_id,
-            "action": change.action, "old_values": old, "new_values": new,
-        })
+        rows.append(
+            {
+                "at": utcnow(),
+                "actor_id": actor_id,
+                "actor_name": actor_name[:120],
+                "object_type": change.object_type,
+                "object_id": change.object_id,
+                "action": change.action,
+                "old_values": old,
+                "new_values": new,
+            }
+        )
     if rows:  # Core, not the unit of work: the entries are only ever inserted
         session.connection().execute(sa.insert(AuditEntry.__table__), rows)
 
@@ -264,8 +274,7 @@ def _after_rollback(session: Session, previous_transaction) -> None:
 def _refuse_bulk_changes(execute_state) -> None:
     """An ORM UPDATE or DELETE statement aimed at the log is refused before it runs."""
     if (execute_state.is_update or execute_state.is_delete) and (
-        execute_state.bind_mapper is not None
-        and execute_state.bind_mapper.class_ is AuditEntry
+        execute_state.bind_mapper is not None and execute_state.bind_mapper.class_ is AuditEntry
     ):
         raise AuditLogIsAppendOnly("The audit log cannot be changed or deleted.")
 
@@ -282,7 +291,10 @@ def record(obj: Any, old: dict | None = None) -> None:
     changed = [key for key, value in old.items() if getattr(obj, key) != value]
     if changed:
         _note(
-            db.session, spec, _object_id(obj), UPDATED,
+            db.session,
+            spec,
+            _object_id(obj),
+            UPDATED,
             dict(_shown(spec, key, old[key]) for key in changed),
             dict(_shown(spec, key, getattr(obj, key)) for key in changed),
         )

@@ -189,9 +189,17 @@ def _backup_postgres(url: sa.engine.URL, folder: Path) -> dict:
             manifest = _manifest("postgresql", cursor, _pg_tables(cursor))
             # The transaction stays open until pg_dump has started from its snapshot and ended.
             done = subprocess.run(
-                ["pg_dump", "--format=custom", f"--snapshot={snapshot}", "--no-owner",
-                 f"--file={folder / PG_FILE}", f"--dbname={libpq_url(url)}"],
-                capture_output=True, text=True, check=False,
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    f"--snapshot={snapshot}",
+                    "--no-owner",
+                    f"--file={folder / PG_FILE}",
+                    f"--dbname={libpq_url(url)}",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
             )
         conn.rollback()
     if done.returncode != 0:
@@ -225,13 +233,15 @@ def backups_in(parent: Path) -> list[Path]:
     if not parent.is_dir():
         return []
     return sorted(
-        p for p in parent.iterdir()
+        p
+        for p in parent.iterdir()
         if p.is_dir() and p.name.startswith(PREFIX) and (p / MANIFEST).is_file()
     )
 
 
-def prune(parent: Path, keep: int | None, keep_days: int | None,
-          now: datetime | None = None) -> list[Path]:
+def prune(
+    parent: Path, keep: int | None, keep_days: int | None, now: datetime | None = None
+) -> list[Path]:
     """Delete backups beyond the newest `keep` and older than `keep_days`; never the newest."""
     found = backups_in(parent)
     now = now or datetime.now(UTC)
@@ -240,7 +250,7 @@ def prune(parent: Path, keep: int | None, keep_days: int | None,
         newer = len(found) - index - 1
         if newer == 0:
             break
-        taken = datetime.strptime(path.name[len(PREFIX):], _STAMP).replace(tzinfo=UTC)
+        taken = datetime.strptime(path.name[len(PREFIX) :], _STAMP).replace(tzinfo=UTC)
         too_many = keep is not None and newer >= keep
         too_old = keep_days is not None and now - taken > timedelta(days=keep_days)
         if too_many or too_old:
@@ -268,15 +278,15 @@ def restore(url: sa.engine.URL, backup: Backup) -> dict:
     engine = url.get_backend_name()
     if backup.manifest.get("engine") != engine:
         raise BackupError(
-            f"This backup is of a {backup.manifest.get('engine')} database; the target is "
-            f"{engine}."
+            f"This backup is of a {backup.manifest.get('engine')} database; the target is {engine}."
         )
     if engine == "postgresql":
         restored = _restore_postgres(url, backup.path / PG_FILE)
     else:
         restored = _restore_sqlite(url, backup.path / SQLITE_FILE)
     differ = sorted(
-        t for t in set(restored) | set(backup.manifest["tables"])
+        t
+        for t in set(restored) | set(backup.manifest["tables"])
         if restored.get(t) != backup.manifest["tables"].get(t)
     )
     if differ:
@@ -310,9 +320,18 @@ def _restore_postgres(url: sa.engine.URL, dump: Path) -> dict:
     with psycopg.connect(libpq_url(url)) as conn, conn.cursor() as cursor:
         _refuse_non_empty(_pg_tables(cursor))
     done = subprocess.run(
-        ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-         "--single-transaction", f"--dbname={libpq_url(url)}", str(dump)],
-        capture_output=True, text=True, check=False,
+        [
+            "pg_restore",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            f"--dbname={libpq_url(url)}",
+            str(dump),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed: {done.stderr.strip()}")

@@ -34,8 +34,12 @@ def init_db_command() -> None:
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(ROLES), default="runner", show_default=True)
 @click.option("--starting-miles", type=click.IntRange(0, 100_000), default=0, show_default=True)
-@click.option("--runs/--does-not-run", "runs_miles", default=None,
-              help="Whether the account runs miles (default: a runner does, an admin does not).")
+@click.option(
+    "--runs/--does-not-run",
+    "runs_miles",
+    default=None,
+    help="Whether the account runs miles (default: a runner does, an admin does not).",
+)
 @click.password_option()
 def create_user_command(
     email: str, name: str, role: str, starting_miles: int, runs_miles: bool | None, password: str
@@ -57,9 +61,7 @@ def create_user_command(
             acting=None,
         )
     except ValidationError as exc:
-        raise click.ClickException(
-            " ".join(f"{k}: {v}" for k, v in exc.fields.items())
-        ) from None
+        raise click.ClickException(" ".join(f"{k}: {v}" for k, v in exc.fields.items())) from None
     admin_service.save_runner(None, values)
     db.session.commit()
     click.echo(f"Created {role} {values['email']}.")
@@ -67,18 +69,53 @@ def create_user_command(
 
 DEMO_HEROES = [
     # Clearly fictional: every agency is in the made-up "Example County".
-    ("Officer", "Jordan Avery", "Example County Police Department", "FL", "police", -20,
-     "Struck by a vehicle during a traffic stop"),
-    ("Firefighter", "Casey Morgan", "Example County Fire Rescue", "FL", "fire", -34,
-     "Structure collapse"),
+    (
+        "Officer",
+        "Jordan Avery",
+        "Example County Police Department",
+        "FL",
+        "police",
+        -20,
+        "Struck by a vehicle during a traffic stop",
+    ),
+    (
+        "Firefighter",
+        "Casey Morgan",
+        "Example County Fire Rescue",
+        "FL",
+        "fire",
+        -34,
+        "Structure collapse",
+    ),
     ("Paramedic", "Riley Brooks", "Example County EMS", "FL", "ems", -41, "Vehicle crash"),
-    ("Corrections Officer", "Taylor Quinn", "Example County Jail", "FL", "corrections", -55,
-     "Assault"),
-    ("Dispatcher", "Morgan Lee", "Example County 911 Center", "FL", "dispatch", -70,
-     "Duty-related illness"),
+    (
+        "Corrections Officer",
+        "Taylor Quinn",
+        "Example County Jail",
+        "FL",
+        "corrections",
+        -55,
+        "Assault",
+    ),
+    (
+        "Dispatcher",
+        "Morgan Lee",
+        "Example County 911 Center",
+        "FL",
+        "dispatch",
+        -70,
+        "Duty-related illness",
+    ),
     ("K9", "Ranger", "Example County Sheriff's Office", "FL", "k9", -12, "Gunfire"),
-    ("Special Agent", "Sam Whitfield", "Example Federal Task Force", "FL", "federal", -90,
-     "Gunfire"),
+    (
+        "Special Agent",
+        "Sam Whitfield",
+        "Example Federal Task Force",
+        "FL",
+        "federal",
+        -90,
+        "Gunfire",
+    ),
 ]
 
 
@@ -207,9 +244,7 @@ def backup_command(directory: Path) -> None:
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     rows = sum(t["rows"] for t in made.manifest["tables"].values())
-    click.echo(
-        f"Backed up {len(made.manifest['tables'])} tables ({rows} rows) to {made.path}."
-    )
+    click.echo(f"Backed up {len(made.manifest['tables'])} tables ({rows} rows) to {made.path}.")
     pruned = backups.prune(
         directory, current_app.config["BACKUP_KEEP"], current_app.config["BACKUP_KEEP_DAYS"]
     )

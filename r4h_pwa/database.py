@@ -25,9 +25,7 @@ def connection_dropped(exc: BaseException) -> bool:
 
 def database_unavailable(exc: BaseException) -> bool:
     """Whether the client should simply try again: connection lost or refused, or pool busy."""
-    return connection_dropped(exc) or isinstance(
-        exc, sa.exc.OperationalError | sa.exc.TimeoutError
-    )
+    return connection_dropped(exc) or isinstance(exc, sa.exc.OperationalError | sa.exc.TimeoutError)
 
 
 def rollback_quietly() -> None:

@@ -124,7 +124,10 @@ def _handle_database_error(exc: sa.exc.SQLAlchemyError):
     rollback_quietly()  # each unit of work commits whole or not at all: nothing half-stored
     current_app.logger.warning(
         "Database unavailable on %s %s [request_id=%s]: %s",
-        request.method, request.path, request_id(), type(exc).__name__,
+        request.method,
+        request.path,
+        request_id(),
+        type(exc).__name__,
     )
     if wants_json():
         body = error_body("database_unavailable", UNAVAILABLE_MESSAGE, request_id=request_id())
@@ -148,7 +151,10 @@ def _handle_unexpected(exc: Exception):
         return _handle_http(exc)
     current_app.logger.error(
         "Unexpected error on %s %s [request_id=%s]",
-        request.method, request.path, request_id(), exc_info=exc,
+        request.method,
+        request.path,
+        request_id(),
+        exc_info=exc,
     )
     return _handle_http(InternalServerError())
 

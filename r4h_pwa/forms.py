@@ -47,7 +47,12 @@ def ask_to_confirm(question: str, consequences: list[str], button: str, cancel_u
     form = ConfirmForm()
     form.confirmed.data = "yes"
     page = render_template(
-        "confirm.html", form=form, question=question, consequences=consequences,
-        button=button, action=request.path, cancel_url=cancel_url,
+        "confirm.html",
+        form=form,
+        question=question,
+        consequences=consequences,
+        button=button,
+        action=request.path,
+        cancel_url=cancel_url,
     )
     return page, 200

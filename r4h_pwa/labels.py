@@ -105,8 +105,9 @@ def _width(text: str, size: float, bold: bool = False) -> float:
     return pdfmetrics.stringWidth(text, font, size)
 
 
-def _draw(c: Canvas, x: float, y: float, text: str, size: float, bold: bool = False,
-          align: str = "left") -> None:
+def _draw(
+    c: Canvas, x: float, y: float, text: str, size: float, bold: bool = False, align: str = "left"
+) -> None:
     font, text = _fit_text(text, bold)
     c.setFont(font, size)
     if align == "center":
@@ -138,8 +139,9 @@ def _wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]
     return lines or [""]
 
 
-def _fit_lines(text: str, width: float, sizes: Sequence[float], max_lines: int,
-               bold: bool = False) -> tuple[float, list[str]]:
+def _fit_lines(
+    text: str, width: float, sizes: Sequence[float], max_lines: int, bold: bool = False
+) -> tuple[float, list[str]]:
     """The largest size at which text wraps into max_lines; else the smallest, truncated."""
     for size in sizes:
         lines = _wrap(text, size, width, bold)
@@ -151,8 +153,9 @@ def _fit_lines(text: str, width: float, sizes: Sequence[float], max_lines: int,
     return size, lines
 
 
-def _fit_one_line(text: str, width: float, size: float, smallest: float,
-                  bold: bool = False) -> float:
+def _fit_one_line(
+    text: str, width: float, size: float, smallest: float, bold: bool = False
+) -> float:
     """Shrink a single line (an address line) until it fits, down to smallest."""
     while size > smallest and _width(text, size, bold) > width:
         size -= 0.5
@@ -259,8 +262,14 @@ def _draw_label(c: Canvas, label: Label) -> None:
     draw_qr(c, label.family_url, qr_x, qr_y, qr_size)
     c.setFillColor(black)
     if label.caption:
-        _draw(c, width / 2, MARGIN + 32, label.caption,
-              _fit_one_line(label.caption, inner, 8.5, 5.5), align="center")
+        _draw(
+            c,
+            width / 2,
+            MARGIN + 32,
+            label.caption,
+            _fit_one_line(label.caption, inner, 8.5, 5.5),
+            align="center",
+        )
     url_size = _fit_one_line(label.short_url, inner, 8.5, 5.5)
     c.setFont("Courier-Bold", url_size)
     c.drawCentredString(width / 2, MARGIN + 18, label.short_url)
@@ -281,8 +290,15 @@ def _zpl_text(text: str) -> str:
     return "".join(_ZPL_ESCAPES.get(ch, ch) for ch in text)
 
 
-def _zpl_field(x: int, y: int, text: str, height: int, width: int | None = None,
-               lines: int = 1, align: str = "L") -> str:
+def _zpl_field(
+    x: int,
+    y: int,
+    text: str,
+    height: int,
+    width: int | None = None,
+    lines: int = 1,
+    align: str = "L",
+) -> str:
     """One text field: font 0 at height dots, wrapped in a block of width when given."""
     block = f"^FB{width},{lines},4,{align},0" if width else ""
     return f"^FO{x},{y}^A0N,{height},{height}{block}^FH_^FD{_zpl_text(text)}^FS"
@@ -321,8 +337,9 @@ def zpl(label: Label) -> str:
     modules = len(qr_matrix(label.family_url)) - 8  # Zebra draws no quiet zone of its own
     qr_size = modules * ZPL_QR_MAGNIFICATION
     # ^BQN,2,m: normal orientation, model 2; "MA," = error correction M, automatic mode.
-    out.append(f"^FO{(width - qr_size) // 2},{y}^BQN,2,{ZPL_QR_MAGNIFICATION}"
-               f"^FDMA,{label.family_url}^FS")
+    out.append(
+        f"^FO{(width - qr_size) // 2},{y}^BQN,2,{ZPL_QR_MAGNIFICATION}^FDMA,{label.family_url}^FS"
+    )
     y += qr_size + 24
     if label.caption:
         out.append(_zpl_field(left, y, label.caption, 26, inner, lines=2, align="C"))
@@ -460,8 +477,14 @@ def _draw_card(c: Canvas, card: Card) -> None:
     qr_y = MARGIN + bottom_text + (room - qr_size) / 2
     draw_qr(c, card.family_url, centre - qr_size / 2, qr_y, qr_size)
     c.setFillColor(black)
-    _draw(c, centre, MARGIN + 28, "Scan to see the mile, and to tell us the flag arrived.",
-          7.5, align="center")
+    _draw(
+        c,
+        centre,
+        MARGIN + 28,
+        "Scan to see the mile, and to tell us the flag arrived.",
+        7.5,
+        align="center",
+    )
     c.setFont("Courier", _fit_one_line(card.short_url, inner, 7.5, 5))
     c.drawCentredString(centre, MARGIN + 16, card.short_url)
     c.setFillColor(GREY)

@@ -34,9 +34,7 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request_id()
             entry["method"] = request.method
             entry["path"] = request.path
-        entry.update(
-            (key, value) for key, value in vars(record).items() if key not in _STANDARD
-        )
+        entry.update((key, value) for key, value in vars(record).items() if key not in _STANDARD)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)

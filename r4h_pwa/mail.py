@@ -131,13 +131,22 @@ def _read_settings(config) -> MailSettings:
 # --- the outbox --------------------------------------------------------------------------------
 
 
-def queue(recipients: Iterable[str], subject: str, body: str, reason: str,
-          shipment_id: str | None = None) -> list[OutboxEmail]:
+def queue(
+    recipients: Iterable[str], subject: str, body: str, reason: str, shipment_id: str | None = None
+) -> list[OutboxEmail]:
     """Store one email per address in the current transaction; it is sent after the commit."""
     emails = [
-        OutboxEmail(recipient=address, subject=subject[:200], body=body, reason=reason,
-                    shipment_id=shipment_id, status="pending", attempts=0, last_error="",
-                    next_attempt_at=utcnow())
+        OutboxEmail(
+            recipient=address,
+            subject=subject[:200],
+            body=body,
+            reason=reason,
+            shipment_id=shipment_id,
+            status="pending",
+            attempts=0,
+            last_error="",
+            next_attempt_at=utcnow(),
+        )
         for address in dict.fromkeys(recipients)
     ]
     db.session.add_all(emails)
@@ -148,16 +157,21 @@ def queue(recipients: Iterable[str], subject: str, body: str, reason: str,
 
 def unsent() -> list[OutboxEmail]:
     """Emails not sent yet, pending or failed, oldest first: what the admin should know about."""
-    return list(db.session.scalars(
-        sa.select(OutboxEmail).where(OutboxEmail.status != "sent")
-        .order_by(OutboxEmail.created_at, OutboxEmail.id).limit(200)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(OutboxEmail)
+            .where(OutboxEmail.status != "sent")
+            .order_by(OutboxEmail.created_at, OutboxEmail.id)
+            .limit(200)
+        )
+    )
 
 
 def retry_now() -> int:
     """Make every unsent email due now, failed ones too; how many. The caller commits."""
     result = db.session.execute(
-        sa.update(OutboxEmail).where(OutboxEmail.status != "sent")
+        sa.update(OutboxEmail)
+        .where(OutboxEmail.status != "sent")
         .values(status="pending", next_attempt_at=utcnow())
     )
     if result.rowcount:
@@ -187,22 +201,32 @@ def _claim(now: datetime) -> list[OutboxEmail]:
     due = db.session.execute(
         sa.select(OutboxEmail.id, OutboxEmail.next_attempt_at)
         .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now)
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id).limit(BATCH)
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        .limit(BATCH)
     ).all()
     claimed = []
     for email_id, due_at in due:
         taken = db.session.execute(
             sa.update(OutboxEmail)
-            .where(OutboxEmail.id == email_id, OutboxEmail.status == "pending",
-                   OutboxEmail.next_attempt_at == due_at)
+            .where(
+                OutboxEmail.id == email_id,
+                OutboxEmail.status == "pending",
+                OutboxEmail.next_attempt_at == due_at,
+            )
             .values(next_attempt_at=now + LEASE)
         )
         if taken.rowcount == 1:
             claimed.append(email_id)
     db.session.commit()
-    return list(db.session.scalars(
-        sa.select(OutboxEmail).where(OutboxEmail.id.in_(claimed)).order_by(OutboxEmail.id)
-    )) if claimed else []
+    return (
+        list(
+            db.session.scalars(
+                sa.select(OutboxEmail).where(OutboxEmail.id.in_(claimed)).order_by(OutboxEmail.id)
+            )
+        )
+        if claimed
+        else []
+    )
 
 
 def _message(email: OutboxEmail, mail: MailSettings) -> EmailMessage:
@@ -269,8 +293,9 @@ def deliver_due(now: datetime | None = None) -> Delivery:
                 except (OSError, smtplib.SMTPException) as error:
                     _failed(email, error, now)
                     report.failed += 1
-                    if not isinstance(error, smtplib.SMTPResponseException
-                                      | smtplib.SMTPRecipientsRefused):
+                    if not isinstance(
+                        error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
+                    ):
                         smtp.close()  # the connection broke: open a new one for the next
                         smtp = None
                 else:
@@ -285,8 +310,7 @@ def deliver_due(now: datetime | None = None) -> Delivery:
             except (OSError, smtplib.SMTPException):
                 smtp.close()
     report.pending = db.session.scalar(
-        sa.select(sa.func.count()).select_from(OutboxEmail)
-        .where(OutboxEmail.status == "pending")
+        sa.select(sa.func.count()).select_from(OutboxEmail).where(OutboxEmail.status == "pending")
     )
     return report
 

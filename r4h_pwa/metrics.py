@@ -39,11 +39,13 @@ from .extensions import db
 bp = Blueprint("metrics", __name__)
 
 REQUESTS = Counter(
-    "r4h_http_requests", "Requests answered, by endpoint (URL rule), method and status.",
+    "r4h_http_requests",
+    "Requests answered, by endpoint (URL rule), method and status.",
     ["endpoint", "method", "status"],
 )
 LATENCY = Histogram(
-    "r4h_http_request_duration_seconds", "Time to answer a request, by endpoint and method.",
+    "r4h_http_request_duration_seconds",
+    "Time to answer a request, by endpoint and method.",
     ["endpoint", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
@@ -57,15 +59,18 @@ OUTBOX_AGE = Histogram(
 )
 # livesum: under gunicorn, the sum over the workers that are alive.
 POOL_IN_USE = Gauge(
-    "r4h_db_pool_checked_out", "Database connections in use by requests.",
+    "r4h_db_pool_checked_out",
+    "Database connections in use by requests.",
     multiprocess_mode="livesum",
 )
 POOL_OPEN = Gauge(
-    "r4h_db_pool_open", "Database connections open (in use or idle in the pool).",
+    "r4h_db_pool_open",
+    "Database connections open (in use or idle in the pool).",
     multiprocess_mode="livesum",
 )
 POOL_SIZE = Gauge(
-    "r4h_db_pool_size", "Connections each pool keeps open (before overflow).",
+    "r4h_db_pool_size",
+    "Connections each pool keeps open (before overflow).",
     multiprocess_mode="livesum",
 )
 

@@ -47,8 +47,13 @@ SHOWN_TABLES = frozenset(
     {"runs", "laps", "checkins", "heroes", "runners", "tracks", "shipments", "photos"}
 )
 # The rows of one run (the column naming it); a hero, runner or track may be shown by many.
-RUN_TABLES = {"runs": "id", "laps": "run_id", "checkins": "run_id", "shipments": "run_id",
-              "photos": "run_id"}
+RUN_TABLES = {
+    "runs": "id",
+    "laps": "run_id",
+    "checkins": "run_id",
+    "shipments": "run_id",
+    "photos": "run_id",
+}
 # What the family page shows of a runner or a track (every column of a hero): a sync that
 # counts the runner's miles is no change to the family pages of their other runs.
 FAMILY_COLUMNS = {"runners": ("name",), "tracks": ("name",)}
@@ -112,8 +117,10 @@ class RedisPages:
     def __init__(self, url: str, prefix: str, seconds: int):
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._read_with_run = self.client.register_script(self.READ_WITH_RUN)
-        self.version_keys = {"content": f"{prefix}content-version",
-                             "family": f"{prefix}family-version"}
+        self.version_keys = {
+            "content": f"{prefix}content-version",
+            "family": f"{prefix}family-version",
+        }
         self.run_prefix = f"{prefix}run-version:"
         self.prefix = f"{prefix}page:"
         self.seconds = seconds
@@ -130,7 +137,8 @@ class RedisPages:
         version_key = self.version_keys[base]
         if base == "family":  # a page of one run: its run's version too, in the same trip
             version, stored, run_version = self._read_with_run(
-                keys=[version_key, self.prefix + key], args=[self.run_prefix])
+                keys=[version_key, self.prefix + key], args=[self.run_prefix]
+            )
         else:
             (version, stored), run_version = self.client.mget(version_key, self.prefix + key), None
         version = self._current(version_key, version)
@@ -207,8 +215,9 @@ def _pages():
     return current_app.extensions.get("page_cache") if has_app_context() else None
 
 
-def cached_page(kind: str, key: str, render: Callable[[], str],
-                run_of: Callable[[], str | None] | None = None) -> CachedPage:
+def cached_page(
+    kind: str, key: str, render: Callable[[], str], run_of: Callable[[], str | None] | None = None
+) -> CachedPage:
     """The page from the cache if it is of the current versions, else render() (and keep it).
 
     A page of one run (the family page) gives run_of, which tells that run's id: it is
@@ -339,7 +348,8 @@ def _after_commit(session: Session) -> None:
     except redis.RedisError as exc:
         current_app.logger.error(
             "Page cache version not bumped (pages may be stale for up to %s s): %s",
-            current_app.config["PAGE_CACHE_SECONDS"], exc,
+            current_app.config["PAGE_CACHE_SECONDS"],
+            exc,
         )
 
 

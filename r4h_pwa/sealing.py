@@ -26,8 +26,9 @@ UNREADABLE = "\x00unreadable"
 
 def _fernet_key(secret_key: str) -> bytes:
     # A key of its own for this purpose, so a Fernet token never doubles as a session key.
-    raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"r4h_pwa sealed column").derive(secret_key.encode())
+    raw = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"r4h_pwa sealed column"
+    ).derive(secret_key.encode())
     return base64.urlsafe_b64encode(raw)
 
 

@@ -30,8 +30,7 @@ class DomainError(Exception):
 
     default_code = "error"
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None,
-                 code: str | None = None):
+    def __init__(self, message: str, fields: dict[str, str] | None = None, code: str | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
@@ -43,8 +42,12 @@ class ValidationError(DomainError):
 
     default_code = "invalid"
 
-    def __init__(self, fields: dict[str, str], message: str = "Some fields are not valid.",
-                 code: str | None = None):
+    def __init__(
+        self,
+        fields: dict[str, str],
+        message: str = "Some fields are not valid.",
+        code: str | None = None,
+    ):
         super().__init__(message, fields, code)
 
 

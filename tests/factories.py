@@ -113,19 +113,31 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def make_synced_run(runner: Runner, mile_number: int | None = 1294, lap_ms=None,
-                    checkins: list[dict] | None = None, **kw) -> Run:
+def make_synced_run(
+    runner: Runner,
+    mile_number: int | None = 1294,
+    lap_ms=None,
+    checkins: list[dict] | None = None,
+    **kw,
+) -> Run:
     """A run as it is after its first sync: status synced, laps, check-ins, mile number."""
     lap_ms = LAP_MS if lap_ms is None else lap_ms
     started = kw.pop("started_at", RUN_STARTED)
     hero = kw.pop("hero", None) or _becerra()
     track = kw.pop("track", None) or _school_track()
     run = make_run(
-        runner, hero=hero, track=track, status=kw.pop("status", "synced"), scheduled_at=None,
-        started_at=started, finished_at=started + timedelta(milliseconds=sum(lap_ms[-1:])),
-        synced_at=started + timedelta(hours=1), mile_number=mile_number,
+        runner,
+        hero=hero,
+        track=track,
+        status=kw.pop("status", "synced"),
+        scheduled_at=None,
+        started_at=started,
+        finished_at=started + timedelta(milliseconds=sum(lap_ms[-1:])),
+        synced_at=started + timedelta(hours=1),
+        mile_number=mile_number,
         words=kw.pop("words", "I ran for Officer Becerra and his family tonight."),
-        video_url=kw.pop("video_url", "https://video.example.org/becerra"), **kw,
+        video_url=kw.pop("video_url", "https://video.example.org/becerra"),
+        **kw,
     )
     for seq, ms in enumerate(lap_ms, start=1):
         run.laps.append(Lap(seq=seq, elapsed_ms=ms))
@@ -139,8 +151,11 @@ def _becerra() -> Hero:
     """The hero of the news story, made once per database."""
     found = db.session.scalar(sa.select(Hero).where(Hero.name == "Julian Becerra"))
     return found or make_hero(
-        name="Julian Becerra", rank="Officer", agency="Fountain Police Department",
-        state="CO", end_of_watch=date(2023, 2, 11),
+        name="Julian Becerra",
+        rank="Officer",
+        agency="Fountain Police Department",
+        state="CO",
+        end_of_watch=date(2023, 2, 11),
     )
 
 
@@ -152,10 +167,20 @@ def _school_track() -> Track:
 def default_checkins() -> list[dict]:
     """One escort who agreed to be named, and one who did not."""
     return [
-        {"name": "Sgt. Dana Reyes", "agency": "Winter Springs Police", "badge": "1234",
-         "role": "escort", "public": True},
-        {"name": "Ofc. Quiet Person", "agency": "Seminole County Sheriff", "badge": "999",
-         "role": "escort", "public": False},
+        {
+            "name": "Sgt. Dana Reyes",
+            "agency": "Winter Springs Police",
+            "badge": "1234",
+            "role": "escort",
+            "public": True,
+        },
+        {
+            "name": "Ofc. Quiet Person",
+            "agency": "Seminole County Sheriff",
+            "badge": "999",
+            "role": "escort",
+            "public": False,
+        },
     ]
 
 
@@ -201,8 +226,17 @@ def build_story() -> Story:
     run = make_synced_run(runner)
     shipment = make_shipment(run)
     db.session.commit()
-    return Story(runner.id, runner.email, token, other_token, other.email, admin.email, run.id,
-                 shipment.id, shipment.family_token)
+    return Story(
+        runner.id,
+        runner.email,
+        token,
+        other_token,
+        other.email,
+        admin.email,
+        run.id,
+        shipment.id,
+        shipment.family_token,
+    )
 
 
 @dataclass
@@ -240,7 +274,7 @@ def run_payload(phone: Phone, laps: int = 7, **overrides) -> dict:
         "track_id": phone.track_id,
         "started_at": "2025-03-01T14:00:00Z",
         "finished_at": f"2025-03-01T{14 + seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
-                       f"{seconds % 60:02d}Z",
+        f"{seconds % 60:02d}Z",
         "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, laps + 1)],
         "checkins": [],
         "words": "For Officer Hero.",

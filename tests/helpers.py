@@ -30,8 +30,9 @@ def _database_of_this_worker(url: str) -> str:
     name = f"{base.database}_{worker}"
     engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                             {"name": name})
+        exists = conn.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
         if not exists:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
@@ -47,7 +48,7 @@ _VALUE = re.compile(r'\bvalue="([^"]+)"')
 def sqlalchemy_url(url: str) -> str:
     """The URL with the driver SQLAlchemy should use (psycopg 3 for PostgreSQL)."""
     if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -127,9 +128,11 @@ def shipment_count(db) -> int:
 def checkins(db) -> list[Checkin]:
     """Every stored check-in but the tombstones of removed ones, oldest first."""
     db.session.expire_all()
-    return list(db.session.scalars(
-        sa.select(Checkin).where(Checkin.removed_at.is_(None)).order_by(Checkin.checked_in_at)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Checkin).where(Checkin.removed_at.is_(None)).order_by(Checkin.checked_in_at)
+        )
+    )
 
 
 def reload(db, shipment_id: str) -> Shipment:
@@ -217,17 +220,24 @@ class LocalSmtp:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         """Keep the message; answer 250 so the sender counts it delivered."""
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append(ReceivedEmail(envelope.mail_from, list(envelope.rcpt_tos), message,
-                                           tls=_over_tls(server, session),
-                                           login=getattr(session, "auth_data", None)))
+        self.received.append(
+            ReceivedEmail(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message,
+                tls=_over_tls(server, session),
+                login=getattr(session, "auth_data", None),
+            )
+        )
         return "250 Message accepted for delivery"
 
     def start(self) -> "LocalSmtp":
         """Listen on the port (again)."""
         from aiosmtpd.controller import Controller
 
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port,
-                                      server_hostname="localhost", **self.options)
+        self._controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, server_hostname="localhost", **self.options
+        )
         self._controller.start()
         return self
 

@@ -49,8 +49,8 @@ def new_database(database_url, tmp_path):
     server = backup.libpq_url(admin)
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield admin.set(database=name).set(drivername="postgresql").render_as_string(
-        hide_password=False
+    yield (
+        admin.set(database=name).set(drivername="postgresql").render_as_string(hide_password=False)
     )
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -118,7 +118,8 @@ def _seed(app, db):
     body = {"device_id": phones[0].device_id, "runs": [first]}
     assert client.post("/api/v1/sync", json=body, headers=phones[0].headers).status_code == 200
     put = client.put(
-        f"/api/v1/runs/{first['id']}/photos/{uuid.uuid4()}", data=_jpeg(),
+        f"/api/v1/runs/{first['id']}/photos/{uuid.uuid4()}",
+        data=_jpeg(),
         headers={**phones[0].headers, "Content-Type": "image/jpeg"},
     )
     assert put.status_code == 201, put.json
@@ -128,8 +129,9 @@ def _seed(app, db):
     return phones, first["id"]
 
 
-def test_a_backup_under_writes_restores_the_moment_it_was_taken(app, db, cli, tmp_path,
-                                                                new_database):
+def test_a_backup_under_writes_restores_the_moment_it_was_taken(
+    app, db, cli, tmp_path, new_database
+):
     phones, seeded = _seed(app, db)
     folder = tmp_path / "backups"
     with Writers(app, phones) as writers:
@@ -158,10 +160,13 @@ def test_a_backup_under_writes_restores_the_moment_it_was_taken(app, db, cli, tm
         assert runs <= after | {seeded}  # and nothing the phones did not send
         assert len(runs) == manifest["tables"]["runs"]["rows"]
         for runner in _db.session.scalars(sa.select(Runner)):
-            miles = sorted(_db.session.scalars(
-                sa.select(Run.mile_number).where(
-                    Run.runner_id == runner.id, Run.mile_number.is_not(None))
-            ))
+            miles = sorted(
+                _db.session.scalars(
+                    sa.select(Run.mile_number).where(
+                        Run.runner_id == runner.id, Run.mile_number.is_not(None)
+                    )
+                )
+            )
             assert miles == list(range(1, runner.miles_logged + 1))  # one moment, gapless
         photo = _db.session.scalar(sa.select(Photo))
         assert photo.jpeg[:2] == b"\xff\xd8"

@@ -34,13 +34,27 @@ def test_init_db_creates_the_schema_and_can_run_again(empty_app):
 
 
 def test_create_user_makes_an_account(cli, db):
-    result = cli.invoke(args=["create-user", "--email", " Coach@Example.org ", "--name", "Coach",
-                              "--role", "admin", "--starting-miles", "12",
-                              "--password", "long enough"])
+    result = cli.invoke(
+        args=[
+            "create-user",
+            "--email",
+            " Coach@Example.org ",
+            "--name",
+            "Coach",
+            "--role",
+            "admin",
+            "--starting-miles",
+            "12",
+            "--password",
+            "long enough",
+        ]
+    )
     assert result.exit_code == 0, result.output
     runner = db.session.scalars(sa.select(Runner)).one()
     assert (runner.email, runner.role, runner.starting_mile_count) == (
-        "coach@example.org", "admin", 12,
+        "coach@example.org",
+        "admin",
+        12,
     )
     assert runner.check_password("long enough")
 
@@ -61,8 +75,9 @@ def test_create_user_refuses_bad_input(cli, db, args, message):
 
 
 def test_create_user_refuses_a_short_password(cli, db):
-    result = cli.invoke(args=["create-user", "--email", "a@example.org", "--name", "A",
-                              "--password", "short"])
+    result = cli.invoke(
+        args=["create-user", "--email", "a@example.org", "--name", "A", "--password", "short"]
+    )
     assert result.exit_code != 0 and "at least 8 characters" in result.output
     assert _count(Runner) == 0
 
@@ -102,8 +117,9 @@ def test_seed_demo_loads_the_demo_and_is_idempotent(cli, db, client):
         ["police", "fire", "ems", "corrections", "dispatch", "federal", "k9"]
     )
     planned = db.session.scalars(
-        sa.select(Run).where(Run.runner_id == accounts["runner@example.org"].id,
-                             Run.status == "planned")
+        sa.select(Run).where(
+            Run.runner_id == accounts["runner@example.org"].id, Run.status == "planned"
+        )
     ).all()
     assert sorted(run.hero.name for run in planned) == ["Jordan Avery", "Ranger"]
     for email in accounts:
@@ -114,17 +130,31 @@ def test_seed_demo_loads_the_demo_and_is_idempotent(cli, db, client):
 def test_demo_heroes_pass_the_hero_checks(cli, db):
     cli.invoke(args=["seed-demo", "--password", "demo1234"])
     for hero in db.session.scalars(sa.select(Hero)):
-        data = {key: getattr(hero, key) for key in ("name", "rank", "agency", "state", "kind",
-                                                    "cause", "story", "source_url",
-                                                    "fundraiser_url", "fundraiser_verified_by")}
+        data = {
+            key: getattr(hero, key)
+            for key in (
+                "name",
+                "rank",
+                "agency",
+                "state",
+                "kind",
+                "cause",
+                "story",
+                "source_url",
+                "fundraiser_url",
+                "fundraiser_verified_by",
+            )
+        }
         data["end_of_watch"] = hero.end_of_watch.isoformat()
         validate_hero(data)  # raises a ValidationError naming any bad field
 
 
 # import-heroes -----------------------------------------------------------------------------
 
-HEADER = ("name,rank,agency,state,kind,end_of_watch,incident_date,cause,story,source_url,"
-          "fundraiser_url,fundraiser_verified_by")
+HEADER = (
+    "name,rank,agency,state,kind,end_of_watch,incident_date,cause,story,source_url,"
+    "fundraiser_url,fundraiser_verified_by"
+)
 ROWS = [
     # row 2: good
     "Jordan Avery,Officer,Example County PD,FL,police,2024-02-11,2024-02-10,Gunfire,"
@@ -140,8 +170,7 @@ ROWS = [
     # row 7: a fundraiser nobody checked
     "Riley Brooks,Paramedic,Example EMS,FL,ems,2024-03-03,,Crash,,,https://example.org/f,",
     # row 8: good, with a story over two lines
-    'Taylor Quinn,Lieutenant,Example Fire,FL,fire,2024-04-04,,Collapse,"Line one.\nLine two.",'
-    ",,",
+    'Taylor Quinn,Lieutenant,Example Fire,FL,fire,2024-04-04,,Collapse,"Line one.\nLine two.",,,',
     # row 9: one cell too many
     "Morgan Lee,Dispatcher,Example 911,FL,dispatch,2024-05-05,,Illness,,,,,extra",
     # row 10: bad date and a bad link
@@ -201,8 +230,10 @@ def test_import_accepts_header_in_any_case_and_order(cli, db, tmp_path):
     path = tmp_path / "shuffled.csv"
     row = dict(zip(HEADER.split(","), ROWS[0].split(","), strict=True))
     order = list(reversed(HEADER.split(",")))
-    path.write_text(",".join(c.upper() for c in order) + "\n"
-                    + ",".join(row[c] for c in order) + "\n", encoding="utf-8")
+    path.write_text(
+        ",".join(c.upper() for c in order) + "\n" + ",".join(row[c] for c in order) + "\n",
+        encoding="utf-8",
+    )
     result = cli.invoke(args=["import-heroes", str(path)])
     assert "Imported 1," in result.output, result.output
     assert _count(Hero) == 1

@@ -56,12 +56,22 @@ def test_times_are_in_the_team_time_zone(app):
 
 def test_a_lap_reads_the_same_on_the_admin_run_page_and_the_family_page(client, db):
     admin = make_admin()
-    run = make_run(make_runner(), status="synced", mile_number=1294,
-                   started_at=datetime(2024, 3, 1, 22, 0, tzinfo=UTC),
-                   finished_at=datetime(2024, 3, 1, 22, 2, tzinfo=UTC))
+    run = make_run(
+        make_runner(),
+        status="synced",
+        mile_number=1294,
+        started_at=datetime(2024, 3, 1, 22, 0, tzinfo=UTC),
+        finished_at=datetime(2024, 3, 1, 22, 2, tzinfo=UTC),
+    )
     db.session.add(Lap(run=run, seq=1, elapsed_ms=88_999))
-    shipment = Shipment(run=run, recipient_name="Chief", address_line1="1 Main St",
-                        city="Winter Springs", state="FL", postal_code="32708")
+    shipment = Shipment(
+        run=run,
+        recipient_name="Chief",
+        address_line1="1 Main St",
+        city="Winter Springs",
+        state="FL",
+        postal_code="32708",
+    )
     db.session.add(shipment)
     db.session.commit()
 
@@ -113,8 +123,11 @@ def test_a_time_the_clocks_skip_or_repeat_is_refused_in_words(in_zone, zone, typ
 
 @pytest.mark.parametrize(
     ("zone", "label"),
-    [("America/Denver", "America/Denver (MST/MDT)"), ("America/Phoenix", "America/Phoenix (MST)"),
-     ("Pacific/Honolulu", "Pacific/Honolulu (HST)")],
+    [
+        ("America/Denver", "America/Denver (MST/MDT)"),
+        ("America/Phoenix", "America/Phoenix (MST)"),
+        ("Pacific/Honolulu", "Pacific/Honolulu (HST)"),
+    ],
 )
 def test_the_zone_label_names_the_abbreviations_the_clocks_show(in_zone, zone, label):
     with in_zone(zone):

@@ -24,10 +24,26 @@ def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -45,11 +61,14 @@ def _text(value) -> str:
 def _accept_the_account(server, session, envelope, mechanism, auth_data):
     """aiosmtpd's authenticator: the one account, or 535 as a real server answers."""
     ok = isinstance(auth_data, LoginPassword) and (
-        _text(auth_data.login), _text(auth_data.password)) == (USERNAME, str(PASSWORD))
+        _text(auth_data.login),
+        _text(auth_data.password),
+    ) == (USERNAME, str(PASSWORD))
     if ok:
         return AuthResult(success=True, auth_data=auth_data)
-    return AuthResult(success=False, handled=False,
-                      message="535 5.7.8 Authentication credentials invalid")
+    return AuthResult(
+        success=False, handled=False, message="535 5.7.8 Authentication credentials invalid"
+    )
 
 
 @pytest.fixture
@@ -72,8 +91,12 @@ def make_app(tmp_path, sqlite_only):
 
 def _send_one(app) -> tuple[mail.Delivery, OutboxEmail]:
     with app.test_request_context():
-        mail.queue(["ada.admin@example.org"], "Flag received: Officer Test",
-                   "The family confirmed that the flag arrived.", "family_received")
+        mail.queue(
+            ["ada.admin@example.org"],
+            "Flag received: Officer Test",
+            "The family confirmed that the flag arrived.",
+            "family_received",
+        )
         db.session.commit()
         report = mail.deliver_due()
         db.session.expire_all()
@@ -83,12 +106,22 @@ def _send_one(app) -> tuple[mail.Delivery, OutboxEmail]:
 
 
 def test_starttls_with_a_login(make_app, certificate):
-    smtp = LocalSmtp(tls_context=_server_context(certificate), require_starttls=True,
-                     authenticator=_accept_the_account, auth_required=True).start()
+    smtp = LocalSmtp(
+        tls_context=_server_context(certificate),
+        require_starttls=True,
+        authenticator=_accept_the_account,
+        auth_required=True,
+    ).start()
     try:
-        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SECURITY="starttls",
-                       MAIL_USERNAME=USERNAME, MAIL_PASSWORD=PASSWORD,
-                       MAIL_CA_FILE=str(certificate[0]), MAIL_FROM="team@example.org")
+        app = make_app(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=smtp.port,
+            MAIL_SECURITY="starttls",
+            MAIL_USERNAME=USERNAME,
+            MAIL_PASSWORD=PASSWORD,
+            MAIL_CA_FILE=str(certificate[0]),
+            MAIL_FROM="team@example.org",
+        )
         report, email = _send_one(app)
     finally:
         smtp.stop()
@@ -104,8 +137,12 @@ def test_starttls_with_a_login(make_app, certificate):
 def test_implicit_tls(make_app, certificate):
     smtp = LocalSmtp(ssl_context=_server_context(certificate)).start()
     try:
-        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SECURITY="tls",
-                       MAIL_CA_FILE=str(certificate[0]))
+        app = make_app(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=smtp.port,
+            MAIL_SECURITY="tls",
+            MAIL_CA_FILE=str(certificate[0]),
+        )
         report, _email = _send_one(app)
     finally:
         smtp.stop()
@@ -129,12 +166,21 @@ def test_a_certificate_nobody_vouches_for_is_refused_and_the_email_kept(make_app
 
 
 def test_a_wrong_password_is_kept_as_the_error(make_app, certificate):
-    smtp = LocalSmtp(tls_context=_server_context(certificate), require_starttls=True,
-                     authenticator=_accept_the_account, auth_required=True).start()
+    smtp = LocalSmtp(
+        tls_context=_server_context(certificate),
+        require_starttls=True,
+        authenticator=_accept_the_account,
+        auth_required=True,
+    ).start()
     try:
-        app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SECURITY="starttls",
-                       MAIL_USERNAME=USERNAME, MAIL_PASSWORD="wrong",
-                       MAIL_CA_FILE=str(certificate[0]))
+        app = make_app(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=smtp.port,
+            MAIL_SECURITY="starttls",
+            MAIL_USERNAME=USERNAME,
+            MAIL_PASSWORD="wrong",
+            MAIL_CA_FILE=str(certificate[0]),
+        )
         report, email = _send_one(app)
     finally:
         smtp.stop()
@@ -154,15 +200,19 @@ def test_without_a_server_emails_stay_pending_and_the_timer_says_why(make_app):
     assert "No MAIL_SERVER is set" in result.output
 
 
-@pytest.mark.parametrize(("settings", "problem"), [
-    ({"MAIL_SECURITY": "ssl3"}, "MAIL_SECURITY must be one of starttls, tls, none"),
-    ({"MAIL_PORT": "smtp"}, "MAIL_PORT must be a port number"),
-    ({"MAIL_PORT": 70000}, "MAIL_PORT must be a port number"),
-    ({"ADMIN_EMAILS": "ada.admin@example.org, not-an-address"},
-     "ADMIN_EMAILS: 'not-an-address' is not an email address"),
-])
-def test_settings_that_cannot_work_stop_the_app_at_start(tmp_path, sqlite_only, settings,
-                                                         problem):
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"MAIL_SECURITY": "ssl3"}, "MAIL_SECURITY must be one of starttls, tls, none"),
+        ({"MAIL_PORT": "smtp"}, "MAIL_PORT must be a port number"),
+        ({"MAIL_PORT": 70000}, "MAIL_PORT must be a port number"),
+        (
+            {"ADMIN_EMAILS": "ada.admin@example.org, not-an-address"},
+            "ADMIN_EMAILS: 'not-an-address' is not an email address",
+        ),
+    ],
+)
+def test_settings_that_cannot_work_stop_the_app_at_start(tmp_path, sqlite_only, settings, problem):
     with pytest.raises(mail.MailSettingsError) as error:
         create_app(make_config(sqlite_only, tmp_path, **settings))
     assert str(error.value) == problem

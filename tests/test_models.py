@@ -13,16 +13,22 @@ def test_run_uuid_is_unique(db):
     runner = make_runner()
     run = make_run(runner)
     db.session.commit()
-    values = {"id": run.id, "runner_id": runner.id, "hero_id": run.hero_id,
-              "track_id": run.track_id, "checkin_token": "another-token"}
+    values = {
+        "id": run.id,
+        "runner_id": runner.id,
+        "hero_id": run.hero_id,
+        "track_id": run.track_id,
+        "checkin_token": "another-token",
+    }
     with pytest.raises(sa.exc.IntegrityError):
         db.session.execute(sa.insert(Run).values(**values))
 
 
 def test_lap_seq_is_unique_per_run(db):
     run = make_run(make_runner())
-    db.session.add_all([Lap(run=run, seq=1, elapsed_ms=90_000),
-                        Lap(run=run, seq=1, elapsed_ms=95_000)])
+    db.session.add_all(
+        [Lap(run=run, seq=1, elapsed_ms=90_000), Lap(run=run, seq=1, elapsed_ms=95_000)]
+    )
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()
 
@@ -93,8 +99,15 @@ def test_hero_kind_is_constrained(db):
         make_hero(kind="astronaut")
 
 
-@pytest.mark.parametrize(("kind", "flag"), [("police", "Thin blue line"), ("k9", "Thin blue line"),
-                                            ("fire", "Thin red line"), ("ems", "Thin white line")])
+@pytest.mark.parametrize(
+    ("kind", "flag"),
+    [
+        ("police", "Thin blue line"),
+        ("k9", "Thin blue line"),
+        ("fire", "Thin red line"),
+        ("ems", "Thin white line"),
+    ],
+)
 def test_flag_type_follows_kind(db, kind, flag):
     assert make_hero(kind=kind).flag_type == flag
 

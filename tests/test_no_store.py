@@ -24,8 +24,9 @@ def _photo(run_id: str) -> str:
     """A real photo of the run, stored the way an upload stores it; its id."""
     image = io.BytesIO()
     Image.new("RGB", (40, 20), "blue").save(image, "JPEG")
-    photo, _ = photos.put_photo(_db.session.get(Run, run_id), str(uuid.uuid4()),
-                                image.getvalue(), "image/jpeg")
+    photo, _ = photos.put_photo(
+        _db.session.get(Run, run_id), str(uuid.uuid4()), image.getvalue(), "image/jpeg"
+    )
     _db.session.commit()
     return photo.id
 
@@ -69,7 +70,10 @@ def _fill(rule: str, ids: dict[str, str]) -> str:
 def _assert_no_store(response, path):
     assert response.status_code < 500, path
     assert response.headers.get("Cache-Control") == "no-store", (
-        path, response.status_code, response.headers.get("Cache-Control"))
+        path,
+        response.status_code,
+        response.headers.get("Cache-Control"),
+    )
 
 
 def test_every_admin_page_is_no_store(app, client, db):
@@ -126,12 +130,13 @@ def test_every_bearer_api_answer_is_no_store(app, client, db):
         response = client.get(path, headers=who)
         assert response.status_code == 200, path
         _assert_no_store(response, path)
-    created = client.post(f"/api/v1/runs/{story.run_id}/shipments", json=ADDRESS,
-                          headers=headers)
+    created = client.post(f"/api/v1/runs/{story.run_id}/shipments", json=ADDRESS, headers=headers)
     assert created.status_code == 201
     _assert_no_store(created, "POST shipments")
-    token = client.post("/api/v1/auth/token", json={
-        "email": story.runner_email, "password": PASSWORD, "device_name": "Phone"})
+    token = client.post(
+        "/api/v1/auth/token",
+        json={"email": story.runner_email, "password": PASSWORD, "device_name": "Phone"},
+    )
     assert token.status_code == 200 and "token" in token.json
     _assert_no_store(token, "POST /api/v1/auth/token")
 
@@ -155,4 +160,3 @@ def test_public_pages_keep_their_own_caching(client, db):
     """The rule is for private answers: the app shell and the wall are not made no-store."""
     assert client.get("/app/").headers.get("Cache-Control") == "no-cache"
     assert "no-store" not in (client.get("/honor").headers.get("Cache-Control") or "")
-

@@ -57,8 +57,11 @@ def _json_lines(stream: io.StringIO) -> list[dict]:
 @SQLITE
 def test_an_error_is_logged_as_one_json_line_with_the_id_the_answer_carries(boom, client):
     errors = io.StringIO()
-    response = client.get("/api/v1/boom-for-test", environ_overrides={"wsgi.errors": errors},
-                          headers={"X-Request-ID": "nginx-7f3a9c21d4"})
+    response = client.get(
+        "/api/v1/boom-for-test",
+        environ_overrides={"wsgi.errors": errors},
+        headers={"X-Request-ID": "nginx-7f3a9c21d4"},
+    )
     assert response.status_code == 500
     assert response.json["error"]["request_id"] == "nginx-7f3a9c21d4"
     [entry] = _json_lines(errors)
@@ -72,8 +75,11 @@ def test_an_error_is_logged_as_one_json_line_with_the_id_the_answer_carries(boom
 @SQLITE
 def test_a_made_up_id_is_logged_too_and_a_forged_one_is_not(boom, client):
     errors = io.StringIO()
-    response = client.get("/api/v1/boom-for-test", environ_overrides={"wsgi.errors": errors},
-                          headers={"X-Request-ID": '<script>"id"'})
+    response = client.get(
+        "/api/v1/boom-for-test",
+        environ_overrides={"wsgi.errors": errors},
+        headers={"X-Request-ID": '<script>"id"'},
+    )
     [entry] = _json_lines(errors)
     assert entry["request_id"] == response.headers["X-Request-ID"] != '<script>"id"'
 
@@ -134,8 +140,7 @@ def test_allowed_networks_come_from_the_setting(behind_proxy, app_config):
 
 
 @SQLITE
-def test_allowed_networks_may_be_one_comma_separated_string(behind_proxy, app_config,
-                                                            monkeypatch):
+def test_allowed_networks_may_be_one_comma_separated_string(behind_proxy, app_config, monkeypatch):
     # As deploy/env.example writes it: an env file cannot carry JSON's quotes through systemd.
     monkeypatch.setenv("R4H_METRICS_ALLOWED_NETWORKS", "10.20.0.0/16, ::1/128")
     app_config.pop("METRICS_ALLOWED_NETWORKS", None)
@@ -158,14 +163,17 @@ def test_requests_are_counted_by_rule_never_by_raw_path(client, db):
     token = "Zx" * 16
     labels = {"endpoint": "/f/<token>", "method": "GET", "status": "404"}
     before = metric(client, "r4h_http_requests_total", **labels)
-    timed = metric(client, "r4h_http_request_duration_seconds_count",
-                   endpoint="/f/<token>", method="GET")
+    timed = metric(
+        client, "r4h_http_request_duration_seconds_count", endpoint="/f/<token>", method="GET"
+    )
     assert client.get(f"/f/{token}").status_code == 404
     assert client.get("/no/such/page").status_code == 404
     body = client.get("/metrics").get_data(as_text=True)
     assert sample(body, "r4h_http_requests_total", **labels) == before + 1
-    assert sample(body, "r4h_http_request_duration_seconds_count", endpoint="/f/<token>",
-                  method="GET") == timed + 1
+    assert (
+        sample(body, "r4h_http_request_duration_seconds_count", endpoint="/f/<token>", method="GET")
+        == timed + 1
+    )
     assert token not in body and "/no/such/page" not in body
     assert sample(body, "r4h_http_requests_total", endpoint="<unmatched>", status="404") >= 1
 
@@ -179,8 +187,11 @@ def test_sync_results_are_counted_by_status_with_the_outbox_age(client, db):
     age_sum = metric(client, "r4h_sync_outbox_age_seconds_sum")
     waited = metric(client, "r4h_sync_outbox_age_seconds_bucket", le="300.0")
     run = run_payload(phone)
-    body = {"device_id": phone.device_id, "runs": [run, run, {"id": "nope"}],
-            "outbox_age_seconds": 240}
+    body = {
+        "device_id": phone.device_id,
+        "runs": [run, run, {"id": "nope"}],
+        "outbox_age_seconds": 240,
+    }
     assert client.post("/api/v1/sync", json=body, headers=phone.headers).status_code == 200
     assert metric(client, "r4h_sync_results_total", status="created") == created + 1
     assert metric(client, "r4h_sync_results_total", status="duplicate") == duplicate + 1
@@ -201,8 +212,7 @@ def test_a_sync_without_outbox_age_is_not_counted_as_one(client, db):
 @pytest.mark.parametrize("age", [-1, 1.5, "60", True, 366 * 24 * 3600 + 1])
 def test_a_bad_outbox_age_refuses_the_sync_and_stores_nothing(client, db, age):
     phone = make_phone(db)
-    body = {"device_id": phone.device_id, "runs": [run_payload(phone)],
-            "outbox_age_seconds": age}
+    body = {"device_id": phone.device_id, "runs": [run_payload(phone)], "outbox_age_seconds": age}
     response = client.post("/api/v1/sync", json=body, headers=phone.headers)
     assert response.status_code == 422
     assert "outbox_age_seconds" in response.json["error"]["fields"]
@@ -222,8 +232,7 @@ def test_the_openapi_document_describes_the_outbox_age(client):
     document = client.get("/api/v1/openapi.json").json
     field = document["components"]["schemas"]["SyncRequest"]["properties"]["outbox_age_seconds"]
     assert field["type"] == "integer" and field["minimum"] == 0
-    assert "outbox_age_seconds" not in document["components"]["schemas"]["SyncRequest"][
-        "required"]
+    assert "outbox_age_seconds" not in document["components"]["schemas"]["SyncRequest"]["required"]
 
 
 # --- under gunicorn -----------------------------------------------------------------------------
@@ -232,8 +241,9 @@ def test_the_openapi_document_describes_the_outbox_age(client):
 def test_every_gunicorn_worker_is_counted_in_multiprocess_mode(tmp_path, sqlite_only):
     figures = tmp_path / "prometheus"
     figures.mkdir()
-    server = Gunicorn(sqlite_only, tmp_path, workers=2,
-                      env={"PROMETHEUS_MULTIPROC_DIR": str(figures)})
+    server = Gunicorn(
+        sqlite_only, tmp_path, workers=2, env={"PROMETHEUS_MULTIPROC_DIR": str(figures)}
+    )
     base = f"http://127.0.0.1:{server.port}"
 
     def scrape() -> str:

@@ -20,8 +20,9 @@ from tests.bench._gunicorn import Gunicorn
 on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-WRONG = json.dumps({"email": "nobody@example.org", "password": "wrong password",
-                    "device_name": "Phone"})
+WRONG = json.dumps(
+    {"email": "nobody@example.org", "password": "wrong password", "device_name": "Phone"}
+)
 
 
 @pytest.fixture
@@ -66,8 +67,9 @@ def _wrong_logins(servers: list[Gunicorn], count: int) -> list[int]:
     statuses = []
     for i in range(count):
         conn = http.client.HTTPConnection("127.0.0.1", servers[i % len(servers)].port, timeout=30)
-        conn.request("POST", "/api/v1/auth/token", body=WRONG,
-                     headers={"Content-Type": "application/json"})
+        conn.request(
+            "POST", "/api/v1/auth/token", body=WRONG, headers={"Content-Type": "application/json"}
+        )
         statuses.append(conn.getresponse().status)
         conn.close()
     return statuses
@@ -111,14 +113,22 @@ def test_on_memory_each_worker_counts_alone_and_says_so(app, tmp_path, redis_pre
 def _memory_warnings(tmp_path, caplog, **config) -> list[str]:
     """The memory:// warnings logged while create_app builds an app with this config."""
     with caplog.at_level(logging.WARNING):
-        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.sqlite'}",
-                    "SECRET_KEY": "test-secret", **config})
+        create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.sqlite'}",
+                "SECRET_KEY": "test-secret",
+                **config,
+            }
+        )
     return [record.getMessage() for record in caplog.records if "memory://" in record.getMessage()]
 
 
 # Production on memory:// starts only when the operator says so (test_production_mode.py).
-MEANT_PRODUCTION = {"PRODUCTION": True, "ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION": True,
-                    "ALLOW_SQLITE_IN_PRODUCTION": True}
+MEANT_PRODUCTION = {
+    "PRODUCTION": True,
+    "ALLOW_MEMORY_RATE_LIMITS_IN_PRODUCTION": True,
+    "ALLOW_SQLITE_IN_PRODUCTION": True,
+}
 
 
 def test_production_on_memory_warns_once_at_start(tmp_path, caplog):
@@ -128,8 +138,12 @@ def test_production_on_memory_warns_once_at_start(tmp_path, caplog):
 
 @pytest.mark.parametrize(
     "config",
-    [{}, {"TESTING": True}, {"DEBUG": True},
-     {**MEANT_PRODUCTION, "RATELIMIT_STORAGE_URI": REDIS_URL}],
+    [
+        {},
+        {"TESTING": True},
+        {"DEBUG": True},
+        {**MEANT_PRODUCTION, "RATELIMIT_STORAGE_URI": REDIS_URL},
+    ],
     ids=["development", "testing", "debug", "redis"],
 )
 def test_no_warning_in_development_tests_debug_or_on_redis(tmp_path, caplog, config):

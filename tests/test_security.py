@@ -86,8 +86,9 @@ def test_allow_list_names_only_real_endpoints_that_do_answer_anonymously(app, cl
             continue
         with client.get(_sample_url(rule)) as response:
             location = response.headers.get("Location", "")
-            if response.status_code in REFUSED or (response.status_code == 302
-                                                   and "/login" in location):
+            if response.status_code in REFUSED or (
+                response.status_code == 302 and "/login" in location
+            ):
                 guarded.append(f"{endpoint} answered {response.status_code}")
     assert guarded == []
 
@@ -126,8 +127,9 @@ def test_logout_post_without_csrf_token_is_refused(csrf_on, app, client, db):
     db.session.commit()
     page = client.get("/login").get_data(as_text=True)
     token = csrf_token(page)
-    client.post("/login", data={"email": "a@example.org", "password": PASSWORD,
-                                "csrf_token": token})
+    client.post(
+        "/login", data={"email": "a@example.org", "password": PASSWORD, "csrf_token": token}
+    )
     assert client.post("/logout").status_code == 400
     with client.session_transaction() as session:
         assert session["_user_id"]
@@ -198,8 +200,10 @@ def test_login_is_rate_limited(app_config, tmp_path):
     with app.app_context():
         db.create_all()
     client = app.test_client()
-    codes = [client.post("/login", data={"email": "x@example.org", "password": "x"}).status_code
-             for _ in range(2)]
+    codes = [
+        client.post("/login", data={"email": "x@example.org", "password": "x"}).status_code
+        for _ in range(2)
+    ]
     codes.append(client.post("/api/v1/auth/token", json={}).status_code)
     codes.append(client.post("/login", data={"email": "x@example.org"}).status_code)
     codes.append(client.post("/api/v1/auth/token", json={}).status_code)
@@ -252,8 +256,13 @@ def proxied(app_config):
 
     def build(proxy_fix: bool):
         app = create_app({**app_config, "PROXY_FIX": proxy_fix})
-        app.add_url_rule("/_probe", "probe", lambda: jsonify(
-            remote_addr=request.remote_addr, scheme=request.scheme, host=request.host))
+        app.add_url_rule(
+            "/_probe",
+            "probe",
+            lambda: jsonify(
+                remote_addr=request.remote_addr, scheme=request.scheme, host=request.host
+            ),
+        )
         apps.append(app)
         return app
 
@@ -263,8 +272,11 @@ def proxied(app_config):
             db.engine.dispose()
 
 
-FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
-             "X-Forwarded-Host": "r4h.example.org"}
+FORWARDED = {
+    "X-Forwarded-For": "203.0.113.7",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "r4h.example.org",
+}
 
 
 def test_behind_an_https_proxy_responses_carry_hsts(proxied):
@@ -280,8 +292,9 @@ def test_with_proxy_fix_the_app_sees_the_client_the_proxy_names(proxied):
     seen = client.get("/_probe", headers=FORWARDED).json
     assert seen == {"remote_addr": "203.0.113.7", "scheme": "https", "host": "r4h.example.org"}
     # One proxy is trusted: a client's own X-Forwarded-For entry before it is not believed.
-    chained = client.get("/_probe", headers={**FORWARDED,
-                                             "X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
+    chained = client.get(
+        "/_probe", headers={**FORWARDED, "X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+    )
     assert chained.json["remote_addr"] == "203.0.113.7"
 
 

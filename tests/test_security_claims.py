@@ -32,14 +32,21 @@ def test_every_token_carries_192_random_bits(app, client, db):
     runner = make_runner(email="t@example.org")
     run = make_run(runner)
     db.session.flush()
-    shipment = Shipment(run=run, recipient_name="Family", address_line1="1 Main St",
-                        city="Springfield", state="FL", postal_code="32708")
+    shipment = Shipment(
+        run=run,
+        recipient_name="Family",
+        address_line1="1 Main St",
+        city="Springfield",
+        state="FL",
+        postal_code="32708",
+    )
     db.session.add(shipment)
     db.session.commit()
-    issued = client.post("/api/v1/auth/token", json={
-        "email": "t@example.org", "password": PASSWORD, "device_name": "Phone"}).json
-    for token in (issued["token"], run.checkin_token, shipment.family_token,
-                  runner.session_token):
+    issued = client.post(
+        "/api/v1/auth/token",
+        json={"email": "t@example.org", "password": PASSWORD, "device_name": "Phone"},
+    ).json
+    for token in (issued["token"], run.checkin_token, shipment.family_token, runner.session_token):
         assert _random_bytes(token) == 24, token
     stored = db.session.scalar(sa.select(Device.token_hash))
     assert issued["token"] not in stored and len(bytes.fromhex(stored)) == 32  # SHA-256 only
@@ -48,8 +55,11 @@ def test_every_token_carries_192_random_bits(app, client, db):
 def _family_answer(app, token: str):
     """What a new visitor (no cookies) gets for /f/<token>."""
     with app.test_client().get(f"/f/{token}") as response:
-        headers = {name: value for name, value in response.headers.items()
-                   if name not in {"Date", "X-Request-ID"}}
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in {"Date", "X-Request-ID"}
+        }
         return response.status_code, response.get_data(), headers
 
 
@@ -57,8 +67,14 @@ def test_unknown_and_revoked_family_tokens_get_the_same_answer(app, client, db):
     runner = make_runner()
     run = make_run(runner, status="synced", mile_number=1)
     db.session.flush()
-    shipment = Shipment(run=run, recipient_name="Family", address_line1="1 Main St",
-                        city="Springfield", state="FL", postal_code="32708")
+    shipment = Shipment(
+        run=run,
+        recipient_name="Family",
+        address_line1="1 Main St",
+        city="Springfield",
+        state="FL",
+        postal_code="32708",
+    )
     db.session.add(shipment)
     db.session.commit()
     revoked = shipment.family_token
@@ -98,14 +114,18 @@ def test_a_tampered_session_cookie_is_refused(app, client):
     assert client.get("/logout").status_code == 200  # a page for signed-in users only
     # Change one character of the signed data, keeping the signature: not signed by us.
     at = cookie.index(".", 1) // 2
-    _replace_session(client, cookie[:at] + ("A" if cookie[at] != "A" else "B") + cookie[at + 1:])
+    _replace_session(client, cookie[:at] + ("A" if cookie[at] != "A" else "B") + cookie[at + 1 :])
     assert client.get("/logout").status_code == 302  # sent to the login page
     # A cookie signed with another key, claiming the same account, is refused as well.
     forged = URLSafeTimedSerializer(
-        "not-our-key", salt="cookie-session",
+        "not-our-key",
+        salt="cookie-session",
         serializer=SecureCookieSessionInterface.serializer,
-        signer_kwargs={"key_derivation": "hmac", "digest_method": SecureCookieSessionInterface
-                       .digest_method}).dumps({"_user_id": alternative_id, "_fresh": True})
+        signer_kwargs={
+            "key_derivation": "hmac",
+            "digest_method": SecureCookieSessionInterface.digest_method,
+        },
+    ).dumps({"_user_id": alternative_id, "_fresh": True})
     _replace_session(client, forged)
     assert client.get("/logout").status_code == 302
 
@@ -146,18 +166,20 @@ def test_an_unknown_email_costs_the_same_hash_check_as_a_wrong_password(
         def check(pwhash, password):
             checked.append(pwhash.split("$")[0])
             return real(pwhash, password)
+
         return check
 
     monkeypatch.setattr(models, "check_password_hash", recording(models.check_password_hash))
-    monkeypatch.setattr(auth_service, "check_password_hash",
-                        recording(auth_service.check_password_hash))
+    monkeypatch.setattr(
+        auth_service, "check_password_hash", recording(auth_service.check_password_hash)
+    )
     client = app.test_client()
     for email in ("known@example.org", "nobody@example.org"):
-        answer = client.post("/api/v1/auth/token", json={
-            "email": email, "password": "wrong", "device_name": "Phone"})
+        answer = client.post(
+            "/api/v1/auth/token", json={"email": email, "password": "wrong", "device_name": "Phone"}
+        )
         assert answer.status_code == 401
-        assert client.post("/login", data={"email": email, "password": "wrong"}).status_code \
-            == 422
+        assert client.post("/login", data={"email": email, "password": "wrong"}).status_code == 422
     # One hash check per attempt, each against a hash of the app's own method and cost.
     with app.app_context():
         real_method = db.session.scalar(sa.select(Runner.password_hash)).split("$")[0]
@@ -170,8 +192,10 @@ def test_a_device_token_past_its_expiry_is_refused(app, client, db):
     assert app.config["DEVICE_TOKEN_DAYS"] == 180
     runner = make_runner(email="e@example.org")
     db.session.commit()
-    issued = client.post("/api/v1/auth/token", json={
-        "email": "e@example.org", "password": PASSWORD, "device_name": "Phone"}).json
+    issued = client.post(
+        "/api/v1/auth/token",
+        json={"email": "e@example.org", "password": PASSWORD, "device_name": "Phone"},
+    ).json
     device = db.session.get(Device, issued["device_id"])
     lifetime = device.expires_at - utcnow()
     assert timedelta(days=179, hours=23) < lifetime <= timedelta(days=180)

@@ -24,12 +24,26 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "first_name": ("first name", "first", "given name", "firstname"),
     "last_name": ("last name", "last", "surname", "family name", "lastname"),
     "rank": ("rank", "title", "rank title"),
-    "agency": ("agency", "department", "dept", "agency name", "department name",
-               "organization", "organisation"),
+    "agency": (
+        "agency",
+        "department",
+        "dept",
+        "agency name",
+        "department name",
+        "organization",
+        "organisation",
+    ),
     "state": ("state", "st", "agency state", "state code"),
     "kind": ("kind", "type", "category", "service", "hero type", "responder type"),
-    "end_of_watch": ("end of watch", "eow", "eow date", "date of death", "death date",
-                     "end of watch date", "date of eow"),
+    "end_of_watch": (
+        "end of watch",
+        "eow",
+        "eow date",
+        "date of death",
+        "death date",
+        "end of watch date",
+        "date of eow",
+    ),
     "incident_date": ("incident date", "date of incident"),
     "cause": ("cause", "cause of death"),
     "story": ("story", "bio", "biography", "summary"),
@@ -43,16 +57,37 @@ REQUIRED_COLUMNS = ("name", "agency", "state", "kind", "end_of_watch")
 
 # Words the lists use for a hero's kind, beyond the kinds' own names and labels.
 KIND_ALIASES = {
-    "law enforcement": "police", "officer": "police", "police officer": "police",
-    "sheriff": "police", "deputy": "police", "firefighter": "fire", "fire service": "fire",
-    "fire fighter": "fire", "emt": "ems", "paramedic": "ems", "correctional": "corrections",
-    "correctional officer": "corrections", "corrections officer": "corrections",
-    "dispatcher": "dispatch", "telecommunicator": "dispatch", "911": "dispatch",
-    "k 9": "k9", "canine": "k9", "police dog": "k9", "federal agent": "federal",
+    "law enforcement": "police",
+    "officer": "police",
+    "police officer": "police",
+    "sheriff": "police",
+    "deputy": "police",
+    "firefighter": "fire",
+    "fire service": "fire",
+    "fire fighter": "fire",
+    "emt": "ems",
+    "paramedic": "ems",
+    "correctional": "corrections",
+    "correctional officer": "corrections",
+    "corrections officer": "corrections",
+    "dispatcher": "dispatch",
+    "telecommunicator": "dispatch",
+    "911": "dispatch",
+    "k 9": "k9",
+    "canine": "k9",
+    "police dog": "k9",
+    "federal agent": "federal",
 }
 # Dates as the lists write them; ISO (2024-02-11) passes through unchanged.
-DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%B %d, %Y", "%b %d, %Y", "%A, %B %d, %Y",
-                "%d %B %Y", "%Y/%m/%d")
+DATE_FORMATS = (
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%A, %B %d, %Y",
+    "%d %B %Y",
+    "%Y/%m/%d",
+)
 
 _SEPARATORS = re.compile(r"[\s_\-.]+")
 
@@ -94,7 +129,8 @@ def _column_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
             columns[field_name] = index
     has_name = "name" in columns or {"first_name", "last_name"} <= columns.keys()
     missing = [
-        name for name in REQUIRED_COLUMNS
+        name
+        for name in REQUIRED_COLUMNS
         if name not in columns and not (name == "name" and has_name)
     ]
     if missing:
@@ -125,8 +161,9 @@ def _row_values(cells: list[str], columns: dict[str, int], width: int) -> dict:
     """One row's cells as the strings validate_hero reads."""
     if len(cells) > width:
         return {None: cells}  # more cells than the header: import_heroes rejects it
-    get = {name: cells[index].strip() if index < len(cells) else ""
-           for name, index in columns.items()}
+    get = {
+        name: cells[index].strip() if index < len(cells) else "" for name, index in columns.items()
+    }
     if "name" not in get:
         get["name"] = " ".join(p for p in (get.pop("first_name"), get.pop("last_name")) if p)
     else:

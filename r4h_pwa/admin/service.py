@@ -36,8 +36,18 @@ from ..runs.service import team_miles
 from ..validation import Fields, ValidationError
 
 HERO_FIELDS = (
-    "name", "rank", "agency", "state", "kind", "end_of_watch", "incident_date", "cause",
-    "story", "source_url", "fundraiser_url", "fundraiser_verified_by",
+    "name",
+    "rank",
+    "agency",
+    "state",
+    "kind",
+    "end_of_watch",
+    "incident_date",
+    "cause",
+    "story",
+    "source_url",
+    "fundraiser_url",
+    "fundraiser_verified_by",
 )
 STORY_MAX = 5000  # a short story: the column is TEXT, the page and the phone are not
 WORDS_MAX = 2000
@@ -139,7 +149,8 @@ def validate_hero(data: Mapping[str, Any], today: date | None = None):
     if incident is not None and end_of_watch is not None and incident > end_of_watch:
         fields.fail("incident_date", "The incident cannot be after the end of watch.")
     if values["fundraiser_url"] and not values["fundraiser_verified_by"]:
-        fields.fail("fundraiser_verified_by",
+        fields.fail(
+            "fundraiser_verified_by",
             "Say who checked that the fundraiser is real before linking to it.",
         )
     fields.check()
@@ -499,9 +510,7 @@ def delete_planned_run(run: Run) -> str | None:
 def list_runs(page: int, per_page: int = 50):
     """Runs for the admin list: newest first (by finish, else by plan, else by creation)."""
     when = sa.func.coalesce(Run.finished_at, Run.scheduled_at, Run.created_at)
-    return db.paginate(
-        sa.select(Run).order_by(when.desc(), Run.id), page=page, per_page=per_page
-    )
+    return db.paginate(sa.select(Run).order_by(when.desc(), Run.id), page=page, per_page=per_page)
 
 
 def lap_splits(run: Run) -> list[tuple[int, int, int]]:
@@ -575,9 +584,7 @@ def miles_per_month(now: datetime | None = None, count: int = 12) -> list[tuple[
     months = _last_months(now, count)
     start = datetime(months[0][0], months[0][1], 1, tzinfo=now.tzinfo)
     finished = db.session.scalars(
-        sa.select(Run.finished_at).where(
-            Run.mile_number.is_not(None), Run.finished_at >= start
-        )
+        sa.select(Run.finished_at).where(Run.mile_number.is_not(None), Run.finished_at >= start)
     )
     tally = dict.fromkeys(months, 0)
     for moment in finished:
@@ -622,10 +629,7 @@ def dashboard(now: datetime | None = None) -> Dashboard:
         ).all()
     )
     recent = db.session.scalars(
-        sa.select(Run)
-        .where(Run.finished_at.is_not(None))
-        .order_by(Run.finished_at.desc())
-        .limit(8)
+        sa.select(Run).where(Run.finished_at.is_not(None)).order_by(Run.finished_at.desc()).limit(8)
     )
     upcoming = db.session.scalars(
         sa.select(Run)

@@ -65,8 +65,13 @@ def post_retry_emails():
         abort(400)
     retried = mail.retry_now()
     db.session.commit()
-    flash(f"Trying {retried} email{'' if retried == 1 else 's'} again now. Reload to see "
-          "what went out." if retried else "No email is waiting.", "success")
+    flash(
+        f"Trying {retried} email{'' if retried == 1 else 's'} again now. Reload to see "
+        "what went out."
+        if retried
+        else "No email is waiting.",
+        "success",
+    )
     return redirect(url_for("admin.get_dashboard") + "#work-emails-title", code=303)
 
 
@@ -140,8 +145,10 @@ def post_delete_hero(hero_id: int):
     if service.count_runs_for_hero(hero) == 0 and not ConfirmForm().is_confirmed():
         return ask_to_confirm(
             f"Delete the hero {name}?",
-            [f"{name}, {hero.agency}, end of watch {short_date(hero.end_of_watch)}, is "
-             "removed from the list of heroes. No run honors this hero yet."],
+            [
+                f"{name}, {hero.agency}, end of watch {short_date(hero.end_of_watch)}, is "
+                "removed from the list of heroes. No run honors this hero yet."
+            ],
             f"Delete {name}",
             url_for("admin.get_edit_hero", hero_id=hero_id),
         )
@@ -299,9 +306,7 @@ def _run_form(run: Run | None = None) -> RunForm:
         "Choose a hero…",
         [(h.id, f"{h.display_name} · {h.agency} · {short_date(h.end_of_watch)}") for h in heroes],
     )
-    form.runner_id.choices = choices(
-        "Choose a runner…", [(r.id, r.name) for r in runners]
-    )
+    form.runner_id.choices = choices("Choose a runner…", [(r.id, r.name) for r in runners])
     form.track_id.choices = choices(
         "Choose a track…", [(t.id, f"{t.name} · {t.laps_per_mile} laps per mile") for t in tracks]
     )
@@ -384,8 +389,9 @@ def post_confirm_mile(run_id: str):
     run = db.get_or_404(Run, run_id)
     if confirm_mile(run):
         db.session.commit()
-        return _saved(f"Confirmed: this is mile {run.mile_number:,}.", "admin.get_run",
-                      run_id=run_id)
+        return _saved(
+            f"Confirmed: this is mile {run.mile_number:,}.", "admin.get_run", run_id=run_id
+        )
     flash("This run is not waiting for a confirmation.", "error")
     return redirect(url_for("admin.get_run", run_id=run_id), code=303)
 
@@ -399,8 +405,10 @@ def post_delete_run(run_id: str):
         when = short_time(run.scheduled_at) if run.scheduled_at else "no date yet"
         return ask_to_confirm(
             f"Delete the planned run for {run.hero.display_name}?",
-            [f"{run.runner.name} at {run.track.name}, {when}.",
-             "It leaves the runner's list of planned runs, and its check-in code stops working."],
+            [
+                f"{run.runner.name} at {run.track.name}, {when}.",
+                "It leaves the runner's list of planned runs, and its check-in code stops working.",
+            ],
             "Delete this planned run",
             url_for("admin.get_run", run_id=run.id),
         )
@@ -430,8 +438,10 @@ def post_revoke_device(device_id: str):
     if not ConfirmForm().is_confirmed():
         return ask_to_confirm(
             f"Revoke the phone “{device.name}” of {device.runner.name}?",
-            ["Its sign-in stops working at once. Runs it has not synced stay on the phone "
-             "until someone signs in on it again."],
+            [
+                "Its sign-in stops working at once. Runs it has not synced stay on the phone "
+                "until someone signs in on it again."
+            ],
             f"Revoke {device.name}",
             url_for("admin.get_devices"),
         )
@@ -455,6 +465,9 @@ def get_audit():
         object_type or None, object_id or None, request.args.get("page", 1, type=int)
     )
     return render_template(
-        "admin/audit.html", page=page, object_type=object_type, object_id=object_id,
+        "admin/audit.html",
+        page=page,
+        object_type=object_type,
+        object_id=object_id,
         types=audit.OBJECT_TYPES,
     )

@@ -15,6 +15,4 @@ class LoginForm(FlaskForm):
 class CodeForm(FlaskForm):
     """A six-digit code from the authenticator app, or a recovery code."""
 
-    code = StringField(
-        "Code", validators=[DataRequired(message="Type the code."), Length(max=20)]
-    )
+    code = StringField("Code", validators=[DataRequired(message="Type the code."), Length(max=20)])

@@ -38,7 +38,7 @@ def provisioning_uri(email: str, secret: str, issuer: str) -> str:
 
 def grouped(secret: str) -> str:
     """The secret in groups of four, for typing it by hand."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def _clean(code: str) -> str:
@@ -107,22 +107,26 @@ def verify(runner: Runner, code: str) -> str | None:
         return None
     # A secret no key opens (SEALING_KEY changed with no fallback) matches no code; the
     # recovery codes, stored as hashes, still work.
-    step = None if runner.totp_secret == UNREADABLE else check_totp(
-        runner.totp_secret, code, runner.totp_last_step
+    step = (
+        None
+        if runner.totp_secret == UNREADABLE
+        else check_totp(runner.totp_secret, code, runner.totp_last_step)
     )
     if step is not None:
         # Conditional, so two requests racing with one code cannot both pass. The secret is
         # sealed again, under the current SEALING_KEY if it was opened with a fallback.
         # Noted, and nothing touched: no page shows the step or the secret.
-        result = db.session.execute(pagecache.noted(
-            sa.update(Runner)
-            .where(
-                Runner.id == runner.id,
-                sa.or_(Runner.totp_last_step.is_(None), Runner.totp_last_step < step),
+        result = db.session.execute(
+            pagecache.noted(
+                sa.update(Runner)
+                .where(
+                    Runner.id == runner.id,
+                    sa.or_(Runner.totp_last_step.is_(None), Runner.totp_last_step < step),
+                )
+                .values(totp_last_step=step, totp_secret=runner.totp_secret)
+                .execution_options(synchronize_session=False)
             )
-            .values(totp_last_step=step, totp_secret=runner.totp_secret)
-            .execution_options(synchronize_session=False)
-        ))
+        )
         if result.rowcount == 1:
             runner.totp_last_step = step
             return "totp"

@@ -102,11 +102,18 @@ def post_token():
 def _check_otp(runner, otp: str) -> None:
     """An admin's phone needs the second factor too: a TOTP code or a recovery code."""
     if not runner.has_two_factor:
-        raise ApiError(403, "two_factor_setup_required",
-                       "Set up two-factor sign-in in a browser first, then sign in here.")
+        raise ApiError(
+            403,
+            "two_factor_setup_required",
+            "Set up two-factor sign-in in a browser first, then sign in here.",
+        )
     if not otp:
-        raise ApiError(401, "otp_required", "Type the code from your authenticator app.",
-                       {"otp": "This field is required."})
+        raise ApiError(
+            401,
+            "otp_required",
+            "Type the code from your authenticator app.",
+            {"otp": "This field is required."},
+        )
     if twofactor.verify(runner, otp) is None:
         db.session.rollback()
         raise ApiError(401, "otp_invalid", "That code did not work.", {"otp": "Try a new code."})

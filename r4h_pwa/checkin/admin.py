@@ -78,8 +78,10 @@ def post_remove_checkin(run_id: str, checkin_id: str):
         who = ", ".join(part for part in (checkin.name, checkin.agency) if part)
         return ask_to_confirm(
             f"Remove the check-in of {checkin.name}?",
-            [f"{who} no longer appears on the roster of the run for {run.hero.display_name}"
-             " or on the family page."],
+            [
+                f"{who} no longer appears on the roster of the run for {run.hero.display_name}"
+                " or on the family page."
+            ],
             f"Remove {checkin.name}",
             url_for("checkin.get_admin_roster", run_id=run.id),
         )
@@ -110,15 +112,19 @@ def post_revoke_token(run_id: str):
     if not ConfirmForm().is_confirmed():
         return ask_to_confirm(
             f"Revoke the check-in code of the run for {run.hero.display_name}?",
-            ["The printed sheet and the code on the runner's phone stop working at once. "
-             "Check-ins already made stay."],
+            [
+                "The printed sheet and the code on the runner's phone stop working at once. "
+                "Check-ins already made stay."
+            ],
             "Revoke the code",
             url_for("checkin.get_admin_roster", run_id=run.id),
         )
     service.revoke_token(run)
     db.session.commit()
-    flash("The check-in code is revoked. The printed sheet and the phone's code no longer "
-          "work.", "success")
+    flash(
+        "The check-in code is revoked. The printed sheet and the phone's code no longer work.",
+        "success",
+    )
     return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
 
 
@@ -136,8 +142,9 @@ def post_reissue_token(run_id: str):
         )
     service.reissue_token(run)
     db.session.commit()
-    flash("A new check-in code is ready. Print a new sheet; the old code no longer works.",
-          "success")
+    flash(
+        "A new check-in code is ready. Print a new sheet; the old code no longer works.", "success"
+    )
     return redirect(url_for("checkin.get_admin_roster", run_id=run.id))
 
 

@@ -29,8 +29,10 @@ def _single_line(form, field) -> None:
 
 
 def _checked_text(label: str, max_len: int, required: bool = False, **render_kw):
-    validators = [Length(max=max_len, message=f"Keep it to {max_len} characters or fewer."),
-                  _single_line]
+    validators = [
+        Length(max=max_len, message=f"Keep it to {max_len} characters or fewer."),
+        _single_line,
+    ]
     if required:
         validators.insert(0, DataRequired(message="Please enter your name."))
     return text_field(label, max_len, validators, **render_kw)
@@ -39,8 +41,9 @@ def _checked_text(label: str, max_len: int, required: bool = False, **render_kw)
 class CheckinForm(FlaskForm):
     """What an escort or fellow runner tells us at the track."""
 
-    name = _checked_text("Your name", 120, required=True, autocapitalize="words",
-                         spellcheck="false")
+    name = _checked_text(
+        "Your name", 120, required=True, autocapitalize="words", spellcheck="false"
+    )
     agency = _checked_text("Agency or department", 160, autocapitalize="words")
     badge = _checked_text("Badge number or unit", 60)
     role = RadioField(

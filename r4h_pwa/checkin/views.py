@@ -257,8 +257,9 @@ def post_checkin(token: str):
         return _removed()
     info, saved, run_id, created = shown
     request.environ[CREATED_KEY] = created
-    page = render_template("checkin/done.html", token=token, info=info, checkin=saved,
-                           created=created)
+    page = render_template(
+        "checkin/done.html", token=token, info=info, checkin=saved, created=created
+    )
     return _remember(_private(make_response(page, 200)), run_id, token, saved["id"])
 
 

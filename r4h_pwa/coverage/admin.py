@@ -52,8 +52,8 @@ def _plan_form(hero: Hero) -> PlanForm:
         "Choose a runner…", [(r.id, r.name) for r in pickers["runners"]]
     )
     form.track_id.choices = choices(
-        "Choose a track…", [(t.id, f"{t.name} · {t.laps_per_mile} laps per mile")
-                            for t in pickers["tracks"]]
+        "Choose a track…",
+        [(t.id, f"{t.name} · {t.laps_per_mile} laps per mile") for t in pickers["tracks"]],
     )
     return form
 
@@ -109,4 +109,3 @@ def _back_filters() -> dict:
         ).as_args()
     except ValidationError:
         return {}
-

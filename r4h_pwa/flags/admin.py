@@ -138,8 +138,9 @@ def get_admin_shipment(shipment_id: str):
 def get_edit_shipment(shipment_id: str):
     """The form to change a shipment's recipient, address, note, carrier or tracking number."""
     shipment = _admin_shipment(shipment_id)
-    return render_template("flags/admin_form.html", form=ShipmentForm(obj=shipment),
-                           shipment=shipment)
+    return render_template(
+        "flags/admin_form.html", form=ShipmentForm(obj=shipment), shipment=shipment
+    )
 
 
 @bp.post("/admin/shipments/<shipment_id>/edit")
@@ -187,8 +188,10 @@ def post_revoke(shipment_id: str):
     if not ConfirmForm().is_confirmed():
         return ask_to_confirm(
             f"Turn off the family link of shipment {service.short_ref(shipment)}?",
-            [f"The family page for {shipment.run.hero.display_name} answers “not found” to "
-             "the QR code on the label and card, until a new link is made."],
+            [
+                f"The family page for {shipment.run.hero.display_name} answers “not found” to "
+                "the QR code on the label and card, until a new link is made."
+            ],
             "Turn off the link",
             url_for("flags.get_admin_shipment", shipment_id=shipment.id),
         )
@@ -221,8 +224,12 @@ def post_photo_visibility(shipment_id: str, photo_id: str, action: str):
     photo = photos.photo_of_run(shipment.run, photo_id)
     photos.set_hidden(photo, action == "hide")
     db.session.commit()
-    flash("The photo is hidden from the family page." if action == "hide"
-          else "The photo is shown on the family page again.", "success")
+    flash(
+        "The photo is hidden from the family page."
+        if action == "hide"
+        else "The photo is shown on the family page again.",
+        "success",
+    )
     return redirect(url_for("flags.get_admin_shipment", shipment_id=shipment.id), 303)
 
 
@@ -240,8 +247,10 @@ def post_reissue(shipment_id: str):
         )
     service.reissue_family_link(shipment)
     db.session.commit()
-    flash("A new family link is ready. Print the label and card again: the old QR code is off.",
-          "success")
+    flash(
+        "A new family link is ready. Print the label and card again: the old QR code is off.",
+        "success",
+    )
     return redirect(url_for("flags.get_admin_shipment", shipment_id=shipment.id), 303)
 
 
@@ -257,8 +266,13 @@ def post_print():
     streaming = request.accept_mimetypes.best == "application/x-ndjson"
     if not shipments:
         if streaming:
-            return jsonify(error={"code": "invalid", "message": "Select at least one shipment.",
-                                  "fields": {"ids": "Select at least one shipment."}}), 422
+            return jsonify(
+                error={
+                    "code": "invalid",
+                    "message": "Select at least one shipment.",
+                    "fields": {"ids": "Select at least one shipment."},
+                }
+            ), 422
         flash("Select at least one shipment to print.", "error")
         return redirect(url_for("flags.get_admin_shipments"), 303)
     filename = f"{PDF_FILES[fmt][0]}s-{len(shipments)}.pdf"
@@ -292,14 +306,21 @@ def _print_progress(ids: list[str], fmt: str, filename: str):
         yield json.dumps({"done": document.count, "total": total}) + "\n"
     data = document.finish()
     _mark_printed(shipments, fmt)
-    yield json.dumps({
-        "done": total,
-        "total": total,
-        "filename": filename,
-        "pdf": base64.b64encode(data).decode(),
-        # What was made, so the page can say it: labels or cards, on how many pages (one
-        # sheet each), and each shipment's status now, so the list updates without a reload.
-        "made": {"format": fmt, "items": document.count, "pages": document.pages},
-        "statuses": {s.id: {"status": s.status, "label": service.STATUS_LABELS[s.status]}
-                     for s in shipments},
-    }) + "\n"
+    yield (
+        json.dumps(
+            {
+                "done": total,
+                "total": total,
+                "filename": filename,
+                "pdf": base64.b64encode(data).decode(),
+                # What was made, so the page can say it: labels or cards, on how many pages (one
+                # sheet each), and each shipment's status now, so the list updates without a reload.
+                "made": {"format": fmt, "items": document.count, "pages": document.pages},
+                "statuses": {
+                    s.id: {"status": s.status, "label": service.STATUS_LABELS[s.status]}
+                    for s in shipments
+                },
+            }
+        )
+        + "\n"
+    )

@@ -78,8 +78,7 @@ def split_chart(lap_ms: list[int], width: int = 340, height: int = 200) -> Split
             )
         )
     summary = (
-        f"{len(splits)} laps. Fastest lap {duration(min(splits))}, "
-        f"slowest {duration(max(splits))}."
+        f"{len(splits)} laps. Fastest lap {duration(min(splits))}, slowest {duration(max(splits))}."
     )
     return SplitChart(width, height, baseline, tuple(bars), slot >= 40, summary)
 
@@ -122,11 +121,13 @@ def chart_svg(chart: SplitChart) -> Markup:
 
 def lap_rows(chart: SplitChart) -> Markup:
     """The table rows under the chart: lap, lap time, total so far."""
-    return Markup("".join(
-        f'<tr><th scope="row">{bar.seq}</th><td data-testid="split">{bar.split}</td>'
-        f"<td>{bar.elapsed}</td></tr>"
-        for bar in chart.bars
-    ))
+    return Markup(
+        "".join(
+            f'<tr><th scope="row">{bar.seq}</th><td data-testid="split">{bar.split}</td>'
+            f"<td>{bar.elapsed}</td></tr>"
+            for bar in chart.bars
+        )
+    )
 
 
 ROLE_HEADINGS = (
@@ -249,11 +250,14 @@ def is_taken_down(token: str) -> bool:
     """Whether this live token's page was taken down by the family (it answers 410)."""
     if not is_token_shaped(token):
         return False
-    return db.session.scalar(
-        sa.select(Shipment.family_hidden_at.is_not(None)).where(
-            Shipment.family_token == token, Shipment.family_token_revoked_at.is_(None)
+    return (
+        db.session.scalar(
+            sa.select(Shipment.family_hidden_at.is_not(None)).where(
+                Shipment.family_token == token, Shipment.family_token_revoked_at.is_(None)
+            )
         )
-    ) is True
+        is True
+    )
 
 
 @cache
@@ -379,8 +383,9 @@ def mile_sentence(data, escorts: list[Person], hero_name: str, flag_type: str) -
     return sentence
 
 
-def family_page(data, people: list[Person], lap_ms: list[int],
-                photos: tuple[PagePhoto, ...] = ()) -> FamilyPage:
+def family_page(
+    data, people: list[Person], lap_ms: list[int], photos: tuple[PagePhoto, ...] = ()
+) -> FamilyPage:
     """The family page from one row of page_for_token's query, its people, laps and photos."""
     run_on = data.started_at or data.finished_at or data.scheduled_at or data.synced_at
     where = f"run by {data.runner_name} on {long_date(run_on)} at {data.track_name}"

@@ -53,14 +53,25 @@ class ShipmentForm(FlaskForm):
         choices=[SelectChoice("", "Not shipped yet"), *map(SelectChoice, CARRIERS)],
         validate_choice=False,  # read_shipment says what is wrong, in plain words
     )
-    tracking_number = _text("Tracking number (optional)", 60, autocomplete="off",
-                            spellcheck="false")
+    tracking_number = _text(
+        "Tracking number (optional)", 60, autocomplete="off", spellcheck="false"
+    )
 
     def values(self) -> dict:
         """The fields as a dict for read_shipment."""
-        names = ("recipient_kind", "recipient_name", "address_line1", "address_line2", "city",
-                 "state", "postal_code", "handwritten_note", "note", "carrier",
-                 "tracking_number")
+        names = (
+            "recipient_kind",
+            "recipient_name",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "handwritten_note",
+            "note",
+            "carrier",
+            "tracking_number",
+        )
         return {name: getattr(self, name).data for name in names}
 
 

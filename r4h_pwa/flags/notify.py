@@ -46,28 +46,41 @@ def family_replied(shipment: Shipment, title: str, outcome: str, message: str) -
     hero = shipment.run.hero.display_name
     org = current_app.config["ORG_NAME"]
     reason = RECEIVED if outcome == "received" else MESSAGE
-    said = ("The family confirmed that the flag arrived." if outcome == "received"
-            else "The family wrote a new message about the flag.")
+    said = (
+        "The family confirmed that the flag arrived."
+        if outcome == "received"
+        else "The family wrote a new message about the flag."
+    )
     words = f"\n\nTheir message:\n\n{_quoted(message)}" if message else ""
     admins = mail.admin_emails()
-    subject = (f"Flag received: {hero}" if outcome == "received"
-               else f"A message from the family of {hero}")
+    subject = (
+        f"Flag received: {hero}"
+        if outcome == "received"
+        else f"A message from the family of {hero}"
+    )
     mail.queue(
-        admins, subject,
+        admins,
+        subject,
         f"{said}\n\n{title}\n{_mile(shipment, 'Mile')}.{words}\n\n"
         f"See the shipment: {_admin_link(shipment)}\n\n{org}\n",
-        reason, shipment.id,
+        reason,
+        shipment.id,
     )
     runner = shipment.run.runner
-    runner_said = ("has arrived." if outcome == "received"
-                   else "has arrived, and the family wrote to you again.")
+    runner_said = (
+        "has arrived."
+        if outcome == "received"
+        else "has arrived, and the family wrote to you again."
+    )
     mail.queue(
         _runner_address(shipment, admins),
-        f"The flag you carried for {hero} arrived" if outcome == "received"
+        f"The flag you carried for {hero} arrived"
+        if outcome == "received"
         else f"A message from the family of {hero}",
         f"Dear {runner.name},\n\nThe flag you carried for {hero} ({_mile(shipment)}) "
         f"{runner_said}{words}\n\nThank you for running.\n\n{org}\n",
-        reason, shipment.id,
+        reason,
+        shipment.id,
     )
 
 
@@ -77,18 +90,21 @@ def family_hid_page(shipment: Shipment, title: str) -> None:
     org = current_app.config["ORG_NAME"]
     admins = mail.admin_emails()
     mail.queue(
-        admins, f"Family page taken down: {hero}",
+        admins,
+        f"Family page taken down: {hero}",
         f"The family took down its page on {long_date(utcnow())}. It now says only that the "
         f"page was removed, until an admin restores it at the family's request.\n\n"
         f"{title}\n{_mile(shipment, 'Mile')}.\n\n"
         f"See the shipment: {_admin_link(shipment)}\n\n{org}\n",
-        HIDDEN, shipment.id,
+        HIDDEN,
+        shipment.id,
     )
     runner = shipment.run.runner
     mail.queue(
-        _runner_address(shipment, admins), f"The family page for {hero} was taken down",
+        _runner_address(shipment, admins),
+        f"The family page for {hero} was taken down",
         f"Dear {runner.name},\n\nAt the family's wish, the page about the mile you ran for "
         f"{hero} ({_mile(shipment)}) was taken down.\n\n{org}\n",
-        HIDDEN, shipment.id,
+        HIDDEN,
+        shipment.id,
     )
-

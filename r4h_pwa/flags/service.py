@@ -63,8 +63,10 @@ STATUS_TIMES = {
 # The carriers a flag goes by, each with its tracking numbers' shapes (spaces removed, upper
 # case) and its public tracking page. "Hand delivery" has no tracking number.
 TRACKING_FORMATS = {
-    "USPS": (re.compile(r"^(\d{20,22}|[A-Z]{2}\d{9}US)$"),
-             "20 to 22 digits, or 13 characters like EA123456789US"),
+    "USPS": (
+        re.compile(r"^(\d{20,22}|[A-Z]{2}\d{9}US)$"),
+        "20 to 22 digits, or 13 characters like EA123456789US",
+    ),
     "UPS": (re.compile(r"^1Z[0-9A-Z]{16}$"), "1Z and 16 letters or digits"),
     "FedEx": (re.compile(r"^(\d{12}|\d{15}|\d{20}|\d{22})$"), "12, 15, 20 or 22 digits"),
 }
@@ -112,8 +114,14 @@ def read_shipment(data: dict) -> dict:
         else:
             five, four = match.groups()
             values["postal_code"] = f"{five}-{four}" if four else five
-    for key in ("recipient_name", "address_line1", "address_line2", "city", "carrier",
-                "tracking_number"):
+    for key in (
+        "recipient_name",
+        "address_line1",
+        "address_line2",
+        "city",
+        "carrier",
+        "tracking_number",
+    ):
         if key not in fields.errors and any(ch in values[key] for ch in "\r\n\t"):
             fields.fail(key, "Keep it on one line.")
     _check_tracking(fields, values)
@@ -139,8 +147,10 @@ def _check_tracking(fields: Fields, values: dict) -> None:
     elif carrier == HAND_DELIVERY:
         fields.fail("tracking_number", "A flag delivered by hand has no tracking number.")
     elif not TRACKING_FORMATS[carrier][0].match(number):
-        fields.fail("tracking_number",
-                    f"This is not a {carrier} tracking number: {TRACKING_FORMATS[carrier][1]}.")
+        fields.fail(
+            "tracking_number",
+            f"This is not a {carrier} tracking number: {TRACKING_FORMATS[carrier][1]}.",
+        )
 
 
 def tracking_url(shipment: Shipment) -> str | None:
@@ -249,8 +259,12 @@ class WorkWaiting:
 
     @property
     def total(self) -> int:
-        return (len(self.miles_without_shipment) + len(self.printed_not_shipped)
-                + len(self.not_arrived) + len(self.new_replies))
+        return (
+            len(self.miles_without_shipment)
+            + len(self.printed_not_shipped)
+            + len(self.not_arrived)
+            + len(self.new_replies)
+        )
 
 
 def work_waiting(now: datetime | None = None) -> WorkWaiting:
@@ -264,13 +278,17 @@ def work_waiting(now: datetime | None = None) -> WorkWaiting:
         .order_by(Run.finished_at, Run.id)
     )
     printed = db.session.scalars(
-        _shipment_query().where(Shipment.status == "label_printed")
+        _shipment_query()
+        .where(Shipment.status == "label_printed")
         .order_by(Shipment.label_printed_at)
     )
     not_arrived = db.session.scalars(
         _shipment_query()
-        .where(Shipment.status.in_(ON_ITS_WAY), Shipment.received_at.is_(None),
-               Shipment.shipped_at < now - STUCK_AFTER)
+        .where(
+            Shipment.status.in_(ON_ITS_WAY),
+            Shipment.received_at.is_(None),
+            Shipment.shipped_at < now - STUCK_AFTER,
+        )
         .order_by(Shipment.shipped_at)
     )
     replies = db.session.scalars(
@@ -367,8 +385,7 @@ def restore_family_page(shipment: Shipment) -> None:
 def family_messages(runner_id: int) -> list[dict]:
     """The families' messages for the runner's runs, newest first, as the phone keeps them."""
     rows = db.session.execute(
-        sa.select(Shipment.run_id, Shipment.ack_message, Shipment.received_at,
-                  Hero.rank, Hero.name)
+        sa.select(Shipment.run_id, Shipment.ack_message, Shipment.received_at, Hero.rank, Hero.name)
         .join(Run, Run.id == Shipment.run_id)
         .join(Hero, Hero.id == Run.hero_id)
         .where(Run.runner_id == runner_id, Shipment.ack_message != "")
@@ -390,13 +407,16 @@ def acknowledge(shipment: Shipment, message: str) -> str:
     Unless unchanged, the team is told by email (queued in this transaction)."""
     message = message.strip().replace("\r\n", "\n")
     if len(message) > MAX_ACK_MESSAGE:
-        raise ValidationError({"message": f"At most {MAX_ACK_MESSAGE} characters."},
-                              "The message is too long.")
+        raise ValidationError(
+            {"message": f"At most {MAX_ACK_MESSAGE} characters."}, "The message is too long."
+        )
     kept = shipment.ack_message
     is_new = bool(message) and f"\n\n{message}\n\n" not in f"\n\n{kept}\n\n"
     if is_new and kept and len(kept) + 2 + len(message) > MAX_ACK_TOTAL:
-        raise ValidationError({"message": "We already have your messages. Thank you."},
-                              "We already have many messages for this flag.")
+        raise ValidationError(
+            {"message": "We already have your messages. Thank you."},
+            "We already have many messages for this flag.",
+        )
     outcome = "unchanged"
     if shipment.status != "received" or shipment.received_at is None:
         _set_status(shipment, "received")
@@ -404,8 +424,7 @@ def acknowledge(shipment: Shipment, message: str) -> str:
     if is_new:
         shipment.ack_message = f"{kept}\n\n{message}" if kept else message
         outcome = "received" if outcome == "received" else "added"
-    notify.family_replied(shipment, shipment_title(shipment), outcome,
-                          message if is_new else "")
+    notify.family_replied(shipment, shipment_title(shipment), outcome, message if is_new else "")
     return outcome
 
 
@@ -499,7 +518,8 @@ def label_for(shipment: Shipment) -> labels.Label:
     """The label's data for a shipment."""
     url = family_url(shipment)
     return_address = tuple(
-        line.strip() for line in current_app.config["ORG_RETURN_ADDRESS"].splitlines()
+        line.strip()
+        for line in current_app.config["ORG_RETURN_ADDRESS"].splitlines()
         if line.strip()
     )
     return labels.Label(

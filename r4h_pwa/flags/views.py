@@ -194,16 +194,21 @@ def _live_shipment(token: str):
     return shipment
 
 
-def _render_family(page, message: str = "", errors: tuple[str, ...] = (),
-                   csrf_token=None) -> str:
+def _render_family(page, message: str = "", errors: tuple[str, ...] = (), csrf_token=None) -> str:
     # This public page must be fast, so it skips what it does not use: the form is written
     # out in the template (no WTForms object), and the template is rendered without the
     # context processors (Flask-Login's would load a session user on every view).
     template = current_app.jinja_env.get_template("flags/family.html")
-    return template.render(page=page, message=message, errors=errors,
-                           max_message=service.MAX_ACK_MESSAGE, chart_svg=chart_svg,
-                           lap_rows=lap_rows, on_its_way=page.on_its_way,
-                           csrf_token=csrf_token or current_app.jinja_env.globals["csrf_token"])
+    return template.render(
+        page=page,
+        message=message,
+        errors=errors,
+        max_message=service.MAX_ACK_MESSAGE,
+        chart_svg=chart_svg,
+        lap_rows=lap_rows,
+        on_its_way=page.on_its_way,
+        csrf_token=csrf_token or current_app.jinja_env.globals["csrf_token"],
+    )
 
 
 # The cached family page holds this in place of the form's CSRF token, which belongs to the
@@ -215,7 +220,8 @@ _CSRF_SLOT = "r4h-csrf-token-slot"
 def get_family(token: str):
     """The mile run for the family's hero; public to whoever holds the token."""
     page = cached_page(
-        "family", token,
+        "family",
+        token,
         lambda: _render_family(_family_page(token), csrf_token=lambda: _CSRF_SLOT),
         run_of=lambda: run_id_for_token(token),
     )

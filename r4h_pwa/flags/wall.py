@@ -58,8 +58,11 @@ class WallSearch:
 
     def as_args(self) -> dict[str, str]:
         """The query string of this search, without empty parts (for links such as the pager)."""
-        return {k: v for k, v in (("name", self.name), ("agency", self.agency),
-                                  ("state", self.state)) if v}
+        return {
+            k: v
+            for k, v in (("name", self.name), ("agency", self.agency), ("state", self.state))
+            if v
+        }
 
 
 def read_search(args: Mapping[str, str]) -> WallSearch:
@@ -71,8 +74,9 @@ def read_search(args: Mapping[str, str]) -> WallSearch:
         return " ".join(value.split())[:SEARCH_MAX] if isinstance(value, str) else ""
 
     state = text("state").upper()
-    return WallSearch(name=text("name"), agency=text("agency"),
-                      state=state if state in US_STATES else "")
+    return WallSearch(
+        name=text("name"), agency=text("agency"), state=state if state in US_STATES else ""
+    )
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,10 @@ def wall_totals() -> WallTotals:
     """The team's totals, the heroes by kind, the runners' miles and the states on the wall."""
     numbered = _numbered()
     miles_before, miles_recorded = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(Runner.starting_mile_count), 0),
-                  sa.func.coalesce(sa.func.sum(Runner.miles_logged), 0))
+        sa.select(
+            sa.func.coalesce(sa.func.sum(Runner.starting_mile_count), 0),
+            sa.func.coalesce(sa.func.sum(Runner.miles_logged), 0),
+        )
     ).one()
     runners = db.session.execute(
         sa.select(Runner.name, Runner.starting_mile_count + Runner.miles_logged)
@@ -131,9 +137,9 @@ def wall_totals() -> WallTotals:
         .where(Runner.starting_mile_count + Runner.miles_logged > 0)
         .order_by((Runner.starting_mile_count + Runner.miles_logged).desc(), Runner.name)
     ).all()
-    heroes = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(Run.hero_id))).where(numbered)
-    ) or 0
+    heroes = (
+        db.session.scalar(sa.select(sa.func.count(sa.distinct(Run.hero_id))).where(numbered)) or 0
+    )
     kinds = db.session.execute(
         sa.select(Hero.kind, sa.func.count(sa.distinct(Hero.id)))
         .join(Run, Run.hero_id == Hero.id)
@@ -146,9 +152,14 @@ def wall_totals() -> WallTotals:
     ).all()
     year = utcnow().astimezone(team_zone()).year
     year_start = datetime(year, 1, 1, tzinfo=team_zone())
-    this_year = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Run).where(numbered, Run.finished_at >= year_start)
-    ) or 0
+    this_year = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Run)
+            .where(numbered, Run.finished_at >= year_start)
+        )
+        or 0
+    )
     return WallTotals(
         team_miles=team_miles(),
         miles_before=int(miles_before),
@@ -166,15 +177,20 @@ def wall_miles(search: WallSearch = WallSearch(), page: int = 1) -> WallPage:
     """Numbered, synced miles newest first, of heroes matching the search, one page of them."""
     where = [_numbered()]
     if search.name:
-        where.append(sa.or_(_contains(Hero.name, search.name),
-                            _contains(Hero.rank + " " + Hero.name, search.name)))
+        where.append(
+            sa.or_(
+                _contains(Hero.name, search.name),
+                _contains(Hero.rank + " " + Hero.name, search.name),
+            )
+        )
     if search.agency:
         where.append(_contains(Hero.agency, search.agency))
     if search.state:
         where.append(Hero.state == search.state)
-    count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Run).join(Run.hero).where(*where)
-    ) or 0
+    count = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Run).join(Run.hero).where(*where))
+        or 0
+    )
     pages = max(1, -(-count // WALL_PAGE_SIZE))
     page = min(max(1, page), pages)
     runs = db.session.scalars(
@@ -259,8 +275,12 @@ def hero_tribute(hero_id: int) -> HeroTribute | None:
         story=paragraphs(hero.story),
         source_url=web_link(hero.source_url),
         miles=tuple(
-            HeroMile(mile_number=run.mile_number or 0, run_on=long_date(run_day(run)),
-                     track=run.track.name, runner_name=run.runner.name)
+            HeroMile(
+                mile_number=run.mile_number or 0,
+                run_on=long_date(run_day(run)),
+                track=run.track.name,
+                runner_name=run.runner.name,
+            )
             for run in runs
         ),
     )

@@ -167,8 +167,7 @@ PATHS: dict = {
                                 "newest first; only the runner and the admins see them",
                                 "items": {
                                     "type": "object",
-                                    "required": ["run_id", "hero_name", "message",
-                                                 "received_at"],
+                                    "required": ["run_id", "hero_name", "message", "received_at"],
                                     "properties": {
                                         "run_id": STR,
                                         "hero_name": STR,
@@ -197,4 +196,3 @@ PATHS: dict = {
         }
     },
 }
-

@@ -40,8 +40,10 @@ PATHS: dict = {
                 **jsonbody({"$ref": "#/components/schemas/TokenRequest"}),
             },
             "responses": {
-                **ok("A new device token; shown once, stored hashed",
-                     {"$ref": "#/components/schemas/DeviceToken"}),
+                **ok(
+                    "A new device token; shown once, stored hashed",
+                    {"$ref": "#/components/schemas/DeviceToken"},
+                ),
                 # 403: an admin who has not set up two-factor sign-in yet.
                 **errors(400, 401, 403, 413, 415, 422, 429),
             },

@@ -59,6 +59,7 @@ SPACE = "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace
 NO_NUL = "^[^\\u0000]*$"
 NOT_BLANK = f"^[^\\u0000]*[^{SPACE}\\u0000][^\\u0000]*$"
 
+
 def text(max_length: int, description: str = "", *, required: bool = False) -> dict:
     """A text field as Fields.text reads it: at most max_length characters, no NUL, and for a
     required field at least one character that is not white space."""
@@ -85,4 +86,3 @@ JSON_VALUE = {
         {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}},
     ],
 }
-

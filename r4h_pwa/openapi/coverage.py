@@ -7,26 +7,42 @@ _NULL_DAYS = {"type": ["integer", "null"], "description": "Days; null when no he
 
 
 def _query(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
 
 
 SCHEMAS: dict = {
     "Coverage": {
         "type": "object",
-        "required": ["heroes_total", "honored", "awaiting", "share_honored",
-                     "days_to_mile_median", "days_to_mile_p90", "awaiting_heroes"],
+        "required": [
+            "heroes_total",
+            "honored",
+            "awaiting",
+            "share_honored",
+            "days_to_mile_median",
+            "days_to_mile_p90",
+            "awaiting_heroes",
+        ],
         "properties": {
             "heroes_total": INT,
             "honored": {**INT, "description": "Heroes with at least one numbered mile"},
             "awaiting": INT,
-            "share_honored": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
-                              "description": "honored / heroes_total, 4 decimals; null if none"},
+            "share_honored": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 1,
+                "description": "honored / heroes_total, 4 decimals; null if none",
+            },
             "days_to_mile_median": _NULL_DAYS,
             "days_to_mile_p90": {
                 **_NULL_DAYS,
                 "description": "90th percentile (nearest rank) of days from end of watch to "
-                               "the first mile's date in the team's time zone",
+                "the first mile's date in the team's time zone",
             },
             "awaiting_heroes": {
                 "type": "array",

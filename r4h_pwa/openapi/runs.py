@@ -57,8 +57,10 @@ SCHEMAS: dict = {
                 "maximum": MAX_SILENCE_SECONDS,
                 "description": "How long the moment of silence lasted",
             },
-            "flag_carried": {**BOOL, "description": "The hero's flag (its type comes from the "
-                             "hero) was carried"},
+            "flag_carried": {
+                **BOOL,
+                "description": "The hero's flag (its type comes from the hero) was carried",
+            },
             "prayer_after": BOOL,
             "silence_when": {
                 "type": ["string", "null"],
@@ -353,11 +355,13 @@ PATHS["/api/v1/runs/{run_id}/photos/{photo_id}"] = {
         "parameters": _PHOTO_PARAMS,
         "requestBody": {
             "required": True,
-            **jsonbody({
-                "type": "object",
-                "required": ["hidden"],
-                "properties": {"hidden": BOOL},
-            }),
+            **jsonbody(
+                {
+                    "type": "object",
+                    "required": ["hidden"],
+                    "properties": {"hidden": BOOL},
+                }
+            ),
         },
         "responses": {**ok("The photo", ref("Photo")), **errors(400, 401, 404, 415, 422)},
     },
@@ -366,15 +370,13 @@ PATHS["/api/v1/runs/{run_id}/photos/{photo_id}.jpg"] = {
     "get": {
         "summary": "The stored photo: the run's runner (Bearer) or an admin (session) only",
         "parameters": _PHOTO_PARAMS,
-        "responses": {"200": {"description": "JPEG without metadata", **_JPEG},
-                      **errors(401, 404)},
+        "responses": {"200": {"description": "JPEG without metadata", **_JPEG}, **errors(401, 404)},
     },
 }
 PATHS["/api/v1/runs/{run_id}/photos/{photo_id}/page.jpg"] = {
     "get": {
         "summary": f"The photo's copy for pages ({PAGE_SIZE} px on the long side), same access",
         "parameters": _PHOTO_PARAMS,
-        "responses": {"200": {"description": "JPEG without metadata", **_JPEG},
-                      **errors(401, 404)},
+        "responses": {"200": {"description": "JPEG without metadata", **_JPEG}, **errors(401, 404)},
     },
 }

@@ -188,8 +188,16 @@ def visible_photos(run_id: str) -> list[Photo]:
     return list(
         db.session.scalars(
             sa.select(Photo)
-            .options(load_only(Photo.id, Photo.width, Photo.height, Photo.page_width,
-                                      Photo.page_height, Photo.created_at))
+            .options(
+                load_only(
+                    Photo.id,
+                    Photo.width,
+                    Photo.height,
+                    Photo.page_width,
+                    Photo.page_height,
+                    Photo.created_at,
+                )
+            )
             .where(Photo.run_id == run_id, Photo.hidden_at.is_(None))
             .order_by(Photo.created_at, Photo.id)
         )
@@ -201,8 +209,16 @@ def runs_photos(run_id: str) -> list[Photo]:
     return list(
         db.session.scalars(
             sa.select(Photo)
-            .options(load_only(Photo.id, Photo.width, Photo.height, Photo.hidden_at,
-                                      Photo.created_at, Photo.run_id))
+            .options(
+                load_only(
+                    Photo.id,
+                    Photo.width,
+                    Photo.height,
+                    Photo.hidden_at,
+                    Photo.created_at,
+                    Photo.run_id,
+                )
+            )
             .where(Photo.run_id == run_id)
             .order_by(Photo.created_at, Photo.id)
         )

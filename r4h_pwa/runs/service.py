@@ -127,8 +127,12 @@ class SubmittedRun:
         # the ceremony existed, so an old phone's repeat of a stored run stays a duplicate.
         if self.ceremony is not None:
             c = self.ceremony
-            content["ceremony"] = [c.prayer_before, c.silence_seconds, c.flag_carried,
-                                   c.prayer_after]
+            content["ceremony"] = [
+                c.prayer_before,
+                c.silence_seconds,
+                c.flag_carried,
+                c.prayer_after,
+            ]
             if c.silence_when is not None:  # likewise: a ceremony without it hashes as before
                 content["ceremony"].append(c.silence_when)
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -252,8 +256,10 @@ def _validate_ceremony(fields: Fields, data: dict) -> SubmittedCeremony | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        fields.fail("ceremony", "Must be an object with prayer_before, silence_seconds, "
-                    "flag_carried and prayer_after.")
+        fields.fail(
+            "ceremony",
+            "Must be an object with prayer_before, silence_seconds, flag_carried and prayer_after.",
+        )
         return None
     entry = Fields(raw, prefix="ceremony.")
     for key in ("prayer_before", "flag_carried", "prayer_after"):
@@ -321,9 +327,7 @@ def short_lap(laps, min_lap_seconds: int) -> str | None:
     for seq, elapsed_ms in laps:
         if elapsed_ms - previous < min_lap_seconds * 1000:
             took = (elapsed_ms - previous) / 1000
-            return (
-                f"Lap {seq} took {took:g} s; the track's shortest lap is {min_lap_seconds} s."
-            )
+            return f"Lap {seq} took {took:g} s; the track's shortest lap is {min_lap_seconds} s."
         previous = elapsed_ms
     return None
 
@@ -456,8 +460,9 @@ _NEXT_MILE_NUMBER = (
     .where(Runner.__table__.c.id == sa.bindparam("counter_of"))
     .values(miles_logged=Runner.__table__.c.miles_logged + 1)
     .returning(
-        (Runner.__table__.c.starting_mile_count + Runner.__table__.c.miles_logged)
-        .label("mile_number")
+        (Runner.__table__.c.starting_mile_count + Runner.__table__.c.miles_logged).label(
+            "mile_number"
+        )
     )
 )
 _NUMBER_RUN = (
@@ -477,10 +482,15 @@ _NUMBER_RUN_FROM_COUNTER = (
 
 def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunResult:
     """Change the session for one validated run; the caller commits only a created run."""
-    checked = _core(_CHECK_RUN, {
-        "track_id": submitted.track_id, "hero_id": submitted.hero_id,
-        "checkin_ids": [c.id for c in submitted.checkins], "run_id": submitted.id,
-    }).one()
+    checked = _core(
+        _CHECK_RUN,
+        {
+            "track_id": submitted.track_id,
+            "hero_id": submitted.hero_id,
+            "checkin_ids": [c.id for c in submitted.checkins],
+            "run_id": submitted.id,
+        },
+    ).one()
     laps_per_mile, min_lap_seconds, hero_known, checkins_taken = checked[:4]
     errors = {}
     if not hero_known:
@@ -494,8 +504,9 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
     whole_mile = len(submitted.laps) >= laps_per_mile
     review_reason = short_lap(submitted.laps, min_lap_seconds) if whole_mile else None
     if checked.runner_id is None:  # no run stored under this id (a stored run has a runner)
-        return _insert_run(runner_id, device_id, submitted, review_reason, whole_mile,
-                           checkins_taken)
+        return _insert_run(
+            runner_id, device_id, submitted, review_reason, whole_mile, checkins_taken
+        )
     if checked.runner_id != runner_id:
         return RunResult(
             submitted.id, CONFLICT, errors={"id": "This run id is already used by another run."}
@@ -513,12 +524,19 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
         return RunResult(
             submitted.id, CONFLICT, errors={"hero_id": "This planned run is for another hero."}
         )
-    return _fill_in_planned_run(runner_id, device_id, submitted, review_reason, whole_mile,
-                                checkins_taken)
+    return _fill_in_planned_run(
+        runner_id, device_id, submitted, review_reason, whole_mile, checkins_taken
+    )
 
 
-def _insert_run(runner_id: int, device_id: str, submitted: SubmittedRun,
-                review_reason: str | None, whole_mile: bool, checkins_taken: bool) -> RunResult:
+def _insert_run(
+    runner_id: int,
+    device_id: str,
+    submitted: SubmittedRun,
+    review_reason: str | None,
+    whole_mile: bool,
+    checkins_taken: bool,
+) -> RunResult:
     """Store a run the server has not seen: Core INSERTs (the run, then its check-ins in one
     executemany and its laps in one statement, see _store_laps), then its mile number, audited
     and noted for the page cache by hand.
@@ -528,18 +546,37 @@ def _insert_run(runner_id: int, device_id: str, submitted: SubmittedRun,
     if checkins_taken:  # a new run's check-in id already stored can only be another run's
         ids = [c.id for c in submitted.checkins]
         taken = set(db.session.scalars(sa.select(Checkin.id).where(Checkin.id.in_(ids))))
-        errors = {f"checkins[{index}].id": CHECKIN_OF_ANOTHER_RUN
-                  for index, c in enumerate(submitted.checkins) if c.id in taken}
+        errors = {
+            f"checkins[{index}].id": CHECKIN_OF_ANOTHER_RUN
+            for index, c in enumerate(submitted.checkins)
+            if c.id in taken
+        }
         if errors:
             return RunResult(submitted.id, REJECTED, errors=errors)
-    run = new_row(Run, id=submitted.id, runner_id=runner_id, hero_id=submitted.hero_id,
-                  review_reason=review_reason, **_synced_values(submitted, device_id))
+    run = new_row(
+        Run,
+        id=submitted.id,
+        runner_id=runner_id,
+        hero_id=submitted.hero_id,
+        review_reason=review_reason,
+        **_synced_values(submitted, device_id),
+    )
     # A concurrent insert of the same id fails here, before any lock.
     _core(_INSERT_RUN, run)
     checkins = [
-        new_row(Checkin, id=c.id, run_id=run["id"], source="phone", device_id=device_id,
-                name=c.name, agency=c.agency, badge=c.badge, role=c.role, public=c.public,
-                **({"checked_in_at": c.checked_in_at} if c.checked_in_at is not None else {}))
+        new_row(
+            Checkin,
+            id=c.id,
+            run_id=run["id"],
+            source="phone",
+            device_id=device_id,
+            name=c.name,
+            agency=c.agency,
+            badge=c.badge,
+            role=c.role,
+            public=c.public,
+            **({"checked_in_at": c.checked_in_at} if c.checked_in_at is not None else {}),
+        )
         for c in submitted.checkins
     ]
     if checkins:
@@ -554,17 +591,23 @@ def _insert_run(runner_id: int, device_id: str, submitted: SubmittedRun,
     for checkin in checkins:
         audit.record_new(Checkin, checkin)
     pagecache.touch_run(run["id"])
-    return RunResult(submitted.id, CREATED, mile_number=run["mile_number"], errors=notes,
-                     wrote=True)
+    return RunResult(
+        submitted.id, CREATED, mile_number=run["mile_number"], errors=notes, wrote=True
+    )
 
 
 def _held_for_review(review_reason: str) -> str:
     return f"{review_reason} The run is saved without a mile number until the team checks it."
 
 
-def _fill_in_planned_run(runner_id: int, device_id: str, submitted: SubmittedRun,
-                         review_reason: str | None, whole_mile: bool,
-                         checkins_taken: bool) -> RunResult:
+def _fill_in_planned_run(
+    runner_id: int,
+    device_id: str,
+    submitted: SubmittedRun,
+    review_reason: str | None,
+    whole_mile: bool,
+    checkins_taken: bool,
+) -> RunResult:
     """Fill in a run an admin planned (locked by the caller) with the phone's record."""
     _claim_planned_run(submitted.id, submitted.content_hash)
     run = db.session.get(Run, submitted.id)
@@ -625,11 +668,13 @@ def _claim_planned_run(run_id: str, content_hash: str) -> None:
     UPDATE, so this conditional UPDATE is what makes the second request wait and lose.
     """
     table = Run.__table__
-    claimed = db.session.execute(pagecache.noted(
-        sa.update(table)
-        .where(table.c.id == run_id, table.c.content_hash.is_(None))
-        .values(content_hash=content_hash)
-    ))
+    claimed = db.session.execute(
+        pagecache.noted(
+            sa.update(table)
+            .where(table.c.id == run_id, table.c.content_hash.is_(None))
+            .values(content_hash=content_hash)
+        )
+    )
     if claimed.rowcount != 1:
         raise _LostRace
     pagecache.touch_run(run_id)
@@ -652,12 +697,16 @@ def _store_checkins(
     """
     if not checkins:
         return {}, {}
-    stored = {
-        c.id: c
-        for c in db.session.scalars(
-            sa.select(Checkin).where(Checkin.id.in_([c.id for c in checkins]))
-        )
-    } if any_taken else {}  # one stored meanwhile fails the INSERT: the retry looks again
+    stored = (
+        {
+            c.id: c
+            for c in db.session.scalars(
+                sa.select(Checkin).where(Checkin.id.in_([c.id for c in checkins]))
+            )
+        }
+        if any_taken
+        else {}
+    )  # one stored meanwhile fails the INSERT: the retry looks again
     errors: dict[str, str] = {}
     notes: dict[str, str] = {}
     for index, submitted in enumerate(checkins):
@@ -740,15 +789,17 @@ def confirm_mile(run: Run) -> bool:
     number comes from the same atomic counter as a synced mile. The caller commits.
     """
     table = Run.__table__
-    claimed = db.session.execute(pagecache.noted(
-        sa.update(table)
-        .where(
-            table.c.id == run.id,
-            table.c.review_reason.is_not(None),
-            table.c.mile_number.is_(None),
+    claimed = db.session.execute(
+        pagecache.noted(
+            sa.update(table)
+            .where(
+                table.c.id == run.id,
+                table.c.review_reason.is_not(None),
+                table.c.mile_number.is_(None),
+            )
+            .values(review_reason=None)
         )
-        .values(review_reason=None)
-    ))
+    )
     if claimed.rowcount != 1:
         return False
     pagecache.touch_run(run.id)

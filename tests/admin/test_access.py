@@ -99,4 +99,3 @@ def test_post_sends_a_stranger_to_sign_in(client, ids, action):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
     assert _counts() == before
-

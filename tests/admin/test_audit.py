@@ -51,8 +51,14 @@ def by(entry: AuditEntry, actor: Runner) -> bool:
 
 
 def test_an_admin_adding_editing_and_deleting_a_hero_is_logged(admin_client, admin, db):
-    data = {"name": "Jordan Avery", "rank": "Officer", "agency": "Example PD", "state": "FL",
-            "kind": "police", "end_of_watch": "2024-02-11"}
+    data = {
+        "name": "Jordan Avery",
+        "rank": "Officer",
+        "agency": "Example PD",
+        "state": "FL",
+        "kind": "police",
+        "end_of_watch": "2024-02-11",
+    }
     assert admin_client.post("/admin/heroes/new", data=data).status_code == 303
     created = last(db, "hero")
     assert created.action == "created" and by(created, admin)
@@ -77,16 +83,23 @@ def test_a_password_and_role_change_log_no_secret(admin_client, admin, db):
     make_device_token(runner)
     db.session.commit()
     secret_before = runner.password_hash
-    data = {"name": "Sam Runner", "email": runner.email, "role": "admin",
-            "is_active_account": "y", "starting_mile_count": "0", "password": "a new password"}
+    data = {
+        "name": "Sam Runner",
+        "email": runner.email,
+        "role": "admin",
+        "is_active_account": "y",
+        "starting_mile_count": "0",
+        "password": "a new password",
+    }
     assert admin_client.post(f"/admin/runners/{runner.id}/edit", data=data).status_code == 303
     entry = last(db, "runner", runner.id)
     assert by(entry, admin)
     assert entry.old_values["role"] == "runner" and entry.new_values["role"] == "admin"
     assert entry.new_values["password_hash"] == "changed"
     assert entry.new_values["session_token"] == "changed"  # every session ended
-    text = json.dumps([e.old_values for e in log(db, "runner")] +
-                      [e.new_values for e in log(db, "runner")])
+    text = json.dumps(
+        [e.old_values for e in log(db, "runner")] + [e.new_values for e in log(db, "runner")]
+    )
     db.session.expire_all()
     for secret in (secret_before, runner.password_hash, runner.session_token, "a new password"):
         assert secret not in text
@@ -111,8 +124,9 @@ def test_an_admin_editing_a_track_is_logged(admin_client, admin, db):
 def test_a_synced_run_and_its_checkins_are_logged_for_the_phones_runner(client, db):
     phone = make_phone(db)
     body = run_payload(phone, checkins=[escort(name="Sgt. Dana Reyes")])
-    response = client.post("/api/v1/sync", json={"device_id": phone.device_id, "runs": [body]},
-                           headers=phone.headers)
+    response = client.post(
+        "/api/v1/sync", json={"device_id": phone.device_id, "runs": [body]}, headers=phone.headers
+    )
     assert response.get_json()["results"][0]["status"] == "created"
     runner = db.session.get(Runner, phone.runner_id)
     run = last(db, "run", body["id"])
@@ -127,12 +141,16 @@ def test_a_synced_run_and_its_checkins_are_logged_for_the_phones_runner(client, 
 def test_a_planned_run_filled_in_by_sync_logs_old_and_new(client, db):
     phone = make_phone(db)
     runner = db.session.get(Runner, phone.runner_id)
-    planned = make_run(runner, hero=db.session.get(Hero, phone.hero_id),
-                       track=db.session.get(Track, phone.track_id))
+    planned = make_run(
+        runner,
+        hero=db.session.get(Hero, phone.hero_id),
+        track=db.session.get(Track, phone.track_id),
+    )
     db.session.commit()
     body = run_payload(phone, id=planned.id)
-    client.post("/api/v1/sync", json={"device_id": phone.device_id, "runs": [body]},
-                headers=phone.headers)
+    client.post(
+        "/api/v1/sync", json={"device_id": phone.device_id, "runs": [body]}, headers=phone.headers
+    )
     entry = last(db, "run", planned.id)
     assert entry.action == "updated" and by(entry, runner)
     assert entry.old_values["status"] == "planned" and entry.new_values["status"] == "synced"
@@ -183,8 +201,14 @@ def test_a_shipment_logs_its_tracking_number_but_its_address_only_as_changed(
         assert created.new_values[key] == "changed"
     assert created.new_values["tracking_number"] == TRACKING
 
-    data = {**ADDRESS, "address_line1": "12 Secret Lane", "city": "Hiddenville",
-            "handwritten_note": "y", "carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
+    data = {
+        **ADDRESS,
+        "address_line1": "12 Secret Lane",
+        "city": "Hiddenville",
+        "handwritten_note": "y",
+        "carrier": "UPS",
+        "tracking_number": "1Z999AA10123456784",
+    }
     response = admin_client.post(f"/admin/shipments/{shipment.id}/edit", data=data)
     assert response.status_code == 303
     entry = last(db, "shipment", shipment.id)
@@ -192,7 +216,9 @@ def test_a_shipment_logs_its_tracking_number_but_its_address_only_as_changed(
     assert entry.old_values["address_line1"] == "changed" == entry.new_values["address_line1"]
     assert entry.new_values["city"] == "changed"
     assert (entry.old_values["tracking_number"], entry.new_values["tracking_number"]) == (
-        TRACKING, "1Z999AA10123456784")
+        TRACKING,
+        "1Z999AA10123456784",
+    )
     assert (entry.old_values["carrier"], entry.new_values["carrier"]) == ("USPS", "UPS")
     every_value = json.dumps([(e.old_values, e.new_values) for e in log(db, "shipment")])
     for personal in ("12 Secret Lane", "Hiddenville", *ADDRESS.values()):
@@ -210,8 +236,10 @@ def test_a_device_token_is_logged_for_its_runner_and_a_revoke_for_the_admin(
 ):
     runner = make_runner(name="Sam Runner")
     db.session.commit()
-    answer = client.post("/api/v1/auth/token", json={
-        "email": runner.email, "password": PASSWORD, "device_name": "Sam's phone"})
+    answer = client.post(
+        "/api/v1/auth/token",
+        json={"email": runner.email, "password": PASSWORD, "device_name": "Sam's phone"},
+    )
     device_id = answer.get_json()["device_id"]
     created = last(db, "device", device_id)
     assert created.action == "created" and by(created, runner)
@@ -272,8 +300,9 @@ def test_the_orm_refuses_to_delete_an_entry(db):
     assert len(log(db, "hero")) == 1
 
 
-@pytest.mark.parametrize("statement", [sa.update(AuditEntry).values(actor_name="x"),
-                                       sa.delete(AuditEntry)])
+@pytest.mark.parametrize(
+    "statement", [sa.update(AuditEntry).values(actor_name="x"), sa.delete(AuditEntry)]
+)
 def test_the_orm_refuses_bulk_statements_on_the_log(db, statement):
     _an_entry(db)
     with pytest.raises(AuditLogIsAppendOnly):
@@ -337,4 +366,3 @@ def test_no_route_changes_the_log(app):
     assert [(r.rule, sorted(r.methods - {"HEAD", "OPTIONS"})) for r in audit_rules] == [
         ("/admin/audit", ["GET"])
     ]
-

@@ -43,9 +43,17 @@ def imported(cli, db, tmp_path):
     track = make_track()
 
     def mile(hero, runner, number, started):
-        return make_run(runner, heroes[hero], track, status="synced", mile_number=number,
-                        started_at=started, finished_at=started + timedelta(minutes=8),
-                        synced_at=started + timedelta(hours=1), scheduled_at=None)
+        return make_run(
+            runner,
+            heroes[hero],
+            track,
+            status="synced",
+            mile_number=number,
+            started_at=started,
+            finished_at=started + timedelta(minutes=8),
+            synced_at=started + timedelta(hours=1),
+            scheduled_at=None,
+        )
 
     # Avery: first mile on Feb 21 at 18:30 New York time (23:30 UTC), a second one later.
     mile("Jordan Avery", runner, 1, datetime(2024, 2, 21, 23, 30, tzinfo=UTC))
@@ -55,10 +63,22 @@ def imported(cli, db, tmp_path):
     mile("Casey Morgan", other, 2, datetime(2024, 1, 9, 17, 0, tzinfo=UTC))
     # Quinn: a planned run and an incomplete synced run are not a mile.
     make_run(runner, heroes["Taylor Quinn"], track)
-    make_run(other, heroes["Taylor Quinn"], track, status="synced", mile_number=None,
-             started_at=datetime(2024, 7, 2, 22, 0, tzinfo=UTC), scheduled_at=None)
-    make_hero(kind="dispatch", name="Morgan Lee", rank="Dispatcher", agency="Example 911",
-              end_of_watch=date(2022, 7, 4))
+    make_run(
+        other,
+        heroes["Taylor Quinn"],
+        track,
+        status="synced",
+        mile_number=None,
+        started_at=datetime(2024, 7, 2, 22, 0, tzinfo=UTC),
+        scheduled_at=None,
+    )
+    make_hero(
+        kind="dispatch",
+        name="Morgan Lee",
+        rank="Dispatcher",
+        agency="Example 911",
+        end_of_watch=date(2022, 7, 4),
+    )
     db.session.commit()
     return result.output
 
@@ -72,8 +92,11 @@ def test_import_reads_alternative_headers_and_reports_bad_rows(imported, db):
     assert "row 8: rejected: state: Use the two-letter postal code, like FL." in out
     assert "Imported 4, skipped duplicates 1, rejected 3 (of 8 rows" in out
     heroes = _heroes(db)
-    assert {n: (h.kind, h.end_of_watch, h.agency, h.state, h.rank) for n, h in heroes.items()
-            if n != "Morgan Lee"} == {
+    assert {
+        n: (h.kind, h.end_of_watch, h.agency, h.state, h.rank)
+        for n, h in heroes.items()
+        if n != "Morgan Lee"
+    } == {
         "Jordan Avery": ("police", date(2024, 2, 11), "Example County PD", "FL", "Officer"),
         "Casey Morgan": ("fire", date(2024, 1, 5), "Example Fire Rescue", "FL", "Firefighter"),
         "Rex": ("k9", date(2023, 12, 1), "Example Sheriff", "GA", "K9"),
@@ -92,8 +115,10 @@ def test_import_never_imports_a_hero_twice(cli, imported, tmp_path):
 
 def test_import_refuses_two_columns_for_one_field(cli, db, tmp_path):
     path = tmp_path / "twice.csv"
-    path.write_text("Name,Agency,State,Kind,EOW,Date of death\nRex,PD,FL,k9,2024-01-01,"
-                    "2024-01-01\n", encoding="utf-8")
+    path.write_text(
+        "Name,Agency,State,Kind,EOW,Date of death\nRex,PD,FL,k9,2024-01-01,2024-01-01\n",
+        encoding="utf-8",
+    )
     result = cli.invoke(args=["import-heroes", str(path)])
     assert result.exit_code != 0
     assert "Two columns mean end_of_watch: 'EOW' and 'Date of death'" in result.output
@@ -126,15 +151,27 @@ def test_coverage_figures_match_hand_computed_values(imported, db):
 )
 def test_coverage_filters_by_kind_state_and_year(imported, db, args, expected):
     figures = service.coverage(service.read_filters(args), on=date(2024, 8, 1))
-    assert (figures.heroes_total, figures.honored, figures.share_honored,
-            figures.days_to_mile_median, figures.days_to_mile_p90) == expected
+    assert (
+        figures.heroes_total,
+        figures.honored,
+        figures.share_honored,
+        figures.days_to_mile_median,
+        figures.days_to_mile_p90,
+    ) == expected
 
 
 @pytest.mark.parametrize(
     ("values", "percent", "expected"),
-    [([15, 20, 35, 40, 50], 30, 20), ([15, 20, 35, 40, 50], 40, 20),
-     ([15, 20, 35, 40, 50], 50, 35), ([15, 20, 35, 40, 50], 100, 50),
-     ([4, 1, 3, 2], 50, 2), ([4, 1, 3, 2], 90, 4), ([7], 90, 7), ([], 50, None)],
+    [
+        ([15, 20, 35, 40, 50], 30, 20),
+        ([15, 20, 35, 40, 50], 40, 20),
+        ([15, 20, 35, 40, 50], 50, 35),
+        ([15, 20, 35, 40, 50], 100, 50),
+        ([4, 1, 3, 2], 50, 2),
+        ([4, 1, 3, 2], 90, 4),
+        ([7], 90, 7),
+        ([], 50, None),
+    ],
 )
 def test_nearest_rank(values, percent, expected):
     assert service.nearest_rank(values, percent) == expected
@@ -151,15 +188,31 @@ def test_api_returns_the_figures_to_an_admin(imported, db, client, admin):
     assert response.status_code == 200
     body = response.get_json()
     assert {k: v for k, v in body.items() if k != "awaiting_heroes"} == {
-        "heroes_total": 5, "honored": 3, "awaiting": 2, "share_honored": 0.6,
-        "days_to_mile_median": 10, "days_to_mile_p90": 30,
+        "heroes_total": 5,
+        "honored": 3,
+        "awaiting": 2,
+        "share_honored": 0.6,
+        "days_to_mile_median": 10,
+        "days_to_mile_p90": 30,
     }
     lee, quinn = (_heroes(db)[n] for n in ("Morgan Lee", "Taylor Quinn"))
     assert body["awaiting_heroes"] == [
-        {"id": lee.id, "name": "Morgan Lee", "kind": "dispatch", "state": "FL",
-         "end_of_watch": "2022-07-04", "days_waiting": (_api_today() - date(2022, 7, 4)).days},
-        {"id": quinn.id, "name": "Taylor Quinn", "kind": "corrections", "state": "FL",
-         "end_of_watch": "2024-06-30", "days_waiting": (_api_today() - date(2024, 6, 30)).days},
+        {
+            "id": lee.id,
+            "name": "Morgan Lee",
+            "kind": "dispatch",
+            "state": "FL",
+            "end_of_watch": "2022-07-04",
+            "days_waiting": (_api_today() - date(2022, 7, 4)).days,
+        },
+        {
+            "id": quinn.id,
+            "name": "Taylor Quinn",
+            "kind": "corrections",
+            "state": "FL",
+            "end_of_watch": "2024-06-30",
+            "days_waiting": (_api_today() - date(2024, 6, 30)).days,
+        },
     ]
     filtered = client.get("/api/v1/coverage?kind=k9", headers=bearer(token)).get_json()
     assert (filtered["heroes_total"], filtered["awaiting_heroes"]) == (1, [])
@@ -190,8 +243,9 @@ def test_page_shows_the_same_figures_as_the_api(imported, db, admin_client, admi
     assert "60%</strong> honored: 3 of 5 heroes" in page
     assert "<strong>2</strong> awaiting a mile" in page
     assert "<strong>10</strong> days to the mile (median); 90% within 30 days" in page
-    shown = [int(d.replace(",", "")) for d in re.findall(r'data-testid="days-waiting">([\d,]+)<',
-                                                         page)]
+    shown = [
+        int(d.replace(",", "")) for d in re.findall(r'data-testid="days-waiting">([\d,]+)<', page)
+    ]
     assert shown == [h["days_waiting"] for h in api["awaiting_heroes"]]
     assert page.index("Morgan Lee") < page.index("Taylor Quinn")
     assert "Jordan Avery" not in page.split('id="queue-heading"')[1].split("</section>")[0]
@@ -221,8 +275,13 @@ def test_week_plan_lists_this_weeks_runs_by_runner(db, admin_client):
 
 
 def _plan(client, hero, runner, track, **extra):
-    data = {"hero_id": hero.id, "runner_id": runner.id, "track_id": track.id,
-            "scheduled_at": "2026-12-01T18:00", **extra}
+    data = {
+        "hero_id": hero.id,
+        "runner_id": runner.id,
+        "track_id": track.id,
+        "scheduled_at": "2026-12-01T18:00",
+        **extra,
+    }
     return client.post("/admin/coverage/plan", data=data)
 
 
@@ -248,8 +307,10 @@ def test_plan_from_the_queue_in_one_action(imported, db, admin_client, client):
 def test_plan_with_bad_fields_stores_nothing(imported, db, admin_client):
     quinn = _heroes(db)["Taylor Quinn"]
     before = count(Run)
-    response = admin_client.post("/admin/coverage/plan", data={
-        "hero_id": quinn.id, "runner_id": "", "track_id": "999", "scheduled_at": "soon"})
+    response = admin_client.post(
+        "/admin/coverage/plan",
+        data={"hero_id": quinn.id, "runner_id": "", "track_id": "999", "scheduled_at": "soon"},
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Choose a runner." in page and "That track does not exist" in page
@@ -266,8 +327,10 @@ def test_second_mile_asks_for_confirmation_naming_the_first(imported, db, admin_
     response = _plan(admin_client, avery, runner, track)
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert ("Officer Jordan Avery already has a mile: mile 1, run by Rita Runner on "
-            "February 21, 2024. Plan another mile anyway?") in page
+    assert (
+        "Officer Jordan Avery already has a mile: mile 1, run by Rita Runner on "
+        "February 21, 2024. Plan another mile anyway?"
+    ) in page
     assert 'name="confirm"' in page
     assert count(Run) == before
     form = admin_client.get(f"/admin/coverage/plan?hero={avery.id}").get_data(as_text=True)

@@ -8,8 +8,7 @@ from tests.factories import make_hero, make_run, make_runner, make_track
 
 
 def _numbered(runner, hero, track, mile, finished_at):
-    return make_run(runner, hero, track, status="synced", mile_number=mile,
-                    finished_at=finished_at)
+    return make_run(runner, hero, track, status="synced", mile_number=mile, finished_at=finished_at)
 
 
 def _team(db):
@@ -101,7 +100,7 @@ def test_dashboard_chart_is_accessible_svg_without_inline_style(admin_client, db
     assert svg.count('class="label"') == 12
     assert "style=" not in html and "<script" not in html.split("</main>")[0]
     table = re.search(r'data-testid="miles-chart-data">.*?</table>', html, re.S).group(0)
-    assert f"<th scope=\"row\">{now:%B %Y}</th><td>2</td>" in table
+    assert f'<th scope="row">{now:%B %Y}</th><td>2</td>' in table
 
 
 def test_empty_dashboard_renders(admin_client):

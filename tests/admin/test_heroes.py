@@ -68,7 +68,10 @@ def test_admin_adds_a_hero(admin_client, db):
     assert response.headers["Location"] == "/admin/heroes"
     hero = db.session.scalars(db.select(Hero)).one()
     assert (hero.name, hero.rank, hero.state, hero.kind) == (
-        "Jordan Avery", "Officer", "FL", "police",
+        "Jordan Avery",
+        "Officer",
+        "FL",
+        "police",
     )
     assert hero.end_of_watch == date(2024, 2, 11)
     assert hero.incident_date == date(2024, 2, 10)
@@ -78,8 +81,17 @@ def test_admin_adds_a_hero(admin_client, db):
 
 
 def test_optional_fields_may_be_empty(admin_client, db):
-    data = {**GOOD, "incident_date": "", "source_url": "", "fundraiser_url": "",
-            "fundraiser_verified_by": "", "rank": "", "cause": "", "story": "", "kind": "k9"}
+    data = {
+        **GOOD,
+        "incident_date": "",
+        "source_url": "",
+        "fundraiser_url": "",
+        "fundraiser_verified_by": "",
+        "rank": "",
+        "cause": "",
+        "story": "",
+        "kind": "k9",
+    }
     assert admin_client.post("/admin/heroes/new", data=data).status_code == 303
     hero = db.session.scalars(db.select(Hero)).one()
     assert hero.incident_date is None and hero.fundraiser_url == ""
@@ -135,8 +147,11 @@ def test_missing_fields_are_required(admin_client, db):
 
 
 def test_same_hero_twice_is_refused(admin_client, db):
-    make_hero(name="Jordan Avery", agency="Example County Police Department",
-              end_of_watch=date(2024, 2, 11))
+    make_hero(
+        name="Jordan Avery",
+        agency="Example County Police Department",
+        end_of_watch=date(2024, 2, 11),
+    )
     db.session.commit()
     data = _with("name", "JORDAN AVERY")
     response = admin_client.post("/admin/heroes/new", data=data)
@@ -146,8 +161,9 @@ def test_same_hero_twice_is_refused(admin_client, db):
 
 
 def test_saving_a_hero_unchanged_is_not_a_duplicate(admin_client, db):
-    hero = make_hero(**{k: v for k, v in GOOD.items() if k in ("name", "agency")},
-                     end_of_watch=date(2024, 2, 11))
+    hero = make_hero(
+        **{k: v for k, v in GOOD.items() if k in ("name", "agency")}, end_of_watch=date(2024, 2, 11)
+    )
     db.session.commit()
     assert admin_client.post(f"/admin/heroes/{hero.id}/edit", data=GOOD).status_code == 303
 
@@ -206,13 +222,17 @@ def test_post_with_csrf_token_is_accepted(csrf_on, client, db):
     db.session.commit()
     page = client.get("/login").get_data(as_text=True)
     token = csrf_token(page)
-    pass_second_factor(client, client.post("/login", data={
-        "email": admin.email, "password": "correct horse battery", "csrf_token": token}))
+    pass_second_factor(
+        client,
+        client.post(
+            "/login",
+            data={"email": admin.email, "password": "correct horse battery", "csrf_token": token},
+        ),
+    )
     form = client.get("/admin/heroes/new").get_data(as_text=True)
     token = csrf_token(form)
     assert client.post("/admin/heroes/new", data={**GOOD, "csrf_token": token}).status_code == 303
     assert count(Hero) == 1
-
 
 
 def test_hero_added_by_someone_else_meanwhile_is_explained(admin_client, db, monkeypatch):

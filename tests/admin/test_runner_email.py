@@ -74,11 +74,13 @@ def test_good_addresses_are_stored_in_lower_case(admin_client, db, email):
     assert db.session.scalar(db.select(Runner.email).where(Runner.email == email.lower()))
 
 
-@pytest.mark.parametrize(("email", "message"), [(HOSTILE, "At most 254 characters."),
-                                                (HOSTILE_SHORT, INVALID)])
+@pytest.mark.parametrize(
+    ("email", "message"), [(HOSTILE, "At most 254 characters."), (HOSTILE_SHORT, INVALID)]
+)
 def test_create_user_refuses_the_hostile_email(cli, db, email, message):
-    result = cli.invoke(args=["create-user", "--email", email, "--name", "X",
-                              "--password", "long enough"])
+    result = cli.invoke(
+        args=["create-user", "--email", email, "--name", "X", "--password", "long enough"]
+    )
     assert result.exit_code != 0
     assert f"email: {message}" in result.output
     assert count(Runner) == 0

@@ -40,21 +40,29 @@ def test_admin_adds_a_runner_with_a_starting_count(admin_client, db):
 def test_new_account_can_sign_in(admin_client, app, db):
     admin_client.post("/admin/runners/new", data=GOOD)
     other = app.test_client()
-    response = other.post("/login", data={"email": "sam.runner@example.org",
-                                          "password": "a long password"})
+    response = other.post(
+        "/login", data={"email": "sam.runner@example.org", "password": "a long password"}
+    )
     assert response.status_code == 302
 
 
 def test_admin_edits_a_runner_and_keeps_the_password(admin_client, db):
     runner = make_runner(email="old@example.org", starting_mile_count=5)
     db.session.commit()
-    data = {**GOOD, "email": "new@example.org", "password": "", "starting_mile_count": "40",
-            "role": "admin"}
+    data = {
+        **GOOD,
+        "email": "new@example.org",
+        "password": "",
+        "starting_mile_count": "40",
+        "role": "admin",
+    }
     data.pop("is_active_account")  # an unticked box is not sent
     assert admin_client.post(f"/admin/runners/{runner.id}/edit", data=data).status_code == 303
     db.session.expire_all()
     assert (runner.email, runner.starting_mile_count, runner.role) == (
-        "new@example.org", 40, "admin",
+        "new@example.org",
+        40,
+        "admin",
     )
     assert runner.is_active_account is False
     assert runner.check_password(PASSWORD)
@@ -116,7 +124,9 @@ def test_bad_edit_leaves_the_runner_unchanged(admin_client, db, field, value, me
     assert message in response.get_data(as_text=True)
     db.session.expire_all()
     assert (runner.name, runner.email, runner.starting_mile_count) == (
-        "Keep Me", "keep@example.org", 0,
+        "Keep Me",
+        "keep@example.org",
+        0,
     )
 
 

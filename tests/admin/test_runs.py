@@ -41,7 +41,9 @@ def test_admin_plans_a_run(admin_client, db, parts):
     run = db.session.scalars(db.select(Run)).one()
     assert response.headers["Location"] == f"/admin/runs/{run.id}"
     assert (run.hero_id, run.runner_id, run.track_id) == (
-        parts["hero"].id, parts["runner"].id, parts["track"].id,
+        parts["hero"].id,
+        parts["runner"].id,
+        parts["track"].id,
     )
     assert run.status == "planned" and run.mile_number is None
     # The form takes the team's local time: 11:30 pm EDT is 03:30 UTC the next day.
@@ -118,8 +120,9 @@ def test_disabled_runner_cannot_be_planned(admin_client, db, parts):
 
 
 def test_a_run_that_was_run_cannot_be_edited(admin_client, db, parts):
-    run = make_run(parts["runner"], parts["hero"], parts["track"], status="synced",
-                   mile_number=1, words="Keep")
+    run = make_run(
+        parts["runner"], parts["hero"], parts["track"], status="synced", mile_number=1, words="Keep"
+    )
     db.session.commit()
     assert admin_client.get(f"/admin/runs/{run.id}/edit").status_code == 409
     response = admin_client.post(f"/admin/runs/{run.id}/edit", data=_form(parts, words="New"))
@@ -141,15 +144,33 @@ def test_unknown_run_post_is_404(admin_client, parts):
 
 
 def test_run_page_shows_everything(admin_client, db, parts):
-    run = make_run(parts["runner"], parts["hero"], parts["track"], status="synced",
-                   mile_number=1294, finished_at=datetime(2024, 3, 1, 23, 50, tzinfo=UTC),
-                   words="For Officer Avery.", video_url="https://example.org/v")
-    db.session.add_all([Lap(run=run, seq=1, elapsed_ms=95_000),
-                        Lap(run=run, seq=2, elapsed_ms=188_400)])
+    run = make_run(
+        parts["runner"],
+        parts["hero"],
+        parts["track"],
+        status="synced",
+        mile_number=1294,
+        finished_at=datetime(2024, 3, 1, 23, 50, tzinfo=UTC),
+        words="For Officer Avery.",
+        video_url="https://example.org/v",
+    )
+    db.session.add_all(
+        [Lap(run=run, seq=1, elapsed_ms=95_000), Lap(run=run, seq=2, elapsed_ms=188_400)]
+    )
     db.session.commit()
     html = admin_client.get(f"/admin/runs/{run.id}").get_data(as_text=True)
-    for text in ("Officer Jordan Avery", "Sam Runner", "School track", "Synced", "1,294",
-                 "For Officer Avery.", "https://example.org/v", "1:35.0", "1:33.4", "3:08.4"):
+    for text in (
+        "Officer Jordan Avery",
+        "Sam Runner",
+        "School track",
+        "Synced",
+        "1,294",
+        "For Officer Avery.",
+        "https://example.org/v",
+        "1:35.0",
+        "1:33.4",
+        "3:08.4",
+    ):
         assert text in html, text
     assert f'href="/admin/runs/{run.id}/checkins">Check-ins</a>' in html
     assert f'href="/admin/runs/{run.id}/checkin-sheet">Printable check-in sheet</a>' in html
@@ -157,8 +178,14 @@ def test_run_page_shows_everything(admin_client, db, parts):
 
 
 def test_runs_list_shows_status_and_mile(admin_client, db, parts):
-    make_run(parts["runner"], parts["hero"], parts["track"], status="synced", mile_number=1294,
-             finished_at=datetime(2024, 3, 1, tzinfo=UTC))
+    make_run(
+        parts["runner"],
+        parts["hero"],
+        parts["track"],
+        status="synced",
+        mile_number=1294,
+        finished_at=datetime(2024, 3, 1, tzinfo=UTC),
+    )
     make_run(parts["runner"], parts["hero"], parts["track"])
     db.session.commit()
     html = admin_client.get("/admin/runs").get_data(as_text=True)
@@ -174,8 +201,7 @@ def test_planned_run_can_be_deleted(admin_client, db, parts):
 
 
 def test_numbered_run_cannot_be_deleted(admin_client, db, parts):
-    run = make_run(parts["runner"], parts["hero"], parts["track"], status="synced",
-                   mile_number=3)
+    run = make_run(parts["runner"], parts["hero"], parts["track"], status="synced", mile_number=3)
     db.session.commit()
     response = admin_client.post(f"/admin/runs/{run.id}/delete", follow_redirects=True)
     assert "Only a planned run that has not been run can be deleted." in response.get_data(

@@ -17,8 +17,14 @@ from tests.helpers import count
 
 MIGRATION = "d2b6e8f1a3c7"
 PICKERS = ["/admin/runs/new", "/admin/coverage/plan?hero={hero}", "/admin/coverage"]
-ACCOUNT = {"name": "Casey Coach", "email": "casey@example.org", "role": "admin",
-           "is_active_account": "y", "starting_mile_count": "0", "password": "a long password"}
+ACCOUNT = {
+    "name": "Casey Coach",
+    "email": "casey@example.org",
+    "role": "admin",
+    "is_active_account": "y",
+    "starting_mile_count": "0",
+    "password": "a long password",
+}
 
 
 @pytest.fixture
@@ -59,8 +65,10 @@ def test_new_accounts_run_if_they_are_runners(db):
 def test_the_account_form_sets_and_clears_the_flag(admin_client, db):
     form = admin_client.get("/admin/runners/new").get_data(as_text=True)
     assert re.search(r'<input [^>]*checked id="runs_miles" name="runs_miles" type="checkbox"', form)
-    assert admin_client.post("/admin/runners/new",
-                             data={**ACCOUNT, "runs_miles": "y"}).status_code == 303
+    assert (
+        admin_client.post("/admin/runners/new", data={**ACCOUNT, "runs_miles": "y"}).status_code
+        == 303
+    )
     casey = db.session.scalar(sa.select(Runner).where(Runner.email == "casey@example.org"))
     assert (casey.role, casey.runs_miles) == ("admin", True)
     listing = admin_client.get("/admin/runners").get_data(as_text=True)
@@ -78,8 +86,12 @@ def test_the_account_form_sets_and_clears_the_flag(admin_client, db):
 @pytest.mark.parametrize("path", ["/admin/runs/new", "/admin/coverage/plan"])
 def test_a_run_for_an_account_that_does_not_run_is_refused(admin_client, db, team, path):
     for who in ("admin", "resting"):
-        data = {"hero_id": team["hero"].id, "runner_id": team[who].id,
-                "track_id": team["track"].id, "scheduled_at": "2030-05-01T19:00"}
+        data = {
+            "hero_id": team["hero"].id,
+            "runner_id": team[who].id,
+            "track_id": team["track"].id,
+            "scheduled_at": "2030-05-01T19:00",
+        }
         response = admin_client.post(path, data=data)
         assert response.status_code == 422
         assert f"{team[who].name} does not run miles." in response.get_data(as_text=True)
@@ -93,8 +105,13 @@ def test_a_planned_run_keeps_its_runner_after_they_stop_running(admin_client, db
     form = admin_client.get(f"/admin/runs/{run.id}/edit").get_data(as_text=True)
     assert "Ben Runner" in _picked(form)
     assert re.search(rf'<option selected value="{team["ben"].id}">Ben Runner<', form)
-    data = {"hero_id": team["hero"].id, "runner_id": team["ben"].id,
-            "track_id": team["track"].id, "scheduled_at": "2030-05-01T19:00", "words": "Later"}
+    data = {
+        "hero_id": team["hero"].id,
+        "runner_id": team["ben"].id,
+        "track_id": team["track"].id,
+        "scheduled_at": "2030-05-01T19:00",
+        "words": "Later",
+    }
     assert admin_client.post(f"/admin/runs/{run.id}/edit", data=data).status_code == 303
     db.session.expire_all()
     assert (run.runner_id, run.words) == (team["ben"].id, "Later")
@@ -112,12 +129,26 @@ def test_seed_demo_admin_does_not_lead_the_picker(app, cli, db, admin_client):
 
 @pytest.mark.parametrize(
     ("args", "runs"),
-    [(["--role", "runner"], True), (["--role", "admin"], False),
-     (["--role", "admin", "--runs"], True), (["--role", "runner", "--does-not-run"], False)],
+    [
+        (["--role", "runner"], True),
+        (["--role", "admin"], False),
+        (["--role", "admin", "--runs"], True),
+        (["--role", "runner", "--does-not-run"], False),
+    ],
 )
 def test_create_user_sets_the_flag_from_the_role_unless_told(cli, db, args, runs):
-    result = cli.invoke(args=["create-user", "--email", "new@example.org", "--name", "New",
-                              "--password", "long enough", *args])
+    result = cli.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "new@example.org",
+            "--name",
+            "New",
+            "--password",
+            "long enough",
+            *args,
+        ]
+    )
     assert result.exit_code == 0, result.output
     account = db.session.scalar(sa.select(Runner).where(Runner.email == "new@example.org"))
     assert account.runs_miles is runs
@@ -128,11 +159,15 @@ def test_the_migration_makes_runners_run_and_admins_not(empty_app):
         upgrade(revision=f"{MIGRATION}-1")
         with _db.engine.begin() as conn:
             for email, role in (("r@example.org", "runner"), ("a@example.org", "admin")):
-                conn.execute(sa.text(
-                    "INSERT INTO runners (email, name, password_hash, role, starting_mile_count,"
-                    " miles_logged, is_active_account, created_at, session_token) VALUES "
-                    "(:email, :email, 'x', :role, 0, 0, true, CURRENT_TIMESTAMP, :email)"
-                ), {"email": email, "role": role})
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO runners (email, name, password_hash, role,"
+                        " starting_mile_count, miles_logged, is_active_account, created_at,"
+                        " session_token) VALUES "
+                        "(:email, :email, 'x', :role, 0, 0, true, CURRENT_TIMESTAMP, :email)"
+                    ),
+                    {"email": email, "role": role},
+                )
         upgrade(revision=MIGRATION)
         with _db.engine.connect() as conn:
             rows = dict(conn.execute(sa.text("SELECT role, runs_miles FROM runners")).all())

@@ -29,15 +29,22 @@ def app_config(app_config):
 @pytest.fixture
 def parts(db):
     """A hero, a runner and a track to plan with."""
-    parts = {"hero": make_hero(name="Jordan Avery"), "runner": make_runner(name="Sam Runner"),
-             "track": make_track(name="School track")}
+    parts = {
+        "hero": make_hero(name="Jordan Avery"),
+        "runner": make_runner(name="Sam Runner"),
+        "track": make_track(name="School track"),
+    }
     db.session.commit()
     return parts
 
 
 def _form(parts, scheduled_at: str) -> dict:
-    return {"hero_id": str(parts["hero"].id), "runner_id": str(parts["runner"].id),
-            "track_id": str(parts["track"].id), "scheduled_at": scheduled_at}
+    return {
+        "hero_id": str(parts["hero"].id),
+        "runner_id": str(parts["runner"].id),
+        "track_id": str(parts["track"].id),
+        "scheduled_at": scheduled_at,
+    }
 
 
 def _planned(db) -> Run:
@@ -80,10 +87,16 @@ def test_times_either_side_of_a_clock_change_are_stored_exactly(
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        (SPRING_GAP, "2:30 AM on March 14, 2027 does not exist in America/Denver: the clocks "
-                     "spring forward that night (MST to MDT) and skip it."),
-        (FALL_TWICE, "1:30 AM on November 1, 2026 happens twice in America/Denver: the clocks "
-                     "fall back that night (MDT to MST)."),
+        (
+            SPRING_GAP,
+            "2:30 AM on March 14, 2027 does not exist in America/Denver: the clocks "
+            "spring forward that night (MST to MDT) and skip it.",
+        ),
+        (
+            FALL_TWICE,
+            "1:30 AM on November 1, 2026 happens twice in America/Denver: the clocks "
+            "fall back that night (MDT to MST).",
+        ),
     ],
     ids=["spring-forward-gap", "fall-back-twice"],
 )
@@ -99,16 +112,23 @@ def test_a_time_the_clock_skips_or_repeats_gets_a_form_error(
 
 
 def test_the_forms_name_the_zone_and_its_abbreviations(admin_client, parts):
-    for path in ("/admin/runs/new", f"/admin/coverage/plan?hero={parts['hero'].id}",
-                 "/admin/coverage"):
+    for path in (
+        "/admin/runs/new",
+        f"/admin/coverage/plan?hero={parts['hero'].id}",
+        "/admin/coverage",
+    ):
         html = admin_client.get(path).get_data(as_text=True)
         assert "America/Denver (MST/MDT)" in html, path
         assert "America/New_York" not in html, path
 
 
 def test_the_edit_form_shows_the_stored_time_back_in_denver(admin_client, db, parts):
-    run = make_run(parts["runner"], parts["hero"], parts["track"],
-                   scheduled_at=datetime(2026, 12, 2, 1, 0, tzinfo=UTC))
+    run = make_run(
+        parts["runner"],
+        parts["hero"],
+        parts["track"],
+        scheduled_at=datetime(2026, 12, 2, 1, 0, tzinfo=UTC),
+    )
     db.session.commit()
     html = admin_client.get(f"/admin/runs/{run.id}/edit").get_data(as_text=True)
     assert 'value="2026-12-01T18:00"' in html
@@ -131,7 +151,8 @@ def test_a_summer_run_reads_with_the_summer_abbreviation(admin_client, client, d
     admin_client.post("/admin/runs/new", data=_form(parts, "2026-07-04T07:00"))
     run = _planned(db)
     assert "Saturday, July 4, 2026 at 7:00 AM MDT" in client.get(
-        f"/c/{run.checkin_token}").get_data(as_text=True)
+        f"/c/{run.checkin_token}"
+    ).get_data(as_text=True)
     assert "Sat Jul 4, 2026 · 07:00 MDT" in admin_client.get("/admin/runs").get_data(as_text=True)
 
 
@@ -153,23 +174,42 @@ def test_the_default_time_zone_is_new_york(sqlite_only, tmp_path):
     assert create_app(make_config(sqlite_only, tmp_path)).config["TIMEZONE"] == "America/New_York"
 
 
-
 def test_the_roster_csv_gives_check_in_times_in_the_team_zone(admin_client, db, parts):
-    run = make_run(parts["runner"], parts["hero"], parts["track"],
-                   scheduled_at=datetime(2026, 12, 2, 1, 0, tzinfo=UTC))
-    db.session.add(Checkin(run=run, name="Sgt. Dana Reyes", agency="Denver Police",
-                           checked_in_at=datetime(2026, 12, 2, 1, 5, 9, tzinfo=UTC)))
+    run = make_run(
+        parts["runner"],
+        parts["hero"],
+        parts["track"],
+        scheduled_at=datetime(2026, 12, 2, 1, 0, tzinfo=UTC),
+    )
+    db.session.add(
+        Checkin(
+            run=run,
+            name="Sgt. Dana Reyes",
+            agency="Denver Police",
+            checked_in_at=datetime(2026, 12, 2, 1, 5, 9, tzinfo=UTC),
+        )
+    )
     db.session.commit()
-    rows = list(csv.reader(io.StringIO(
-        admin_client.get(f"/admin/runs/{run.id}/checkins.csv").get_data(as_text=True))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                admin_client.get(f"/admin/runs/{run.id}/checkins.csv").get_data(as_text=True)
+            )
+        )
+    )
     column = rows[0].index("checked_in_at")
     assert rows[1][column] == "2026-12-01T18:05:09-07:00"
     roster = admin_client.get(f"/admin/runs/{run.id}/checkins").get_data(as_text=True)
     assert "Tue Dec 1, 2026 · 18:05 MST" in roster
 
 
-@pytest.mark.parametrize("stored", [datetime(2026, 11, 1, 7, 30, tzinfo=UTC),  # 1:30 MDT
-                                    datetime(2026, 11, 1, 8, 30, tzinfo=UTC)])  # 1:30 MST
+@pytest.mark.parametrize(
+    "stored",
+    [
+        datetime(2026, 11, 1, 7, 30, tzinfo=UTC),  # 1:30 MDT
+        datetime(2026, 11, 1, 8, 30, tzinfo=UTC),
+    ],
+)  # 1:30 MST
 def test_a_run_in_the_repeated_hour_keeps_its_time_when_edited_unchanged(
     admin_client, db, parts, stored
 ):

@@ -17,11 +17,11 @@ def test_admin_adds_a_track(admin_client, db):
     assert response.status_code == 303
     track = db.session.scalars(db.select(Track)).one()
     assert (track.name, track.laps_per_mile, track.min_lap_seconds) == (
-        "Lincoln Middle School track", 7, 40,
+        "Lincoln Middle School track",
+        7,
+        40,
     )
-    assert "Lincoln Middle School track" in admin_client.get("/admin/tracks").get_data(
-        as_text=True
-    )
+    assert "Lincoln Middle School track" in admin_client.get("/admin/tracks").get_data(as_text=True)
 
 
 def test_admin_edits_a_track(admin_client, db):

@@ -28,7 +28,9 @@ def test_bootstrap_lists_heroes_tracks_and_own_planned_runs(client, db, phone):
     k9 = next(h for h in body["heroes"] if h["name"] == "Ranger")
     assert k9["flag_type"] == "Thin blue line"
     assert {t["name"]: (t["laps_per_mile"], t["min_lap_ms"]) for t in body["tracks"]} == {
-        track.name: (7, 40_000), theirs.track.name: (7, 40_000)}
+        track.name: (7, 40_000),
+        theirs.track.name: (7, 40_000),
+    }
     assert [r["id"] for r in body["planned_runs"]] == [mine.id]
     planned = body["planned_runs"][0]
     assert planned["checkin_url"].startswith("https://r4h.test/c/")

@@ -76,8 +76,12 @@ def test_every_json_endpoint_answers_a_bad_body_with_400(app, client, db, body):
     before = _stored()
     for method, rule in _json_endpoints(app):
         path = rule.replace("<run_id>", story.run_id).replace("<uuid:photo_id>", str(uuid.uuid4()))
-        response = client.open(path, method=method, data=body, headers={
-            **bearer(story.token), "Content-Type": "application/json"})
+        response = client.open(
+            path,
+            method=method,
+            data=body,
+            headers={**bearer(story.token), "Content-Type": "application/json"},
+        )
         assert response.status_code == 400, (path, response.get_data(as_text=True)[:300])
         assert response.is_json
         error = response.json["error"]
@@ -90,7 +94,10 @@ def test_deep_nesting_on_the_token_endpoint_needs_no_login_to_get_its_400(client
     response = client.post("/api/v1/auth/token", data=DEEP, content_type="application/json")
     assert response.status_code == 400
     assert response.json["error"] == {
-        "code": "malformed_json", "message": "The body is nested too deeply.", "fields": {}}
+        "code": "malformed_json",
+        "message": "The body is nested too deeply.",
+        "fields": {},
+    }
 
 
 @pytest.mark.parametrize(
@@ -112,8 +119,7 @@ def test_the_400_says_what_is_wrong(client, db, body, message):
 
 def test_numbers_at_the_edges_of_64_bits_are_read():
     body = b'{"low": -9223372036854775808, "high": 9223372036854775807, "f": 1.797e308}'
-    assert strict_loads(body) == {
-        "low": -(2**63), "high": 2**63 - 1, "f": 1.797e308}
+    assert strict_loads(body) == {"low": -(2**63), "high": 2**63 - 1, "f": 1.797e308}
 
 
 def test_any_get_json_call_parses_strictly_too(app, client):
@@ -125,8 +131,7 @@ def test_any_get_json_call_parses_strictly_too(app, client):
         return jsonify(echo=request.get_json())
 
     for body in (DEEP, b'{"a": 1, "a": 2}', b'{"n": 1e400}'):
-        response = client.post("/api/v1/echo-for-test", data=body,
-                               content_type="application/json")
+        response = client.post("/api/v1/echo-for-test", data=body, content_type="application/json")
         assert response.status_code == 400
         assert response.json["error"]["code"] == "bad_request"
 

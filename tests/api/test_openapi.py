@@ -18,9 +18,7 @@ def _api_routes(app):
         if not (rule.rule.startswith("/api/") or rule.rule == "/healthz"):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        routes.setdefault(path, set()).update(
-            m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}
-        )
+        routes.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
     return routes
 
 

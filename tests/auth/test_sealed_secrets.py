@@ -31,8 +31,10 @@ def _raw_secret(app) -> str:
 
 def _set_raw_secret(app, value: str) -> None:
     with app.app_context():
-        db.session.execute(sa.text("UPDATE runners SET totp_secret = :v WHERE email = :email"),
-                           {"v": value, "email": ADMIN})
+        db.session.execute(
+            sa.text("UPDATE runners SET totp_secret = :v WHERE email = :email"),
+            {"v": value, "email": ADMIN},
+        )
         db.session.commit()
 
 
@@ -64,8 +66,10 @@ def test_the_stored_secret_is_a_fernet_token_not_the_secret(app, admin):
     with pytest.raises(InvalidToken):
         Fernet(Fernet.generate_key()).decrypt(raw.encode())
     with app.app_context():
-        assert db.session.scalar(sa.select(Runner).where(Runner.email == ADMIN)).totp_secret \
+        assert (
+            db.session.scalar(sa.select(Runner).where(Runner.email == ADMIN)).totp_secret
             == TOTP_SECRET
+        )
     assert _code_answer(app, totp_code()) == 302
 
 
@@ -101,12 +105,15 @@ def test_a_secret_no_key_opens_matches_no_code_but_keeps_the_factor_on(
 def test_the_migration_seals_plain_secrets_and_its_downgrade_opens_them(empty_app):
     with empty_app.app_context():
         upgrade(revision="e7a2c9d4f1b3")
-        db.session.execute(sa.text(
-            "INSERT INTO runners (name, email, password_hash, role, starting_mile_count,"
-            " miles_logged, is_active_account, runs_miles, created_at, session_token,"
-            " totp_secret, notify_by_email) VALUES ('Ada', :email, 'x', 'admin', 0, 0, true,"
-            " false, CURRENT_TIMESTAMP, 'token', :secret, false)"
-        ), {"email": ADMIN, "secret": TOTP_SECRET})
+        db.session.execute(
+            sa.text(
+                "INSERT INTO runners (name, email, password_hash, role, starting_mile_count,"
+                " miles_logged, is_active_account, runs_miles, created_at, session_token,"
+                " totp_secret, notify_by_email) VALUES ('Ada', :email, 'x', 'admin', 0, 0, true,"
+                " false, CURRENT_TIMESTAMP, 'token', :secret, false)"
+            ),
+            {"email": ADMIN, "secret": TOTP_SECRET},
+        )
         db.session.commit()
         upgrade()
         raw = _raw_secret(empty_app)
@@ -120,8 +127,9 @@ def test_the_migration_seals_plain_secrets_and_its_downgrade_opens_them(empty_ap
 def test_rotating_secret_key_to_end_sessions_keeps_the_second_factor(app_config, app, admin):
     app.config["SEALING_KEY"] = OLD_KEY
     with app.app_context():  # sealed under SEALING_KEY, as a production server does
-        db.session.execute(sa.update(Runner).where(Runner.email == ADMIN)
-                           .values(totp_secret=TOTP_SECRET))
+        db.session.execute(
+            sa.update(Runner).where(Runner.email == ADMIN).values(totp_secret=TOTP_SECRET)
+        )
         db.session.commit()
     rotated = create_app({**app_config, "SEALING_KEY": OLD_KEY, "SECRET_KEY": "a new key " * 4})
     try:

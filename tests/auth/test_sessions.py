@@ -133,10 +133,17 @@ def test_an_admin_setting_a_new_password_ends_the_old_cookie_and_token(app, clie
     admin_browser = app.test_client()
     response = admin_browser.post("/login", data={"email": "ada@example.org", "password": PASSWORD})
     assert pass_second_factor(admin_browser, response).status_code == 302
-    response = admin_browser.post(f"/admin/runners/{runner_id}/edit", data={
-        "name": "Sam", "email": EMAIL, "role": "runner", "is_active_account": "y",
-        "starting_mile_count": "0", "password": "brand new secret",
-    })
+    response = admin_browser.post(
+        f"/admin/runners/{runner_id}/edit",
+        data={
+            "name": "Sam",
+            "email": EMAIL,
+            "role": "runner",
+            "is_active_account": "y",
+            "starting_mile_count": "0",
+            "password": "brand new secret",
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     assert not _signed_in(_cookie_client(app, copied))
     assert not _signed_in(client)

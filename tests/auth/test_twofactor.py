@@ -127,8 +127,11 @@ def test_an_admin_without_a_second_factor_must_set_one_up(app, client, unenrolle
     admin = _admin(app)
     assert admin.totp_secret == secret
     with app.app_context():
-        stored = set(db.session.scalars(
-            sa.select(RecoveryCode.code_hash).where(RecoveryCode.runner_id == admin.id)))
+        stored = set(
+            db.session.scalars(
+                sa.select(RecoveryCode.code_hash).where(RecoveryCode.runner_id == admin.id)
+            )
+        )
     assert stored == {hash_token(code.replace("-", "")) for code in codes}
     assert not any(code.replace("-", "") in h for code in codes for h in stored)
 
@@ -172,8 +175,7 @@ def test_the_code_page_is_rate_limited(strict_limits, app, enrolled):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = "10.9.0.1"
     _password(client)
-    statuses = [client.post("/login/code", data={"code": "000000"}).status_code
-                for _ in range(4)]
+    statuses = [client.post("/login/code", data={"code": "000000"}).status_code for _ in range(4)]
     assert statuses == [422, 422, 422, 429]
 
 
@@ -246,4 +248,3 @@ def test_an_admin_without_a_second_factor_gets_no_device_token(app, client, unen
     assert response.status_code == 403
     assert response.json["error"]["code"] == "two_factor_setup_required"
     assert _devices(app) == 0
-

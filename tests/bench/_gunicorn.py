@@ -37,8 +37,14 @@ def cpu_of(pids: list[int]) -> float:
 class Gunicorn:
     """gunicorn with sync workers on a free loopback port; ready when /healthz answers 200."""
 
-    def __init__(self, database_url: str, workdir: Path, workers: int = 2,
-                 env: dict | None = None, timeout: int = 30):
+    def __init__(
+        self,
+        database_url: str,
+        workdir: Path,
+        workers: int = 2,
+        env: dict | None = None,
+        timeout: int = 30,
+    ):
         self.port = free_port()
         environment = {
             **os.environ,
@@ -52,10 +58,22 @@ class Gunicorn:
         }
         self.log = open(workdir / f"gunicorn-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--timeout", str(timeout), "--log-level", "warning",
-             "wsgi:app"],
-            cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                str(VENV_BIN / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                str(timeout),
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 

@@ -50,7 +50,6 @@ def _app_config(database_url: str, **extra) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": uri, **extra}
 
 
-
 def seed(database_url: str) -> str:
     """Empty the tables, add one planned run, and return its check-in token."""
     from datetime import UTC, date, datetime, timedelta
@@ -66,11 +65,21 @@ def seed(database_url: str) -> str:
         db.create_all()
         runner = Runner(email="bench@example.org", name="Bench Runner")
         runner.set_password("bench-password-123")
-        hero = Hero(name="Bench Hero", rank="Officer", agency="Example County Police Department",
-                    state="FL", kind="police", end_of_watch=date(2024, 2, 11))
+        hero = Hero(
+            name="Bench Hero",
+            rank="Officer",
+            agency="Example County Police Department",
+            state="FL",
+            kind="police",
+            end_of_watch=date(2024, 2, 11),
+        )
         track = Track(name="Bench Track", laps_per_mile=7, min_lap_seconds=40)
-        run = Run(runner=runner, hero=hero, track=track,
-                  scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+        run = Run(
+            runner=runner,
+            hero=hero,
+            track=track,
+            scheduled_at=datetime.now(UTC) + timedelta(hours=1),
+        )
         db.session.add(run)
         db.session.commit()
         token = run.checkin_token
@@ -94,8 +103,9 @@ def count_checkins(database_url: str) -> tuple[int, int]:
     return total, names
 
 
-def request(port: int, method: str, path: str, body: str | None = None,
-            headers: dict | None = None) -> tuple[int, dict, str]:
+def request(
+    port: int, method: str, path: str, body: str | None = None, headers: dict | None = None
+) -> tuple[int, dict, str]:
     """One request on a fresh connection: (status, headers as a list-valued dict, text)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
     try:
@@ -150,17 +160,27 @@ def _burst(count: int, job) -> list:
 def _summary(samples: list[float]) -> dict:
     ordered = sorted(samples)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
-    return {"n": len(ordered), "p50_ms": round(statistics.median(ordered), 1),
-            "p95_ms": round(p95, 1), "max_ms": round(ordered[-1], 1)}
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(ordered[-1], 1),
+    }
 
 
 def bench(port: int, token: str, officers: int, rounds: int) -> dict:
     """The rounds of /healthz and check-in bursts; raises if any reply is wrong."""
-    timings: dict[str, list[float]] = {"healthz": [], "form": [], "submit": [], "double_tap": [],
-                                       "officer_total": []}
+    timings: dict[str, list[float]] = {
+        "healthz": [],
+        "form": [],
+        "submit": [],
+        "double_tap": [],
+        "officer_total": [],
+    }
     failures: list[str] = []
 
     for round_no in range(rounds):
+
         def healthz(i, round_no=round_no):
             phone = Phone(port, f"10.200.{round_no}.{i + 1}")
             elapsed, status, _ = phone.send("GET", "/healthz")
@@ -170,8 +190,9 @@ def bench(port: int, token: str, officers: int, rounds: int) -> dict:
 
         timings["healthz"] += _burst(officers, healthz)
 
-        phones = [Phone(port, f"10.{round_no + 1}.{i // 200}.{i % 200 + 1}")
-                  for i in range(officers)]
+        phones = [
+            Phone(port, f"10.{round_no + 1}.{i // 200}.{i % 200 + 1}") for i in range(officers)
+        ]
 
         def officer(i, round_no=round_no, phones=phones):
             phone = phones[i]
@@ -180,8 +201,13 @@ def bench(port: int, token: str, officers: int, rounds: int) -> dict:
             if status != 200 or not match:
                 failures.append(f"form {status}")
                 return {"form": elapsed_get}
-            form = {"name": f"Officer {round_no}-{i:02d}", "agency": "Orange County SO",
-                    "badge": str(1000 + i), "role": "escort", "csrf_token": match.group(1)}
+            form = {
+                "name": f"Officer {round_no}-{i:02d}",
+                "agency": "Orange County SO",
+                "badge": str(1000 + i),
+                "role": "escort",
+                "csrf_token": match.group(1),
+            }
             result = {"form": elapsed_get}
             if i % 5 == 0:
                 # A double tap: the same phone (same cookies) sends the form twice at once.
@@ -189,7 +215,8 @@ def bench(port: int, token: str, officers: int, rounds: int) -> dict:
                 twin.cookies = dict(phone.cookies)
                 with ThreadPoolExecutor(max_workers=2) as pool:
                     first, second = pool.map(
-                        lambda p: p.send("POST", f"/c/{token}", form), (phone, twin))
+                        lambda p: p.send("POST", f"/c/{token}", form), (phone, twin)
+                    )
                 result["submit"], status_a, text_a = first
                 result["double_tap"], status_b, text_b = second
                 for status, text in ((status_a, text_a), (status_b, text_b)):
@@ -217,16 +244,21 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    database_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-        "TEST_DATABASE_URL") or DEFAULT_DB
+    database_url = (
+        os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or DEFAULT_DB
+    )
     if not database_url.startswith("postgres"):
         print("bench_checkin needs PostgreSQL", file=sys.stderr)
         return 2
 
     token = seed(database_url)
     with tempfile.TemporaryDirectory(prefix="bench-checkin-") as workdir:
-        server = Gunicorn(database_url, Path(workdir), args.workers,
-                          env={"R4H_PROXY_FIX": "true", "R4H_RATELIMIT_ENABLED": "true"})
+        server = Gunicorn(
+            database_url,
+            Path(workdir),
+            args.workers,
+            env={"R4H_PROXY_FIX": "true", "R4H_RATELIMIT_ENABLED": "true"},
+        )
         try:
             started = time.monotonic()
             results = bench(server.port, token, args.officers, args.rounds)
@@ -236,20 +268,32 @@ def main() -> int:
     stored, distinct = count_checkins(database_url)
     expected = args.officers * args.rounds
     if (stored, distinct) != (expected, expected):
-        print(f"FAIL: {stored} check-ins ({distinct} distinct) stored, expected {expected}",
-              file=sys.stderr)
+        print(
+            f"FAIL: {stored} check-ins ({distinct} distinct) stored, expected {expected}",
+            file=sys.stderr,
+        )
         return 1
 
-    print(f"\nCheck-in: {args.officers} officers at once x {args.rounds} rounds, gunicorn "
-          f"-w {args.workers} (sync), PostgreSQL, CSRF and rate limits on, {os.cpu_count()} CPUs")
+    print(
+        f"\nCheck-in: {args.officers} officers at once x {args.rounds} rounds, gunicorn "
+        f"-w {args.workers} (sync), PostgreSQL, CSRF and rate limits on, {os.cpu_count()} CPUs"
+    )
     print(f"{'request':<16}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for key, row in results.items():
         print(f"{key:<16}{row['n']:>6}{row['p50_ms']:>10}{row['p95_ms']:>10}{row['max_ms']:>10}")
-    print(f"stored {stored} check-ins, {distinct} distinct, none duplicated by "
-          f"{args.officers // 5 * args.rounds} double taps; {seconds:.1f} s")
+    print(
+        f"stored {stored} check-ins, {distinct} distinct, none duplicated by "
+        f"{args.officers // 5 * args.rounds} double taps; {seconds:.1f} s"
+    )
     OUT.mkdir(parents=True, exist_ok=True)
-    report = {"officers": args.officers, "rounds": args.rounds, "gunicorn_workers": args.workers,
-              "cpus": os.cpu_count(), "stored": stored, "results": results}
+    report = {
+        "officers": args.officers,
+        "rounds": args.rounds,
+        "gunicorn_workers": args.workers,
+        "cpus": os.cpu_count(),
+        "stored": stored,
+        "results": results,
+    }
     (OUT / "bench_checkin.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
 

@@ -77,8 +77,10 @@ class Load:
         phone = seeded["phones"][0]
         self.phone = phone
         self.track_id = seeded["track_id"]
-        self.headers = {"Authorization": f"Bearer {phone['token']}",
-                        "Content-Type": "application/json"}
+        self.headers = {
+            "Authorization": f"Bearer {phone['token']}",
+            "Content-Type": "application/json",
+        }
         self.lock = threading.Lock()
         self.stored: list[dict] = []
         self.created = 0
@@ -86,14 +88,24 @@ class Load:
 
     def _run(self) -> dict:
         return {
-            "id": str(uuid.uuid4()), "hero_id": self.phone["hero_id"],
-            "track_id": self.track_id, "started_at": "2025-03-01T14:00:00Z",
+            "id": str(uuid.uuid4()),
+            "hero_id": self.phone["hero_id"],
+            "track_id": self.track_id,
+            "started_at": "2025-03-01T14:00:00Z",
             "finished_at": "2025-03-01T14:11:00Z",
             "laps": [{"seq": n, "elapsed_ms": n * 92_345} for n in range(1, 8)],
-            "checkins": [{"id": str(uuid.uuid4()), "name": "Sgt. Dana Reyes",
-                          "agency": "Example County Sheriff", "badge": "1234",
-                          "role": "escort", "public": True}],
-            "words": "For a hero.", "video_url": "",
+            "checkins": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "name": "Sgt. Dana Reyes",
+                    "agency": "Example County Sheriff",
+                    "badge": "1234",
+                    "role": "escort",
+                    "public": True,
+                }
+            ],
+            "words": "For a hero.",
+            "video_url": "",
         }
 
     def healthz(self, conn, rng) -> str | None:
@@ -190,8 +202,10 @@ def drive(cluster: Cluster, plan: list[tuple[str, object]], seconds: float) -> d
                     failures[name].append(problem)
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(i, name, request))
-               for i, (name, request) in enumerate(plan)]
+    threads = [
+        threading.Thread(target=client, args=(i, name, request))
+        for i, (name, request) in enumerate(plan)
+    ]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -218,8 +232,12 @@ def _state(cluster: Cluster) -> dict:
     (max_requests replaces a worker now and then; a new one imports the app on the same
     cores) and family pages in the page cache (a page not yet there is rendered)."""
     boots = sum(server.log().count("Booting worker") for server in cluster.servers)
-    pages = sum(1 for _ in cluster.redis.client.scan_iter(
-        match=f"{cluster.redis.prefix}:page:family:*", count=1000))
+    pages = sum(
+        1
+        for _ in cluster.redis.client.scan_iter(
+            match=f"{cluster.redis.prefix}:page:family:*", count=1000
+        )
+    )
     return {"boots": boots, "family_pages": pages}
 
 
@@ -231,19 +249,29 @@ def check_stored(database_url: str, load: Load) -> dict:
     from r4h_pwa.extensions import db
     from r4h_pwa.models import Lap, Run
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url.replace(
-        "postgresql://", "postgresql+psycopg://", 1)})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url.replace(
+                "postgresql://", "postgresql+psycopg://", 1
+            )
+        }
+    )
     runner_id, start = load.phone["runner_id"], load.phone["start"]
     with app.app_context():
-        numbers = db.session.scalars(sa.select(Run.mile_number).where(
-            Run.runner_id == runner_id).order_by(Run.mile_number)).all()
-        laps = db.session.scalar(sa.select(sa.func.count()).select_from(Lap).join(Run).where(
-            Run.runner_id == runner_id))
+        numbers = db.session.scalars(
+            sa.select(Run.mile_number).where(Run.runner_id == runner_id).order_by(Run.mile_number)
+        ).all()
+        laps = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Lap).join(Run).where(Run.runner_id == runner_id)
+        )
         db.engine.dispose()
     return {
-        "runs_stored": len(numbers), "runs_created": load.created,
-        "laps_stored": laps, "gapless": numbers == list(range(start + 1, start + 1 + len(numbers))),
-        "ok": len(numbers) == load.created and laps == 7 * load.created
+        "runs_stored": len(numbers),
+        "runs_created": load.created,
+        "laps_stored": laps,
+        "gapless": numbers == list(range(start + 1, start + 1 + len(numbers))),
+        "ok": len(numbers) == load.created
+        and laps == 7 * load.created
         and numbers == list(range(start + 1, start + 1 + len(numbers))),
     }
 
@@ -256,24 +284,34 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="sync workers per app server")
     parser.add_argument("--soak-seconds", type=float, default=20.0)
     args = parser.parse_args()
-    if not (1 <= args.seconds <= 120 and 1 <= args.soak_seconds <= 600 and 1 <= args.clients
-            <= 200 and 1 <= args.rounds <= 20):
+    if not (
+        1 <= args.seconds <= 120
+        and 1 <= args.soak_seconds <= 600
+        and 1 <= args.clients <= 200
+        and 1 <= args.rounds <= 20
+    ):
         parser.error("--seconds 1-120, --rounds 1-20, --soak-seconds 1-600, --clients 1-200")
 
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as workdir:
         cluster = Cluster(Path(workdir), workers=args.workers)
         try:
             load = Load(seed(cluster.database_url, phones=1, shipments=300, reset=False))
-            endpoints = {"healthz": load.healthz, "family": load.family_page,
-                         "wall": load.wall, "sync": load.sync}
+            endpoints = {
+                "healthz": load.healthz,
+                "family": load.family_page,
+                "wall": load.wall,
+                "sync": load.sync,
+            }
             drive(cluster, [("healthz", load.healthz)] * args.clients, 2)  # warm up
             first = [drive(cluster, [("healthz", load.healthz)] * args.clients, args.seconds)]
             first.append(drive(cluster, [("family", load.first_visits())] * args.clients, 120))
             first.append(drive(cluster, [("healthz", load.healthz)] * args.clients, args.seconds))
             beside = (first[0]["healthz"]["per_second"] + first[2]["healthz"]["per_second"]) / 2
-            first_visits = {**first[1]["family"], "ratio": round(
-                first[1]["family"]["per_second"] / beside, 3),
-                "family_pages_cached": _state(cluster)["family_pages"]}
+            first_visits = {
+                **first[1]["family"],
+                "ratio": round(first[1]["family"]["per_second"] / beside, 3),
+                "family_pages_cached": _state(cluster)["family_pages"],
+            }
             phases = []
             order = [*("healthz", "family", "wall", "sync") * args.rounds, "healthz"]
             for name in order:
@@ -286,8 +324,8 @@ def main() -> int:
             soak_plan = (
                 [("family", load.family_page)] * max(1, args.clients // 2)
                 + [("wall", load.wall)] * max(1, args.clients // 4)
-                + [("sync", load.sync)] * max(1, args.clients - args.clients // 2
-                                              - args.clients // 4)
+                + [("sync", load.sync)]
+                * max(1, args.clients - args.clients // 2 - args.clients // 4)
                 + [("healthz", load.healthz)]
             )
             soak = drive(cluster, soak_plan, args.soak_seconds)
@@ -306,50 +344,84 @@ def main() -> int:
             per_round[name].append(round(result["per_second"] / beside, 3))
             result["ratio"] = per_round[name][-1]
     ratios = {name: statistics.median(values) for name, values in per_round.items()}
-    failures = (sum(r["failures"] for _, r in phases) + sum(r["failures"] for r in soak.values())
-                + first_visits["failures"])
+    failures = (
+        sum(r["failures"] for _, r in phases)
+        + sum(r["failures"] for r in soak.values())
+        + first_visits["failures"]
+    )
     ok = failures == 0 and stored["ok"] and tracebacks == 0
 
-    print(f"\nThrough nginx (HTTPS, kept-alive connections) to 2 gunicorn servers x "
-          f"{args.workers} sync workers, PostgreSQL, Redis; {os.cpu_count()} CPUs; "
-          f"{args.clients} clients, {args.seconds:g} s per phase\n")
-    print(f"First visits: {first_visits['requests']} family pages, each rendered once: "
-          f"{first_visits['per_second']} req/s, p99 {first_visits['p99_ms']} ms, ratio to "
-          f"/healthz {first_visits['ratio']:.3f} (no goal), {first_visits['failures']} failures, "
-          f"{first_visits['family_pages_cached']} pages cached after\n")
-    print(f"{'phase':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'fail':>6}"
-          f"{'boots':>7}{'cached':>8}")
+    print(
+        f"\nThrough nginx (HTTPS, kept-alive connections) to 2 gunicorn servers x "
+        f"{args.workers} sync workers, PostgreSQL, Redis; {os.cpu_count()} CPUs; "
+        f"{args.clients} clients, {args.seconds:g} s per phase\n"
+    )
+    print(
+        f"First visits: {first_visits['requests']} family pages, each rendered once: "
+        f"{first_visits['per_second']} req/s, p99 {first_visits['p99_ms']} ms, ratio to "
+        f"/healthz {first_visits['ratio']:.3f} (no goal), {first_visits['failures']} failures, "
+        f"{first_visits['family_pages_cached']} pages cached after\n"
+    )
+    print(
+        f"{'phase':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'fail':>6}"
+        f"{'boots':>7}{'cached':>8}"
+    )
     for name, result in phases:
         ratio = f"{result['ratio']:.3f}" if "ratio" in result else ""
-        print(f"{name:<10}{result['per_second']:>9}{result['p50_ms']:>9}{result['p99_ms']:>9}"
-              f"{ratio:>8}{result['failures']:>6}{result['worker_boots']:>7}"
-              f"{result['family_pages_cached']:>8}")
-    print("\nmedian ratio to /healthz: " + ", ".join(
-        f"{name} {ratios[name]:.3f} (goal >= {GOALS[name]})" for name in GOALS))
+        print(
+            f"{name:<10}{result['per_second']:>9}{result['p50_ms']:>9}{result['p99_ms']:>9}"
+            f"{ratio:>8}{result['failures']:>6}{result['worker_boots']:>7}"
+            f"{result['family_pages_cached']:>8}"
+        )
+    print(
+        "\nmedian ratio to /healthz: "
+        + ", ".join(f"{name} {ratios[name]:.3f} (goal >= {GOALS[name]})" for name in GOALS)
+    )
     print(f"\nSoak, {args.soak_seconds:g} s, all at once ({len(soak_plan)} clients):")
-    print(f"{'endpoint':<10}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-          f"{'fail':>6}")
+    print(
+        f"{'endpoint':<10}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'fail':>6}"
+    )
     for name, result in soak.items():
-        print(f"{name:<10}{result['requests']:>9}{result['per_second']:>9}{result['p50_ms']:>9}"
-              f"{result['p95_ms']:>9}{result['p99_ms']:>9}{result['failures']:>6}")
-    print(f"\nstored: {stored}; sync created {load.created}, duplicates {load.duplicates}; "
-          f"app tracebacks {tracebacks}")
+        print(
+            f"{name:<10}{result['requests']:>9}{result['per_second']:>9}{result['p50_ms']:>9}"
+            f"{result['p95_ms']:>9}{result['p99_ms']:>9}{result['failures']:>6}"
+        )
+    print(
+        f"\nstored: {stored}; sync created {load.created}, duplicates {load.duplicates}; "
+        f"app tracebacks {tracebacks}"
+    )
     for name, result in [*phases, *soak.items()]:
         for problem in result["first_failures"]:
             print(f"    {name} failure: {problem}")
     print(f"result: {'OK' if ok else 'NOT OK'}")
 
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench_cluster.json").write_text(json.dumps({
-        "benchmark": "cluster", "seconds": args.seconds, "rounds": args.rounds,
-        "clients": args.clients, "ratios_per_round": per_round,
-        "workers_per_server": args.workers, "servers": 2, "soak_seconds": args.soak_seconds,
-        "cpus": os.cpu_count(), "healthz_per_second": round(floor, 1),
-        "phases": [{"name": name, **result} for name, result in phases],
-        "ratios": ratios, "goals": GOALS, "first_visits": first_visits, "soak": soak,
-        "stored": stored,
-        "tracebacks": tracebacks, "ok": ok,
-    }, indent=2))
+    (OUT / "bench_cluster.json").write_text(
+        json.dumps(
+            {
+                "benchmark": "cluster",
+                "seconds": args.seconds,
+                "rounds": args.rounds,
+                "clients": args.clients,
+                "ratios_per_round": per_round,
+                "workers_per_server": args.workers,
+                "servers": 2,
+                "soak_seconds": args.soak_seconds,
+                "cpus": os.cpu_count(),
+                "healthz_per_second": round(floor, 1),
+                "phases": [{"name": name, **result} for name, result in phases],
+                "ratios": ratios,
+                "goals": GOALS,
+                "first_visits": first_visits,
+                "soak": soak,
+                "stored": stored,
+                "tracebacks": tracebacks,
+                "ok": ok,
+            },
+            indent=2,
+        )
+    )
     return 0 if ok else 1
 
 

@@ -69,16 +69,26 @@ def seed(database_url: str) -> list[tuple[str, str]]:
         shipments = []
         for n in range(SHIPMENTS):
             hero = Hero(
-                name=f"Hero Number {n}", rank="Officer", agency="Example County Police Department",
-                state="CO", kind="police", end_of_watch=date(2023, 2, 11),
+                name=f"Hero Number {n}",
+                rank="Officer",
+                agency="Example County Police Department",
+                state="CO",
+                kind="police",
+                end_of_watch=date(2023, 2, 11),
                 story="He served his community for eleven years.\n\nHe leaves a wife and two "
                 "children.",
-                fundraiser_url="https://fund.example.org/hero", fundraiser_verified_by="The chief",
+                fundraiser_url="https://fund.example.org/hero",
+                fundraiser_verified_by="The chief",
             )
             run = Run(
-                hero=hero, runner=runner, track=track, status="synced",
-                started_at=started + timedelta(days=n), finished_at=started + timedelta(days=n),
-                synced_at=started + timedelta(days=n), mile_number=1001 + n,
+                hero=hero,
+                runner=runner,
+                track=track,
+                status="synced",
+                started_at=started + timedelta(days=n),
+                finished_at=started + timedelta(days=n),
+                synced_at=started + timedelta(days=n),
+                mile_number=1001 + n,
                 words="I ran for him and his family tonight.",
                 video_url="https://video.example.org/run",
             )
@@ -89,8 +99,12 @@ def seed(database_url: str) -> list[tuple[str, str]]:
                 Checkin(name="Ofc. Quiet Person", agency="Somewhere PD", public=False),
             ]
             shipment = Shipment(
-                run=run, recipient_name=f"Family {n}", address_line1="1 Main Street",
-                city="Fountain", state="CO", postal_code="80817",
+                run=run,
+                recipient_name=f"Family {n}",
+                address_line1="1 Main Street",
+                city="Fountain",
+                state="CO",
+                postal_code="80817",
             )
             db.session.add(shipment)
             shipments.append((shipment, hero))
@@ -165,6 +179,7 @@ def _summary(phases: list[dict]) -> dict:
     failures = [x for p in phases for x in p["failures"]]
     requests = sum(p["requests"] for p in phases)
     seconds = sum(p["seconds"] for p in phases)
+
     def per_request(key: str) -> float | None:
         return round(sum(p[key] for p in phases) / requests * 1000, 3) if requests else None
 
@@ -191,8 +206,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     args = parser.parse_args()
-    database_url = os.environ.get("BENCH_DATABASE_URL",
-                                  os.environ.get("TEST_DATABASE_URL", DEFAULT_DB))
+    database_url = os.environ.get(
+        "BENCH_DATABASE_URL", os.environ.get("TEST_DATABASE_URL", DEFAULT_DB)
+    )
     pages = seed(database_url)
     workdir = Path(tempfile.mkdtemp(prefix="bench-family-"))
     load_before = [round(x, 2) for x in os.getloadavg()]
@@ -230,8 +246,10 @@ def main() -> int:
             return "wall without an ETag", len(body)
         return None, len(body)
 
-    cache = {"R4H_PAGE_CACHE_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-             "R4H_PAGE_CACHE_PREFIX": f"r4h-bench-{uuid.uuid4().hex[:8]}:"}
+    cache = {
+        "R4H_PAGE_CACHE_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "R4H_PAGE_CACHE_PREFIX": f"r4h-bench-{uuid.uuid4().hex[:8]}:",
+    }
     server = Gunicorn(database_url, workdir, args.workers, env=cache)
     phases: dict[str, list[dict]] = {"healthz": [], "family": [], "wall": []}
     try:
@@ -258,30 +276,47 @@ def main() -> int:
     wall_ratio = results["wall"]["per_second"] / results["healthz"]["per_second"]
     ok = min(ratio, wall_ratio) >= GOAL and not any(r["failures"] for r in results.values())
 
-    print(f"\nFamily page and wall vs /healthz: gunicorn -w {args.workers} on PostgreSQL, "
-          f"{args.clients} clients, {args.rounds} x {args.seconds:g} s per route, alternating\n")
-    header = (f"{'route':<16} {'req/s':>8} {'by round':>16} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'app cpu':>8} {'pg cpu':>7} {'client':>7} {'bytes':>6} {'fail':>4}")
+    print(
+        f"\nFamily page and wall vs /healthz: gunicorn -w {args.workers} on PostgreSQL, "
+        f"{args.clients} clients, {args.rounds} x {args.seconds:g} s per route, alternating\n"
+    )
+    header = (
+        f"{'route':<16} {'req/s':>8} {'by round':>16} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'app cpu':>8} {'pg cpu':>7} {'client':>7} {'bytes':>6} {'fail':>4}"
+    )
     print(header)
     print("-" * len(header))
-    for name, path in (("healthz", "GET /healthz"), ("family", "GET /f/<token>"),
-                       ("wall", "GET /honor")):
+    for name, path in (
+        ("healthz", "GET /healthz"),
+        ("family", "GET /f/<token>"),
+        ("wall", "GET /honor"),
+    ):
         r = results[name]
         rounds = "/".join(f"{x:g}" for x in r["per_second_by_round"])
-        print(f"{path:<16} {r['per_second']:>8.1f} {rounds:>16} {r['p50_ms']:>7.2f} "
-              f"{r['p99_ms']:>7.2f} {r['server_cpu_ms_per_request']:>8.3f} "
-              f"{r['postgres_cpu_ms_per_request']:>7.3f} {r['client_cpu_ms_per_request']:>7.3f} "
-              f"{r['mean_response_bytes']:>6} {r['failures']:>4}")
+        print(
+            f"{path:<16} {r['per_second']:>8.1f} {rounds:>16} {r['p50_ms']:>7.2f} "
+            f"{r['p99_ms']:>7.2f} {r['server_cpu_ms_per_request']:>8.3f} "
+            f"{r['postgres_cpu_ms_per_request']:>7.3f} {r['client_cpu_ms_per_request']:>7.3f} "
+            f"{r['mean_response_bytes']:>6} {r['failures']:>4}"
+        )
         for failure in r["first_failures"]:
             print(f"    failure: {failure}")
-    cpu_ratio = (results["healthz"]["server_cpu_ms_per_request"]
-                 / results["family"]["server_cpu_ms_per_request"])
-    print(f"\nratio family/healthz = {ratio:.3f}, wall/healthz = {wall_ratio:.3f} "
-          f"(goal >= {GOAL} each): {'met' if ok else 'NOT MET'}")
-    print("cpu columns: ms of CPU per request in gunicorn (app), in the PostgreSQL backends "
-          "(pg) and in this load generator (client)")
-    print(f"app CPU per request, healthz/family = {cpu_ratio:.3f} (the ratio as CPU cost, which "
-          "other load on the machine skews less than requests/s)")
+    cpu_ratio = (
+        results["healthz"]["server_cpu_ms_per_request"]
+        / results["family"]["server_cpu_ms_per_request"]
+    )
+    print(
+        f"\nratio family/healthz = {ratio:.3f}, wall/healthz = {wall_ratio:.3f} "
+        f"(goal >= {GOAL} each): {'met' if ok else 'NOT MET'}"
+    )
+    print(
+        "cpu columns: ms of CPU per request in gunicorn (app), in the PostgreSQL backends "
+        "(pg) and in this load generator (client)"
+    )
+    print(
+        f"app CPU per request, healthz/family = {cpu_ratio:.3f} (the ratio as CPU cost, which "
+        "other load on the machine skews less than requests/s)"
+    )
 
     OUT.mkdir(parents=True, exist_ok=True)
     report = {
@@ -304,8 +339,10 @@ def main() -> int:
     }
     path = OUT / "bench_family.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{os.cpu_count()} CPUs; load average {load_before[0]} before, "
-          f"{report['load_average_after'][0]} after (other work on the machine skews both)")
+    print(
+        f"{os.cpu_count()} CPUs; load average {load_before[0]} before, "
+        f"{report['load_average_after'][0]} after (other work on the machine skews both)"
+    )
     print(f"JSON: {path.relative_to(ROOT)}")
     return 0 if ok else 1
 

@@ -127,9 +127,9 @@ def pure(repeat: int, batch: int) -> dict:
             "labels_bytes": len(batch_pdf),
             "labels_ok": _check_pdf(batch_pdf, batch, first, last),
             "letter_2up_ms": round(letter_ms, 1),
-            "letter_ok": _check_pdf(letter_pdf, (batch + 1) // 2,
-                                    many[0].family_url if batch > 1 else first,
-                                    last),
+            "letter_ok": _check_pdf(
+                letter_pdf, (batch + 1) // 2, many[0].family_url if batch > 1 else first, last
+            ),
             "cards_ms": round(cards_ms, 1),
             "cards_ok": _check_pdf(cards_pdf, batch, first, last),
         },
@@ -149,19 +149,22 @@ def end_to_end(database_url: str, batch: int) -> dict:
     from tests.helpers import pass_second_factor
 
     url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "bench",
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "PUBLIC_BASE_URL": "https://r4h.example.org",
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "PUBLIC_BASE_URL": "https://r4h.example.org",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
-        admin = Runner(email="admin@example.org", name="Bench Admin", role="admin",
-                       totp_secret=TOTP_SECRET)
+        admin = Runner(
+            email="admin@example.org", name="Bench Admin", role="admin", totp_secret=TOTP_SECRET
+        )
         runner = Runner(email="runner@example.org", name="Zechariah", starting_mile_count=1000)
         for account in (admin, runner):
             account.set_password("bench-password-123")
@@ -169,22 +172,47 @@ def end_to_end(database_url: str, batch: int) -> dict:
         db.session.add_all([admin, runner, track])
         started = datetime(2023, 2, 15, 1, 30, tzinfo=UTC)
         for n in range(batch):
-            hero = Hero(name=f"Hero {n}", rank="Officer", agency="Example County PD", state="FL",
-                        kind="police", end_of_watch=date(2023, 2, 11))
-            run = Run(hero=hero, runner=runner, track=track, status="synced", started_at=started,
-                      finished_at=started, synced_at=started, mile_number=1001 + n)
+            hero = Hero(
+                name=f"Hero {n}",
+                rank="Officer",
+                agency="Example County PD",
+                state="FL",
+                kind="police",
+                end_of_watch=date(2023, 2, 11),
+            )
+            run = Run(
+                hero=hero,
+                runner=runner,
+                track=track,
+                status="synced",
+                started_at=started,
+                finished_at=started,
+                synced_at=started,
+                mile_number=1001 + n,
+            )
             run.laps = [Lap(seq=s, elapsed_ms=s * 88_000) for s in range(1, 8)]
-            db.session.add(Shipment(run=run, recipient_name=f"Family {n}",
-                                    address_line1="1 Main Street", city="Fountain", state="CO",
-                                    postal_code="80817"))
+            db.session.add(
+                Shipment(
+                    run=run,
+                    recipient_name=f"Family {n}",
+                    address_line1="1 Main Street",
+                    city="Fountain",
+                    state="CO",
+                    postal_code="80817",
+                )
+            )
         db.session.commit()
         ids = list(db.session.scalars(sa.select(Shipment.id).order_by(Shipment.created_at)))
         tokens = dict(db.session.execute(sa.select(Shipment.id, Shipment.family_token)).all())
         db.session.remove()
 
     client = app.test_client()
-    pass_second_factor(client, client.post(
-        "/login", data={"email": "admin@example.org", "password": "bench-password-123"}))
+    pass_second_factor(
+        client,
+        client.post(
+            "/login", data={"email": "admin@example.org", "password": "bench-password-123"}
+        ),
+    )
     form = {"ids": ids, "format": "label"}
     response, pdf_ms = _timed(lambda: client.post("/admin/shipments/print", data=form))
     pdf = response.data
@@ -192,19 +220,20 @@ def end_to_end(database_url: str, batch: int) -> dict:
     pdf_ok = response.status_code == 200 and _check_pdf(pdf, batch, first, last)
 
     def streamed():
-        reply = client.post("/admin/shipments/print", data=form,
-                            headers={"Accept": "application/x-ndjson"})
+        reply = client.post(
+            "/admin/shipments/print", data=form, headers={"Accept": "application/x-ndjson"}
+        )
         return [json.loads(line) for line in reply.get_data(as_text=True).splitlines()]
 
     events, stream_ms = _timed(streamed)
     stream_pdf = base64.b64decode(events[-1]["pdf"]) if events and "pdf" in events[-1] else b""
-    stream_ok = (
-        [e["done"] for e in events[:-1]] == list(range(batch + 1))
-        and _check_pdf(stream_pdf, batch, first, last)
+    stream_ok = [e["done"] for e in events[:-1]] == list(range(batch + 1)) and _check_pdf(
+        stream_pdf, batch, first, last
     )
     with app.app_context():
         printed = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Shipment)
+            sa.select(sa.func.count())
+            .select_from(Shipment)
             .where(Shipment.status == "label_printed")
         )
         db.session.remove()
@@ -228,8 +257,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100, help="labels per batch (100)")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
-    database_url = os.environ.get("BENCH_DATABASE_URL",
-                                  os.environ.get("TEST_DATABASE_URL", DEFAULT_DB))
+    database_url = os.environ.get(
+        "BENCH_DATABASE_URL", os.environ.get("TEST_DATABASE_URL", DEFAULT_DB)
+    )
     load_before = [round(x, 2) for x in os.getloadavg()]
     results = {"pure": pure(args.repeat, args.batch)}
     if not args.skip_postgres:
@@ -240,22 +270,40 @@ def main() -> int:
     rows = [
         ("bare QR code (qr_matrix)", f"{p['qr_matrix_ms']:.3f} ms", "1.00x"),
         ("one 4x6 label PDF", f"{p['label_pdf_ms']:.3f} ms", f"{p['ratio_label_to_qr']:.2f}x"),
-        ("one keepsake card PDF", f"{p['card_pdf_ms']:.3f} ms",
-         f"{p['card_pdf_ms'] / p['qr_matrix_ms']:.2f}x"),
-        (f"{args.batch} labels, 4x6 (pure)", f"{b['labels_ms']:.1f} ms",
-         "ok" if b["labels_ok"] else "BAD"),
-        (f"{args.batch} labels, 2-up letter (pure)", f"{b['letter_2up_ms']:.1f} ms",
-         "ok" if b["letter_ok"] else "BAD"),
-        (f"{args.batch} keepsake cards (pure)", f"{b['cards_ms']:.1f} ms",
-         "ok" if b["cards_ok"] else "BAD"),
+        (
+            "one keepsake card PDF",
+            f"{p['card_pdf_ms']:.3f} ms",
+            f"{p['card_pdf_ms'] / p['qr_matrix_ms']:.2f}x",
+        ),
+        (
+            f"{args.batch} labels, 4x6 (pure)",
+            f"{b['labels_ms']:.1f} ms",
+            "ok" if b["labels_ok"] else "BAD",
+        ),
+        (
+            f"{args.batch} labels, 2-up letter (pure)",
+            f"{b['letter_2up_ms']:.1f} ms",
+            "ok" if b["letter_ok"] else "BAD",
+        ),
+        (
+            f"{args.batch} keepsake cards (pure)",
+            f"{b['cards_ms']:.1f} ms",
+            "ok" if b["cards_ok"] else "BAD",
+        ),
     ]
     if "end_to_end" in results:
         e = results["end_to_end"]
         rows += [
-            (f"{args.batch} labels via POST (PostgreSQL)", f"{e['pdf_ms']:.1f} ms",
-             "ok" if e["pdf_ok"] else "BAD"),
-            (f"{args.batch} labels via NDJSON progress", f"{e['ndjson_ms']:.1f} ms",
-             "ok" if e["ndjson_ok"] else "BAD"),
+            (
+                f"{args.batch} labels via POST (PostgreSQL)",
+                f"{e['pdf_ms']:.1f} ms",
+                "ok" if e["pdf_ok"] else "BAD",
+            ),
+            (
+                f"{args.batch} labels via NDJSON progress",
+                f"{e['ndjson_ms']:.1f} ms",
+                "ok" if e["ndjson_ok"] else "BAD",
+            ),
         ]
     width = max(len(r[0]) for r in rows)
     print(f"{'what':<{width}}  {'time':>12}  {'vs QR / check':>13}")
@@ -280,8 +328,10 @@ def main() -> int:
     }
     path = OUT / "bench_labels.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{os.cpu_count()} CPUs; load average {load_before[0]} before, "
-          f"{report['load_average_after'][0]} after")
+    print(
+        f"\n{os.cpu_count()} CPUs; load average {load_before[0]} before, "
+        f"{report['load_average_after'][0]} after"
+    )
     print(f"JSON: {path.relative_to(ROOT)}")
     return 0 if ok else 1
 

@@ -103,52 +103,82 @@ def seed(database_url: str, phones: int, shipments: int = SHIPMENTS, reset: bool
             db.drop_all()
             db.create_all()
         track = Track(name="Winter Springs High School", laps_per_mile=7, min_lap_seconds=40)
-        family_runner = Runner(email="family-runs@example.org", name="Zechariah",
-                               starting_mile_count=1000)
+        family_runner = Runner(
+            email="family-runs@example.org", name="Zechariah", starting_mile_count=1000
+        )
         family_runner.set_password("bench-password-123")
         db.session.add_all([track, family_runner])
         started = datetime(2023, 2, 15, 1, 30, tzinfo=UTC)
         family = []
         for n in range(shipments):
-            hero = Hero(name=f"Hero Number {n:03d}", rank="Officer", agency="Example County PD",
-                        state="CO", kind="police", end_of_watch=date(2023, 2, 11),
-                        story="He served his community for eleven years.")
-            run = Run(hero=hero, runner=family_runner, track=track, status="synced",
-                      started_at=started + timedelta(days=n),
-                      finished_at=started + timedelta(days=n, minutes=11),
-                      synced_at=started + timedelta(days=n), mile_number=1001 + n,
-                      words="I ran for him and his family tonight.")
+            hero = Hero(
+                name=f"Hero Number {n:03d}",
+                rank="Officer",
+                agency="Example County PD",
+                state="CO",
+                kind="police",
+                end_of_watch=date(2023, 2, 11),
+                story="He served his community for eleven years.",
+            )
+            run = Run(
+                hero=hero,
+                runner=family_runner,
+                track=track,
+                status="synced",
+                started_at=started + timedelta(days=n),
+                finished_at=started + timedelta(days=n, minutes=11),
+                synced_at=started + timedelta(days=n),
+                mile_number=1001 + n,
+                words="I ran for him and his family tonight.",
+            )
             run.laps = [Lap(seq=s, elapsed_ms=s * 88_000) for s in range(1, 8)]
             run.checkins = [
                 Checkin(name="Sgt. Dana Reyes", agency="Winter Springs Police", public=True),
                 Checkin(name="Ofc. Quiet Person", agency="Somewhere PD", public=False),
             ]
-            shipment = Shipment(run=run, recipient_name=f"Family {n}",
-                                address_line1="1 Main Street", city="Fountain", state="CO",
-                                postal_code="80817")
+            shipment = Shipment(
+                run=run,
+                recipient_name=f"Family {n}",
+                address_line1="1 Main Street",
+                city="Fountain",
+                state="CO",
+                postal_code="80817",
+            )
             db.session.add(shipment)
             family.append((shipment, hero))
         heroes = [hero for _, hero in family[:20]]
         devices = []
         for n in range(phones):
-            runner = Runner(email=f"phone{n}@example.org", name=f"Runner {n}",
-                            starting_mile_count=100 * n)
+            runner = Runner(
+                email=f"phone{n}@example.org", name=f"Runner {n}", starting_mile_count=100 * n
+            )
             runner.set_password("bench-password-123")
             db.session.add(runner)
             token, device = issue_device_token(runner, f"Soak phone {n}", 30)
             devices.append((runner, token, device, heroes[n % len(heroes)]))
         planned = []
         for n in range(CHECKIN_RUNS):
-            planned.append(Run(hero=heroes[n], runner=family_runner, track=track,
-                               scheduled_at=datetime.now(UTC) + timedelta(minutes=30 + n)))
+            planned.append(
+                Run(
+                    hero=heroes[n],
+                    runner=family_runner,
+                    track=track,
+                    scheduled_at=datetime.now(UTC) + timedelta(minutes=30 + n),
+                )
+            )
         db.session.add_all(planned)
         db.session.commit()
         seeded = {
             "track_id": track.id,
             "family": [(s.family_token, h.name) for s, h in family],
             "phones": [
-                {"runner_id": r.id, "start": r.starting_mile_count, "token": t,
-                 "device_id": d.id, "hero_id": h.id}
+                {
+                    "runner_id": r.id,
+                    "start": r.starting_mile_count,
+                    "token": t,
+                    "device_id": d.id,
+                    "hero_id": h.id,
+                }
                 for r, t, d, h in devices
             ],
             "checkin_runs": [(run.id, run.checkin_token) for run in planned],
@@ -176,11 +206,19 @@ def verify(database_url: str, seeded: dict, phones: list[Phone], officers: list[
                     sa.select(Run.id, Run.mile_number).where(Run.runner_id == phone.runner_id)
                 )
             }
-            laps = dict(db.session.execute(
-                sa.select(Lap.run_id, sa.func.count()).join(Run).where(
-                    Run.runner_id == phone.runner_id).group_by(Lap.run_id)).all())
-            checkins = Counter(db.session.scalars(
-                sa.select(Checkin.run_id).join(Run).where(Run.runner_id == phone.runner_id)))
+            laps = dict(
+                db.session.execute(
+                    sa.select(Lap.run_id, sa.func.count())
+                    .join(Run)
+                    .where(Run.runner_id == phone.runner_id)
+                    .group_by(Lap.run_id)
+                ).all()
+            )
+            checkins = Counter(
+                db.session.scalars(
+                    sa.select(Checkin.run_id).join(Run).where(Run.runner_id == phone.runner_id)
+                )
+            )
             acked = set(phone.acked)
             sent = set(phone.sent)
             totals["runs_acknowledged"] += len(acked)
@@ -197,30 +235,40 @@ def verify(database_url: str, seeded: dict, phones: list[Phone], officers: list[
                 totals["laps_acknowledged"] += len(payload["laps"])
                 totals["phone_checkins_acknowledged"] += len(payload["checkins"])
                 if laps.get(run_id, 0) != len(payload["laps"]):
-                    problems.append(f"run {run_id}: {laps.get(run_id, 0)} laps stored, "
-                                    f"{len(payload['laps'])} sent")
+                    problems.append(
+                        f"run {run_id}: {laps.get(run_id, 0)} laps stored, "
+                        f"{len(payload['laps'])} sent"
+                    )
                 if checkins.get(run_id, 0) != len(payload["checkins"]):
-                    problems.append(f"run {run_id}: {checkins.get(run_id, 0)} check-ins "
-                                    f"stored, {len(payload['checkins'])} sent")
+                    problems.append(
+                        f"run {run_id}: {checkins.get(run_id, 0)} check-ins "
+                        f"stored, {len(payload['checkins'])} sent"
+                    )
                 if stored[run_id].mile_number != phone.acked[run_id]:
-                    problems.append(f"run {run_id}: mile {stored[run_id].mile_number} stored, "
-                                    f"{phone.acked[run_id]} acknowledged")
+                    problems.append(
+                        f"run {run_id}: mile {stored[run_id].mile_number} stored, "
+                        f"{phone.acked[run_id]} acknowledged"
+                    )
             numbers = sorted(r.mile_number for r in stored.values() if r.mile_number is not None)
             expected = list(range(phone.start + 1, phone.start + len(numbers) + 1))
             if numbers != expected:
-                problems.append(f"runner {phone.runner_id}: mile numbers not gapless from "
-                                f"{phone.start + 1}")
+                problems.append(
+                    f"runner {phone.runner_id}: mile numbers not gapless from {phone.start + 1}"
+                )
             logged = db.session.get(Runner, phone.runner_id).miles_logged
             if logged != len(numbers):
-                problems.append(f"runner {phone.runner_id}: miles_logged {logged}, "
-                                f"{len(numbers)} numbered runs")
+                problems.append(
+                    f"runner {phone.runner_id}: miles_logged {logged}, {len(numbers)} numbered runs"
+                )
             full = sum(len(phone.sent[r]["laps"]) >= 7 for r in stored if r in phone.sent)
             if full != len(numbers):
-                problems.append(f"runner {phone.runner_id}: {full} full runs, "
-                                f"{len(numbers)} numbered")
+                problems.append(
+                    f"runner {phone.runner_id}: {full} full runs, {len(numbers)} numbered"
+                )
         run_ids = [run_id for run_id, _ in seeded["checkin_runs"]]
         rows = db.session.execute(
-            sa.select(Checkin.name, Checkin.run_id).where(Checkin.run_id.in_(run_ids))).all()
+            sa.select(Checkin.name, Checkin.run_id).where(Checkin.run_id.in_(run_ids))
+        ).all()
         names = Counter(name for name, _ in rows)
         confirmed = [o for o in officers if o.done]
         totals["officers_confirmed"] = len(confirmed)
@@ -264,7 +312,8 @@ class Recorder:
         # Plain HTTP to the port, unless connect() makes another connection (the cluster
         # test's HTTPS to nginx).
         self.connect = connect or (
-            lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT))
+            lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        )
         self.lock = threading.Lock()
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter = Counter()
@@ -278,8 +327,14 @@ class Recorder:
         with self.lock:
             return self.count < self.max_requests
 
-    def request(self, endpoint: str, method: str, path: str, body: str | None = None,
-                headers: dict | None = None) -> tuple[int | None, dict, str]:
+    def request(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        body: str | None = None,
+        headers: dict | None = None,
+    ) -> tuple[int | None, dict, str]:
         """One timed request on a fresh connection; (None, {}, error) if it failed outright."""
         began = time.perf_counter()
         conn = self.connect()
@@ -328,8 +383,9 @@ def reader(rec: Recorder, family: list, stop: threading.Event, seed: int) -> Non
     rng = random.Random(seed)
     while not stop.is_set() and rec.allowed():
         token, hero = rng.choice(family)
-        status, headers, text = rec.request("GET /f/<token>", "GET", f"/f/{token}",
-                                            headers={"Accept": "text/html"})
+        status, headers, text = rec.request(
+            "GET /f/<token>", "GET", f"/f/{token}", headers={"Accept": "text/html"}
+        )
         if status != 200:
             rec.failed("GET /f/<token>", status, text)
         elif hero not in text or "Ofc. Quiet Person" in text:
@@ -347,8 +403,10 @@ class Phone:
         self.device_id = seeded_phone["device_id"]
         self.hero_id = seeded_phone["hero_id"]
         self.track_id = track_id
-        self.headers = {"Authorization": f"Bearer {seeded_phone['token']}",
-                        "Content-Type": "application/json"}
+        self.headers = {
+            "Authorization": f"Bearer {seeded_phone['token']}",
+            "Content-Type": "application/json",
+        }
         self.repeat_share = repeat_share
         self.rng = random.Random(seed)
         self.sent: dict[str, dict] = {}  # every run ever sent, by id
@@ -359,14 +417,26 @@ class Phone:
         laps = 7 if self.rng.random() < 0.9 else 3
         checkins = []
         if self.rng.random() < 0.5:
-            checkins.append({"id": str(uuid.uuid4()), "name": "Sgt. Dana Reyes",
-                             "agency": "Example County Sheriff", "badge": "1234",
-                             "role": "escort", "public": True})
+            checkins.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "name": "Sgt. Dana Reyes",
+                    "agency": "Example County Sheriff",
+                    "badge": "1234",
+                    "role": "escort",
+                    "public": True,
+                }
+            )
         return {
-            "id": str(uuid.uuid4()), "hero_id": self.hero_id, "track_id": self.track_id,
-            "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:11:00Z",
+            "id": str(uuid.uuid4()),
+            "hero_id": self.hero_id,
+            "track_id": self.track_id,
+            "started_at": "2025-03-01T14:00:00Z",
+            "finished_at": "2025-03-01T14:11:00Z",
             "laps": [{"seq": n, "elapsed_ms": n * 92_345} for n in range(1, laps + 1)],
-            "checkins": checkins, "words": "For a hero.", "video_url": "",
+            "checkins": checkins,
+            "words": "For a hero.",
+            "video_url": "",
         }
 
     def batch(self) -> list[tuple[dict, bool]]:
@@ -386,19 +456,23 @@ class Phone:
     def push(self, rec: Recorder, batch: list[tuple[dict, bool]], retry: bool) -> bool:
         """One POST of the batch; True once acknowledged (every answer checked)."""
         body = json.dumps({"device_id": self.device_id, "runs": [run for run, _ in batch]})
-        status, _, text = rec.request("POST /api/v1/sync", "POST", "/api/v1/sync", body,
-                                      self.headers)
+        status, _, text = rec.request(
+            "POST /api/v1/sync", "POST", "/api/v1/sync", body, self.headers
+        )
         if status != 200:
             rec.failed("POST /api/v1/sync", status, text, json_client=True)
             return False
         results = json.loads(text)["results"]
         for (run, repeat), result in zip(batch, results, strict=True):
             self.statuses[result["status"]] += 1
-            allowed = {"duplicate"} if repeat else {"created", "duplicate"} if retry else {
-                "created"}
+            allowed = (
+                {"duplicate"} if repeat else {"created", "duplicate"} if retry else {"created"}
+            )
             if result["id"] != run["id"] or result["status"] not in allowed:
-                rec.error("POST /api/v1/sync", f"{result['status']} for a "
-                          f"{'repeat' if repeat else 'new run'}")
+                rec.error(
+                    "POST /api/v1/sync",
+                    f"{result['status']} for a {'repeat' if repeat else 'new run'}",
+                )
             elif repeat and result["mile_number"] != self.acked[run["id"]]:
                 rec.error("POST /api/v1/sync", "a repeat answered another mile number")
             elif not repeat:
@@ -460,8 +534,14 @@ class Officer:
                 time.sleep(0.5)
         if match is None:
             return
-        form = {"name": self.name, "agency": "Orange County SO", "badge": "77", "role": "escort",
-                "public": "y", "csrf_token": match.group(1)}
+        form = {
+            "name": self.name,
+            "agency": "Orange County SO",
+            "badge": "77",
+            "role": "escort",
+            "public": "y",
+            "csrf_token": match.group(1),
+        }
         for _ in range(2 if self.double_tap else 1):
             while time.monotonic() < deadline:
                 status, text = self.send(rec, "POST /c/<token>", "POST", form)
@@ -491,7 +571,9 @@ class Killer:
         while not stop.wait(self.every * rng.uniform(0.5, 1.5)):
             self.terminated += self.conn.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()", [self.database]).fetchone()[0]
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.database],
+            ).fetchone()[0]
             self.rounds += 1
         self.conn.close()
 
@@ -508,19 +590,23 @@ def soak(args, database_url: str, port: int, seeded: dict):
     rec = Recorder(port, MAX_REQUESTS)
     stop = threading.Event()
     killer = Killer(database_url, args.kill_every) if args.kill_every else None
-    phones = [Phone(p, seeded["track_id"], args.repeat_share, n)
-              for n, p in enumerate(seeded["phones"])]
+    phones = [
+        Phone(p, seeded["track_id"], args.repeat_share, n) for n, p in enumerate(seeded["phones"])
+    ]
     officers_due = round(args.checkins_per_minute * args.seconds / 60)
     officers = [
         Officer(n, seeded["checkin_runs"][n % CHECKIN_RUNS][1], double_tap=n % 10 == 0)
         for n in range(officers_due)
     ]
-    threads = [threading.Thread(target=reader, args=(rec, seeded["family"], stop, n),
-                                daemon=True) for n in range(args.readers)]
-    threads += [threading.Thread(target=p.work, args=(rec, stop, args.phone_think), daemon=True)
-                for p in phones]
-    officer_threads = [threading.Thread(target=o.work, args=(rec,), daemon=True)
-                       for o in officers]
+    threads = [
+        threading.Thread(target=reader, args=(rec, seeded["family"], stop, n), daemon=True)
+        for n in range(args.readers)
+    ]
+    threads += [
+        threading.Thread(target=p.work, args=(rec, stop, args.phone_think), daemon=True)
+        for p in phones
+    ]
+    officer_threads = [threading.Thread(target=o.work, args=(rec,), daemon=True) for o in officers]
     if killer is not None:
         threads.append(threading.Thread(target=killer.work, args=(stop,), daemon=True))
     cpu_before = (time.process_time(), _postgres_cpu())
@@ -540,8 +626,10 @@ def soak(args, database_url: str, port: int, seeded: dict):
         thread.join(timeout=TIMEOUT + DRAIN_SECONDS + 10)
     finished = time.monotonic() - began
     still_running = sum(t.is_alive() for t in threads + officer_threads)
-    cpu = {"client_cpu_s": round(time.process_time() - cpu_before[0], 1),
-           "postgres_cpu_s": round(_postgres_cpu() - cpu_before[1], 1)}
+    cpu = {
+        "client_cpu_s": round(time.process_time() - cpu_before[0], 1),
+        "postgres_cpu_s": round(_postgres_cpu() - cpu_before[1], 1),
+    }
     endpoints = {}
     for endpoint in ENDPOINTS:
         ordered = sorted(rec.latencies[endpoint])
@@ -557,9 +645,14 @@ def soak(args, database_url: str, port: int, seeded: dict):
             "statuses": dict(rec.statuses[endpoint]),
             "first_errors": rec.examples[endpoint],
         }
-    run = {"soak_seconds": round(wall, 1), "with_drain_seconds": round(finished, 1),
-           "clients_still_running": still_running, "requests": rec.count,
-           "request_cap_hit": rec.count >= MAX_REQUESTS, **cpu}
+    run = {
+        "soak_seconds": round(wall, 1),
+        "with_drain_seconds": round(finished, 1),
+        "clients_still_running": still_running,
+        "requests": rec.count,
+        "request_cap_hit": rec.count >= MAX_REQUESTS,
+        **cpu,
+    }
     if killer is not None:
         run["kill_rounds"], run["backends_terminated"] = killer.rounds, killer.terminated
     return endpoints, phones, officers, run
@@ -572,11 +665,20 @@ def main() -> int:
     parser.add_argument("--phones", type=int, default=20)
     parser.add_argument("--checkins-per-minute", type=float, default=50.0)
     parser.add_argument("--repeat-share", type=float, default=0.30)
-    parser.add_argument("--phone-think", type=float, default=0.2,
-                        help="mean pause between a phone's pushes, s (default 0.2)")
+    parser.add_argument(
+        "--phone-think",
+        type=float,
+        default=0.2,
+        help="mean pause between a phone's pushes, s (default 0.2)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
-    parser.add_argument("--kill-every", type=float, default=0.0, metavar="S",
-                        help="fault mode: terminate the database's backends every S s")
+    parser.add_argument(
+        "--kill-every",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="fault mode: terminate the database's backends every S s",
+    )
     args = parser.parse_args()
     if not 1 <= args.seconds <= 600:
         parser.error("--seconds must be between 1 and 600")
@@ -586,8 +688,13 @@ def main() -> int:
     seeded = seed(database_url, args.phones)
     load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as workdir:
-        server = Gunicorn(database_url, Path(workdir), args.workers, timeout=60,
-                          env={"R4H_PROXY_FIX": "true", "R4H_RATELIMIT_ENABLED": "true"})
+        server = Gunicorn(
+            database_url,
+            Path(workdir),
+            args.workers,
+            timeout=60,
+            env={"R4H_PROXY_FIX": "true", "R4H_RATELIMIT_ENABLED": "true"},
+        )
         try:
             server_cpu_before = server.cpu_seconds()
             endpoints, phones, officers, run = soak(args, database_url, server.port, seeded)
@@ -601,44 +708,64 @@ def main() -> int:
     statuses = sum((p.statuses for p in phones), Counter())
     errors = sum(e["errors"] for e in endpoints.values())
     unavailable = sum(e["unavailable_503"] for e in endpoints.values())
-    ok = (checked["ok"] and errors == 0 and run["clients_still_running"] == 0
-          and (unavailable == 0 or args.kill_every > 0))
+    ok = (
+        checked["ok"]
+        and errors == 0
+        and run["clients_still_running"] == 0
+        and (unavailable == 0 or args.kill_every > 0)
+    )
 
-    print(f"\nSoak: {run['soak_seconds']:g} s, gunicorn -w {args.workers} (sync) on PostgreSQL, "
-          f"{os.cpu_count()} CPUs; {args.readers} family readers, {args.phones} phones "
-          f"({args.repeat_share:.0%} repeats), {args.checkins_per_minute:g} check-ins/min\n")
-    header = (f"{'endpoint':<19}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
-              f"{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'503s':>6}")
+    print(
+        f"\nSoak: {run['soak_seconds']:g} s, gunicorn -w {args.workers} (sync) on PostgreSQL, "
+        f"{os.cpu_count()} CPUs; {args.readers} family readers, {args.phones} phones "
+        f"({args.repeat_share:.0%} repeats), {args.checkins_per_minute:g} check-ins/min\n"
+    )
+    header = (
+        f"{'endpoint':<19}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'p99 ms':>9}{'max ms':>9}{'errors':>7}{'503s':>6}"
+    )
     print(header)
     print("-" * len(header))
     for name, row in endpoints.items():
-        print(f"{name:<19}{row['requests']:>9}{row['per_second']:>8}{row['p50_ms']:>9}"
-              f"{row['p95_ms']:>9}{row['p99_ms']:>9}{row['max_ms']!s:>9}{row['errors']:>7}"
-              f"{row['unavailable_503']:>6}")
+        print(
+            f"{name:<19}{row['requests']:>9}{row['per_second']:>8}{row['p50_ms']:>9}"
+            f"{row['p95_ms']:>9}{row['p99_ms']:>9}{row['max_ms']!s:>9}{row['errors']:>7}"
+            f"{row['unavailable_503']:>6}"
+        )
         for problem in row["first_errors"]:
             print(f"    error: {problem}")
     totals = checked["totals"]
     print(f"\nsync answers: {dict(statuses)}")
-    print(f"stored vs acknowledged: runs {totals.get('runs_stored', 0)}/"
-          f"{totals.get('runs_acknowledged', 0)}, laps {totals.get('laps_stored', 0)}/"
-          f"{totals.get('laps_acknowledged', 0)}, phone check-ins "
-          f"{totals.get('phone_checkins_stored', 0)}/"
-          f"{totals.get('phone_checkins_acknowledged', 0)}, officer check-ins "
-          f"{totals.get('officer_checkins_stored', 0)}/{totals.get('officers_confirmed', 0)}"
-          f" of {len(officers)} officers")
+    print(
+        f"stored vs acknowledged: runs {totals.get('runs_stored', 0)}/"
+        f"{totals.get('runs_acknowledged', 0)}, laps {totals.get('laps_stored', 0)}/"
+        f"{totals.get('laps_acknowledged', 0)}, phone check-ins "
+        f"{totals.get('phone_checkins_stored', 0)}/"
+        f"{totals.get('phone_checkins_acknowledged', 0)}, officer check-ins "
+        f"{totals.get('officer_checkins_stored', 0)}/{totals.get('officers_confirmed', 0)}"
+        f" of {len(officers)} officers"
+    )
     for problem in checked["problems"][:10]:
         print(f"    PROBLEM: {problem}")
-    print(f"CPU seconds: gunicorn {run['server_cpu_s']}, PostgreSQL {run['postgres_cpu_s']}, "
-          f"load generator {run['client_cpu_s']} (of {os.cpu_count()} x "
-          f"{run['with_drain_seconds']:g} s); load average {load_before[0]} before, "
-          f"{os.getloadavg()[0]:.2f} after")
+    print(
+        f"CPU seconds: gunicorn {run['server_cpu_s']}, PostgreSQL {run['postgres_cpu_s']}, "
+        f"load generator {run['client_cpu_s']} (of {os.cpu_count()} x "
+        f"{run['with_drain_seconds']:g} s); load average {load_before[0]} before, "
+        f"{os.getloadavg()[0]:.2f} after"
+    )
     if args.kill_every:
-        print(f"fault mode: {run['kill_rounds']} kill rounds, {run['backends_terminated']} "
-              f"backends terminated; {unavailable} answers were 503 'try again', then retried")
-    print(f"gunicorn log: {run['gunicorn_log_tracebacks']} tracebacks; last lines "
-          f"{run['gunicorn_log_last_lines']}")
-    print(f"result: {'OK' if ok else 'NOT OK'} - {errors} errors, "
-          f"{len(checked['problems'])} storage problems")
+        print(
+            f"fault mode: {run['kill_rounds']} kill rounds, {run['backends_terminated']} "
+            f"backends terminated; {unavailable} answers were 503 'try again', then retried"
+        )
+    print(
+        f"gunicorn log: {run['gunicorn_log_tracebacks']} tracebacks; last lines "
+        f"{run['gunicorn_log_last_lines']}"
+    )
+    print(
+        f"result: {'OK' if ok else 'NOT OK'} - {errors} errors, "
+        f"{len(checked['problems'])} storage problems"
+    )
 
     OUT.mkdir(parents=True, exist_ok=True)
     report = {

@@ -76,8 +76,12 @@ BENCHES = [
     ),
     Bench("bench_soak", False, [], ["--seconds", "10"], ["soak.json"], 900),
     Bench(
-        "bench_cluster", True, [], ["--seconds", "2", "--rounds", "1", "--soak-seconds", "5"],
-        ["bench_cluster.json"], 600,
+        "bench_cluster",
+        True,
+        [],
+        ["--seconds", "2", "--rounds", "1", "--soak-seconds", "5"],
+        ["bench_cluster.json"],
+        600,
     ),
     Bench("bench_lighthouse", False, ["--runs", "1"], ["--runs", "1"], ["lighthouse.json"], 1500),
 ]
@@ -431,38 +435,69 @@ def soak(data: dict) -> tuple[list[tuple], list[str]]:
 
 def cluster(data: dict) -> tuple[list[tuple], list[str]]:
     ratios, goals, rounds = data["ratios"], data["goals"], data.get("ratios_per_round", {})
-    setup = (f"{data['clients']} clients, {data.get('rounds', 1)} rounds of "
-             f"{data['seconds']:g} s a phase, 2 servers x {data['workers_per_server']} workers")
+    setup = (
+        f"{data['clients']} clients, {data.get('rounds', 1)} rounds of "
+        f"{data['seconds']:g} s a phase, 2 servers x {data['workers_per_server']} workers"
+    )
     totals: dict[str, list] = {}
     for phase in data["phases"]:
         seen = totals.setdefault(phase["name"], [0, 0.0, 0.0])
         seen[0] += phase["requests"]
         seen[1] += phase["requests"] / phase["per_second"] if phase["per_second"] else 0
         seen[2] = max(seen[2], phase["p99_ms"])
-    rows = [(f"{name} requests/s, all its phases" + (f" ({setup})" if i == 0 else ""),
-             f"{n / s:.1f} (worst phase p99 {p99} ms)" if s else "0", "", None)
-            for i, (name, (n, s, p99)) in enumerate(totals.items())]
+    rows = [
+        (
+            f"{name} requests/s, all its phases" + (f" ({setup})" if i == 0 else ""),
+            f"{n / s:.1f} (worst phase p99 {p99} ms)" if s else "0",
+            "",
+            None,
+        )
+        for i, (name, (n, s, p99)) in enumerate(totals.items())
+    ]
     notes = []
     for name, goal in goals.items():
         each = ", ".join(map(str, rounds.get(name, [])))
-        rows.append((f"Ratio {name} / healthz (median of rounds: {each})",
-                     f"{ratios[name]}", f">= {goal}", ratios[name] >= goal))
+        rows.append(
+            (
+                f"Ratio {name} / healthz (median of rounds: {each})",
+                f"{ratios[name]}",
+                f">= {goal}",
+                ratios[name] >= goal,
+            )
+        )
         if ratios[name] < goal:
-            notes.append(f"Through nginx, {name} reached {ratios[name]} of /healthz (goal "
-                         f"{goal}). {NOISE}")
+            notes.append(
+                f"Through nginx, {name} reached {ratios[name]} of /healthz (goal {goal}). {NOISE}"
+            )
     first = data.get("first_visits")
     if first:
-        rows.append(("Family first visits (each of the 300 pages once, rendered): ratio to "
-                     "/healthz, before the rounds", f"{first['ratio']} ({first['per_second']} "
-                     f"req/s, p99 {first['p99_ms']} ms)", "", None))
+        rows.append(
+            (
+                "Family first visits (each of the 300 pages once, rendered): ratio to "
+                "/healthz, before the rounds",
+                f"{first['ratio']} ({first['per_second']} req/s, p99 {first['p99_ms']} ms)",
+                "",
+                None,
+            )
+        )
     for name, e in data["soak"].items():
-        rows.append((f"Soak {data['soak_seconds']:g} s, {name}: p50 / p95 / p99",
-                     f"{e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']} ms, {e['failures']} "
-                     "failures", "", None))
+        rows.append(
+            (
+                f"Soak {data['soak_seconds']:g} s, {name}: p50 / p95 / p99",
+                f"{e['p50_ms']} / {e['p95_ms']} / {e['p99_ms']} ms, {e['failures']} failures",
+                "",
+                None,
+            )
+        )
     stored = data["stored"]
-    rows.append(("Sync runs stored once, miles gapless",
-                 f"{stored['runs_stored']} of {stored['runs_created']}, gapless "
-                 f"{stored['gapless']}", "exact", bool(stored["ok"])))
+    rows.append(
+        (
+            "Sync runs stored once, miles gapless",
+            f"{stored['runs_stored']} of {stored['runs_created']}, gapless {stored['gapless']}",
+            "exact",
+            bool(stored["ok"]),
+        )
+    )
     return rows, notes
 
 

@@ -92,13 +92,23 @@ def test_admin_edits_a_checkin(admin_client, db, run):
     checkin = _add(db, run)
     response = admin_client.post(
         f"/admin/runs/{run.id}/checkins/{checkin.id}/edit",
-        data={"name": "Deputy Ann Lee-Park", "agency": "SCSO", "badge": "77", "role": "runner",
-              "public": "y"},
+        data={
+            "name": "Deputy Ann Lee-Park",
+            "agency": "SCSO",
+            "badge": "77",
+            "role": "runner",
+            "public": "y",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
     assert (checkin.name, checkin.agency, checkin.badge, checkin.role, checkin.public) == (
-        "Deputy Ann Lee-Park", "SCSO", "77", "runner", True)
+        "Deputy Ann Lee-Park",
+        "SCSO",
+        "77",
+        "runner",
+        True,
+    )
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Saved the check-in of Deputy Ann Lee-Park." in page
 
@@ -106,7 +116,8 @@ def test_admin_edits_a_checkin(admin_client, db, run):
 def test_edit_form_is_filled_in(admin_client, db, run):
     checkin = _add(db, run, badge="4411")
     body = admin_client.get(f"/admin/runs/{run.id}/checkins/{checkin.id}/edit").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert 'value="Deputy Ann Lee"' in body and 'value="4411"' in body
 
 
@@ -123,8 +134,9 @@ def test_a_bad_edit_changes_nothing(admin_client, db, run, data):
 def test_admin_removes_a_checkin(admin_client, db, run):
     keep = _add(db, run, name="Keep Me")
     gone = _add(db, run, name="Remove Me")
-    response = admin_client.post(f"/admin/runs/{run.id}/checkins/{gone.id}/remove",
-                               data={"confirmed": "yes"})
+    response = admin_client.post(
+        f"/admin/runs/{run.id}/checkins/{gone.id}/remove", data={"confirmed": "yes"}
+    )
     assert response.status_code == 302
     assert [c.id for c in checkins(db)] == [keep.id]
 
@@ -138,16 +150,23 @@ def test_admin_forms_need_csrf(app_config, app, db, run):
     checkin = _add(db, run)
     client = app.test_client()
     login = client.get("/login").get_data(as_text=True)
-    pass_second_factor(client, client.post("/login", data={
-        "email": admin.email, "password": PASSWORD, "csrf_token": csrf_token(login)}))
+    pass_second_factor(
+        client,
+        client.post(
+            "/login",
+            data={"email": admin.email, "password": PASSWORD, "csrf_token": csrf_token(login)},
+        ),
+    )
     assert client.post(f"/admin/runs/{run.id}/checkins/{checkin.id}/remove").status_code == 400
     assert client.post(f"/admin/runs/{run.id}/checkin-token/revoke").status_code == 400
     assert len(checkins(db)) == 1
     db.session.expire_all()
     assert run.checkin_revoked_at is None
     page = client.get(f"/admin/runs/{run.id}/checkins").get_data(as_text=True)
-    response = client.post(f"/admin/runs/{run.id}/checkins/{checkin.id}/remove",
-                           data={"csrf_token": csrf_token(page), "confirmed": "yes"})
+    response = client.post(
+        f"/admin/runs/{run.id}/checkins/{checkin.id}/remove",
+        data={"csrf_token": csrf_token(page), "confirmed": "yes"},
+    )
     assert response.status_code == 302
     assert checkins(db) == []
 
@@ -161,8 +180,7 @@ def test_csv_export(admin_client, db, run):
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["name", "agency", "badge", "role", "public", "source", "checked_in_at",
-                       "id"]
+    assert rows[0] == ["name", "agency", "badge", "role", "public", "source", "checked_in_at", "id"]
     assert rows[1][:6] == ["Deputy Ann Lee", "SCSO", "4411", "escort", "yes", "qr"]
     assert rows[2][:6] == ["José Núñez", "", "", "runner", "no", "phone"]
     assert len(rows) == 3
@@ -242,6 +260,7 @@ def test_checkin_sheet_has_the_big_qr_the_hero_and_the_time(admin_client, db, ru
 def test_checkin_sheet_qr_decodes_to_the_checkin_url(admin_client, db, run):
     import zxingcpp
     from PIL import Image as image_module
+
     body = admin_client.get(f"/admin/runs/{run.id}/checkin-sheet").get_data(as_text=True)
     svg = body.split('data-testid="checkin-sheet-qr">')[1].split("</svg>")[0]
     size = int(re.search(r'viewBox="0 0 (\d+) \d+"', svg).group(1))

@@ -26,11 +26,19 @@ def database_url(tmp_path):
 @pytest.fixture
 def scene(db):
     """A planned run for a fallen deputy, an admin, and a run whose code was revoked."""
-    hero = make_hero(name="Jonathan R. Miller", rank="Deputy Sheriff",
-                     agency="Seminole County Sheriff's Office", kind="police")
+    hero = make_hero(
+        name="Jonathan R. Miller",
+        rank="Deputy Sheriff",
+        agency="Seminole County Sheriff's Office",
+        kind="police",
+    )
     runner = make_runner(name="Caleb")
-    run = make_run(runner, hero=hero, track=make_track(name="Winter Springs High School"),
-                   scheduled_at=datetime(2026, 3, 14, 11, 30, tzinfo=UTC))
+    run = make_run(
+        runner,
+        hero=hero,
+        track=make_track(name="Winter Springs High School"),
+        scheduled_at=datetime(2026, 3, 14, 11, 30, tzinfo=UTC),
+    )
     revoked = make_run(runner, checkin_revoked_at=utcnow())
     admin = make_admin()
     db.session.commit()
@@ -43,8 +51,9 @@ def open_page(browser, live_server):
     contexts = []
 
     def open_one(**options):
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2,
-                                      base_url=live_server, **options)
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=2, base_url=live_server, **options
+        )
         contexts.append(context)
         page = context.new_page()
         errors = []
@@ -60,6 +69,7 @@ def _check_printed_sheet(page, shots: Path, url: str) -> None:
     """Printed on letter paper, the sheet is one page and its code still scans."""
     import pypdfium2 as pdfium
     import zxingcpp
+
     pdf_path = shots / "sheet.pdf"
     page.pdf(path=str(pdf_path), format="Letter", print_background=True)
     document = pdfium.PdfDocument(str(pdf_path))
@@ -77,6 +87,7 @@ def _check_printed_sheet(page, shots: Path, url: str) -> None:
 def test_officer_scans_the_printed_sheet_and_checks_in(open_page, live_server, db, scene, shots):
     import zxingcpp
     from PIL import Image as image_module
+
     run = scene["run"]
 
     # The admin prints the sheet.
@@ -137,7 +148,8 @@ def test_revoked_code_page(open_page, scene, shots):
     page.screenshot(path=str(shots / "revoked.png"), full_page=True)
     # The page's own 404 is the only console error: no CSP violation, no missing file.
     assert errors == [
-        "Failed to load resource: the server responded with a status of 404 (NOT FOUND)"]
+        "Failed to load resource: the server responded with a status of 404 (NOT FOUND)"
+    ]
 
 
 def test_bad_input_in_the_browser_keeps_what_was_typed(open_page, db, scene, shots):

@@ -11,8 +11,13 @@ from r4h_pwa.models import Checkin
 from tests.factories import make_run, make_runner
 from tests.helpers import csrf_token
 
-GOOD = {"name": "Sgt. Maria Lopez", "agency": "Example County Sheriff's Office",
-        "badge": "4471", "role": "escort", "public": "y"}
+GOOD = {
+    "name": "Sgt. Maria Lopez",
+    "agency": "Example County Sheriff's Office",
+    "badge": "4471",
+    "role": "escort",
+    "public": "y",
+}
 JUNK = {"name": "", "agency": "", "badge": "", "role": "escort"}
 
 
@@ -88,8 +93,10 @@ def test_a_phone_correcting_its_own_check_in_does_not_use_up_the_run(small_run_l
     statuses = [phone.post(url, data={**GOOD, "badge": str(n)}).status_code for n in range(5)]
     assert statuses == [200] * 5
     assert [c.badge for c in _stored(app)] == ["4"]
-    others = [_phone(app, f"10.3.0.{n}").post(url, data={**GOOD, "name": f"Officer {n}"})
-              for n in range(1, 4)]
+    others = [
+        _phone(app, f"10.3.0.{n}").post(url, data={**GOOD, "name": f"Officer {n}"})
+        for n in range(1, 4)
+    ]
     # The run now holds 3 stored check-ins: the run-wide limit still holds for new ones.
     assert [r.status_code for r in others] == [200, 200, 429]
     assert len(_stored(app)) == 3

@@ -60,9 +60,16 @@ def test_fifty_officers_check_in_at_once(csrf_on, app, db, run):
     def officer(n):
         client, csrf = phones[n]
         start.wait(timeout=30)
-        response = client.post(f"/c/{token}", data={
-            "name": f"Officer {n:02d}", "agency": "Orange County SO", "badge": str(1000 + n),
-            "role": "escort", "csrf_token": csrf})
+        response = client.post(
+            f"/c/{token}",
+            data={
+                "name": f"Officer {n:02d}",
+                "agency": "Orange County SO",
+                "badge": str(1000 + n),
+                "role": "escort",
+                "csrf_token": csrf,
+            },
+        )
         return response.status_code
 
     with ThreadPoolExecutor(max_workers=OFFICERS) as pool:

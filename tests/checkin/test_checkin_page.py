@@ -8,8 +8,12 @@ import pytest
 from r4h_pwa.models import utcnow
 from tests.helpers import checkins, csrf_token
 
-GOOD = {"name": "Sgt. Maria Lopez", "agency": "Winter Springs PD", "badge": "1432",
-        "role": "escort"}
+GOOD = {
+    "name": "Sgt. Maria Lopez",
+    "agency": "Winter Springs PD",
+    "badge": "1432",
+    "role": "escort",
+}
 
 
 def test_form_shows_the_hero_time_and_track(client, run):
@@ -53,7 +57,11 @@ def test_post_checks_in_and_names_the_hero(client, db, run):
     assert "Officer Jane Doe" in body
     [stored] = checkins(db)
     assert (stored.name, stored.agency, stored.badge, stored.role) == (
-        "Sgt. Maria Lopez", "Winter Springs PD", "1432", "escort")
+        "Sgt. Maria Lopez",
+        "Winter Springs PD",
+        "1432",
+        "escort",
+    )
     assert stored.source == "qr"
     assert stored.run_id == run.id
 
@@ -78,8 +86,9 @@ def test_same_phone_submitting_again_updates_its_own_checkin(client, db, run):
     client.post(f"/c/{run.checkin_token}", data=GOOD)
     first = checkins(db)[0]
     response = client.post(
-        f"/c/{run.checkin_token}", data={**GOOD, "name": "Maria Lopez", "role": "runner",
-                                         "public": "y"})
+        f"/c/{run.checkin_token}",
+        data={**GOOD, "name": "Maria Lopez", "role": "runner", "public": "y"},
+    )
     assert response.status_code == 200
     assert "You're checked in" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -114,8 +123,9 @@ def test_a_forged_cookie_is_ignored(app, db, run):
     victim.post(f"/c/{run.checkin_token}", data=GOOD)
     attacker = app.test_client()
     stolen_id = checkins(db)[0].id
-    attacker.set_cookie("r4h_checkin", f'{{"run":"{run.id}","id":"{stolen_id}"}}',
-                        path=f"/c/{run.checkin_token}")
+    attacker.set_cookie(
+        "r4h_checkin", f'{{"run":"{run.id}","id":"{stolen_id}"}}', path=f"/c/{run.checkin_token}"
+    )
     attacker.post(f"/c/{run.checkin_token}", data={**GOOD, "name": "Mallory"})
     db.session.expire_all()
     assert sorted(c.name for c in checkins(db)) == ["Mallory", "Sgt. Maria Lopez"]
@@ -146,11 +156,19 @@ def test_a_cookie_for_another_run_does_not_move_a_checkin(app, db, run):
         ({**GOOD, "role": "chief"}, "Choose escort, runner or supporter."),
         ({**GOOD, "name": "Bad\x07Name"}, "Use letters, numbers and punctuation only."),
     ],
-    ids=["empty-name", "blank-name", "10kB-name", "long-agency", "long-badge", "bad-role",
-         "control-char"],
+    ids=[
+        "empty-name",
+        "blank-name",
+        "10kB-name",
+        "long-agency",
+        "long-badge",
+        "bad-role",
+        "control-char",
+    ],
 )
-def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(client, db, run, data,
-                                                                      message):
+def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(
+    client, db, run, data, message
+):
     response = client.post(f"/c/{run.checkin_token}", data=data)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
@@ -177,8 +195,12 @@ def test_a_bad_update_leaves_the_first_checkin_as_it_was(client, db, run):
 
 
 def test_html_is_stored_as_text_and_shown_escaped(client, db, run):
-    data = {"name": "<script>alert(1)</script>", "agency": '<img src=x onerror="alert(2)">',
-            "badge": "<b>7</b>", "role": "runner"}
+    data = {
+        "name": "<script>alert(1)</script>",
+        "agency": '<img src=x onerror="alert(2)">',
+        "badge": "<b>7</b>",
+        "role": "runner",
+    }
     response = client.post(f"/c/{run.checkin_token}", data=data)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -217,8 +239,7 @@ def test_missing_csrf_token_is_refused_and_nothing_stored(csrf_on, client, db, r
 
 def test_csrf_token_from_the_form_is_accepted(csrf_on, client, db, run):
     page = client.get(f"/c/{run.checkin_token}").get_data(as_text=True)
-    response = client.post(f"/c/{run.checkin_token}",
-                           data={**GOOD, "csrf_token": csrf_token(page)})
+    response = client.post(f"/c/{run.checkin_token}", data={**GOOD, "csrf_token": csrf_token(page)})
     assert response.status_code == 200
     assert len(checkins(db)) == 1
 
@@ -290,8 +311,7 @@ def test_a_json_client_gets_json_errors(client, run):
 
 
 def test_the_11th_submission_in_a_minute_is_rate_limited(limits_on, client, db, run):
-    statuses = [client.post(f"/c/{run.checkin_token}", data=GOOD).status_code
-                for _ in range(10)]
+    statuses = [client.post(f"/c/{run.checkin_token}", data=GOOD).status_code for _ in range(10)]
     assert statuses == [200] * 10
     response = client.post(f"/c/{run.checkin_token}", data=GOOD)
     assert response.status_code == 429
@@ -312,17 +332,23 @@ def test_the_run_wide_limit_stops_a_flood_from_many_addresses(small_run_limit, a
     for n in range(4):
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"
-        statuses.append(client.post(f"/c/{run.checkin_token}",
-                                    data={**GOOD, "name": f"Officer {n}"}).status_code)
+        statuses.append(
+            client.post(
+                f"/c/{run.checkin_token}", data={**GOOD, "name": f"Officer {n}"}
+            ).status_code
+        )
     assert statuses == [200, 200, 200, 429]
     assert len(checkins(db)) == 3
 
 
 def test_escorts_sharing_one_address_are_not_refused_together(limits_on, app, db, run):
     # A school's Wi-Fi or a carrier's NAT: 30 phones, one address, all within a minute.
-    statuses = [app.test_client().post(f"/c/{run.checkin_token}",
-                                       data={**GOOD, "name": f"Officer {n}"}).status_code
-                for n in range(30)]
+    statuses = [
+        app.test_client()
+        .post(f"/c/{run.checkin_token}", data={**GOOD, "name": f"Officer {n}"})
+        .status_code
+        for n in range(30)
+    ]
     assert statuses == [200] * 30
     assert len(checkins(db)) == 30
 
@@ -334,16 +360,20 @@ def small_address_limit(app_config):
 
 
 def test_dropping_the_cookie_does_not_lift_the_address_limit(small_address_limit, app, db, run):
-    statuses = [app.test_client().post(f"/c/{run.checkin_token}",
-                                       data={**GOOD, "name": f"Bot {n}"}).status_code
-                for n in range(6)]
+    statuses = [
+        app.test_client()
+        .post(f"/c/{run.checkin_token}", data={**GOOD, "name": f"Bot {n}"})
+        .status_code
+        for n in range(6)
+    ]
     assert statuses == [200] * 5 + [429]
     assert len(checkins(db)) == 5
 
 
 def test_the_phone_limit_counts_invalid_submissions_too(limits_on, client, db, run):
-    statuses = [client.post(f"/c/{run.checkin_token}", data={"name": ""}).status_code
-                for _ in range(11)]
+    statuses = [
+        client.post(f"/c/{run.checkin_token}", data={"name": ""}).status_code for _ in range(11)
+    ]
     assert statuses == [422] * 10 + [429]
     assert checkins(db) == []
 

@@ -5,18 +5,23 @@ from r4h_pwa.extensions import db as _db
 from r4h_pwa.models import Checkin
 from tests.factories import bearer, make_device_token, make_shipment
 
-GOOD = {"name": "Sgt. Maria Lopez", "agency": "Winter Springs PD", "badge": "417",
-        "role": "escort", "public": "y"}
+GOOD = {
+    "name": "Sgt. Maria Lopez",
+    "agency": "Winter Springs PD",
+    "badge": "417",
+    "role": "escort",
+    "public": "y",
+}
 
 
 def _remove(admin_client, run, checkin_id):
-    response = admin_client.post(f"/admin/runs/{run.id}/checkins/{checkin_id}/remove",
-                                 data={"confirmed": "yes"})  # past the confirmation page
+    response = admin_client.post(
+        f"/admin/runs/{run.id}/checkins/{checkin_id}/remove", data={"confirmed": "yes"}
+    )  # past the confirmation page
     assert response.status_code == 302
 
 
-def test_a_removed_checkin_stays_removed_when_the_phone_submits_again(app, admin_client, db,
-                                                                     run):
+def test_a_removed_checkin_stays_removed_when_the_phone_submits_again(app, admin_client, db, run):
     officer = app.test_client()
     officer.post(f"/c/{run.checkin_token}", data=GOOD)
     [made] = db.session.scalars(db.select(Checkin)).all()

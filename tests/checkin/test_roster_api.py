@@ -41,15 +41,22 @@ def test_roster_of_another_runners_run_is_404(client, db, run, phone):
 
 
 def test_roster_of_an_unknown_run_is_404(client, phone):
-    response = client.get("/api/v1/runs/00000000-0000-4000-8000-000000000009/checkins",
-                          headers=phone)
+    response = client.get(
+        "/api/v1/runs/00000000-0000-4000-8000-000000000009/checkins", headers=phone
+    )
     assert response.status_code == 404
 
 
 def test_roster_merges_qr_and_phone_checkins(client, db, run, phone):
     client.post(f"/c/{run.checkin_token}", data={"name": "Sgt. Lopez", "public": "y"})
-    db.session.add(Checkin(id="6f1c1c9e-1d7a-4a51-9a55-3b1a4a4f0c01", run=run,
-                           name="Ofc. Added On Phone", source="phone"))
+    db.session.add(
+        Checkin(
+            id="6f1c1c9e-1d7a-4a51-9a55-3b1a4a4f0c01",
+            run=run,
+            name="Ofc. Added On Phone",
+            source="phone",
+        )
+    )
     db.session.commit()
     response = client.get(_url(run), headers=phone)
     assert response.status_code == 200
@@ -57,8 +64,16 @@ def test_roster_merges_qr_and_phone_checkins(client, db, run, phone):
     assert [c["name"] for c in roster] == ["Sgt. Lopez", "Ofc. Added On Phone"]
     assert [c["source"] for c in roster] == ["qr", "phone"]
     assert roster[0]["public"] is True and roster[1]["public"] is False
-    assert set(roster[0]) == {"id", "name", "agency", "badge", "role", "public", "source",
-                              "checked_in_at"}
+    assert set(roster[0]) == {
+        "id",
+        "name",
+        "agency",
+        "badge",
+        "role",
+        "public",
+        "source",
+        "checked_in_at",
+    }
     assert len({c["id"] for c in roster}) == 2
 
 

@@ -75,8 +75,9 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 def nginx_binary() -> str:
     """Debian's nginx (apt-get install nginx), or Missing."""
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
-                                      else None)
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
     if found is None:
         raise Missing("nginx is not installed (apt-get install -y nginx; see .ci/ensure-browsers)")
     return found
@@ -172,8 +173,11 @@ class AppServer:
         self.port = port
         # A metrics folder of its own, as the systemd unit gives each server (/run/r4h_pwa-PORT).
         self.metrics_dir = workdir / f"metrics-{name}"
-        self.env = {**env, "R4H_BIND": f"127.0.0.1:{port}",
-                    "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
+        self.env = {
+            **env,
+            "R4H_BIND": f"127.0.0.1:{port}",
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+        }
         self.workdir = workdir
         self.name = name
         self.starts = 0
@@ -187,7 +191,10 @@ class AppServer:
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(
                 [str(VENV_BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         if wait:
@@ -195,8 +202,11 @@ class AppServer:
 
     def wait_ready(self) -> None:
         """Until /healthz answers 200 on the server's own port."""
-        _wait(lambda: _answers(self.port), f"gunicorn {self.name} (see {self.log_path})",
-              process=self.process)
+        _wait(
+            lambda: _answers(self.port),
+            f"gunicorn {self.name} (see {self.log_path})",
+            process=self.process,
+        )
 
     def connections(self) -> int:
         """Open TCP connections to this server (nginx's, each one request in progress)."""
@@ -251,8 +261,9 @@ class AppServer:
 
     def log(self) -> str:
         """What every start of this server wrote."""
-        return "".join(path.read_text() for path in sorted(
-            self.workdir.glob(f"gunicorn-{self.name}-*.log")))
+        return "".join(
+            path.read_text() for path in sorted(self.workdir.glob(f"gunicorn-{self.name}-*.log"))
+        )
 
 
 # ---- nginx --------------------------------------------------------------------------------------
@@ -261,10 +272,26 @@ class AppServer:
 def _self_signed(workdir: Path) -> tuple[Path, Path]:
     cert, key = workdir / "tls.crt", workdir / "tls.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -323,16 +350,29 @@ class Nginx:
         takes it (base64 of its SHA-256): a browser told this trusts the cluster's key alone,
         so pages are a secure context and may register a service worker."""
         cert = self.values["R4H_TLS_CERT"]
-        public = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", cert],
-                                check=True, capture_output=True).stdout
-        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public,
-                             check=True, capture_output=True).stdout
+        public = subprocess.run(
+            ["openssl", "x509", "-pubkey", "-noout", "-in", cert], check=True, capture_output=True
+        ).stdout
+        der = subprocess.run(
+            ["openssl", "pkey", "-pubin", "-outform", "der"],
+            input=public,
+            check=True,
+            capture_output=True,
+        ).stdout
         return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
     def command(self, *extra: str) -> list[str]:
         """nginx with this folder's config (and error log from the first line on)."""
-        return [self.binary, "-e", str(self.dir / "error.log"), "-p", str(self.dir),
-                "-c", str(self.dir / "nginx.conf"), *extra]
+        return [
+            self.binary,
+            "-e",
+            str(self.dir / "error.log"),
+            "-p",
+            str(self.dir),
+            "-c",
+            str(self.dir / "nginx.conf"),
+            *extra,
+        ]
 
     def start(self) -> None:
         """nginx -t, then nginx in the foreground; ready when it answers on its HTTPS port."""
@@ -340,20 +380,29 @@ class Nginx:
         if checked.returncode != 0:
             raise RuntimeError(f"nginx -t failed:\n{checked.stderr}")
         self._stderr = open(self.dir / "stderr.log", "w")  # noqa: SIM115 (closed in stop)
-        self.process = subprocess.Popen(self.command("-g", "daemon off;"),
-                                        stdout=subprocess.DEVNULL, stderr=self._stderr)
-        _wait(lambda: _answers(self.https_port, "/static/sw.js", self.context), "nginx",
-              process=self.process)
+        self.process = subprocess.Popen(
+            self.command("-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=self._stderr
+        )
+        _wait(
+            lambda: _answers(self.https_port, "/static/sw.js", self.context),
+            "nginx",
+            process=self.process,
+        )
 
     def disabled_at(self, port: int) -> list[float]:
         """When nginx took the app server on this port out of rotation (max_fails=1), as Unix
         times to the second, from its error log's "upstream server temporarily disabled"."""
         path = self.dir / "r4h_pwa.error.log"
         text = path.read_text() if path.exists() else ""
-        return [time.mktime(time.strptime(stamp, "%Y/%m/%d %H:%M:%S"))  # nginx logs local time
-                for stamp in re.findall(
-                    rf"^(\S+ \S+) \[warn\] .*upstream server temporarily disabled"
-                    rf'.*upstream: "http://127\.0\.0\.1:{port}/', text, re.MULTILINE)]
+        return [
+            time.mktime(time.strptime(stamp, "%Y/%m/%d %H:%M:%S"))  # nginx logs local time
+            for stamp in re.findall(
+                rf"^(\S+ \S+) \[warn\] .*upstream server temporarily disabled"
+                rf'.*upstream: "http://127\.0\.0\.1:{port}/',
+                text,
+                re.MULTILINE,
+            )
+        ]
 
     def fail_timeout(self) -> int:
         """How long nginx leaves a failed app server alone (the site's fail_timeout), in s."""
@@ -397,8 +446,10 @@ class Cluster:
             ports = [free_port(), free_port()]
             self.nginx = Nginx(workdir, ports)
             env = self._environment(settings or {})
-            self.servers = [AppServer(port, env, workdir, name)
-                            for port, name in zip(ports, ("a", "b"), strict=True)]
+            self.servers = [
+                AppServer(port, env, workdir, name)
+                for port, name in zip(ports, ("a", "b"), strict=True)
+            ]
             for server in self.servers:
                 server.start(wait=False)
             for server in self.servers:
@@ -415,22 +466,33 @@ class Cluster:
 
     def _base_env(self) -> dict[str, str]:
         # The tests' own R4H_* switches and URLs are not the app's settings.
-        return {name: value for name, value in os.environ.items()
-                if not name.startswith("R4H_") and name not in ("DATABASE_URL",
-                                                                 "TEST_DATABASE_URL")}
+        return {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith("R4H_") and name not in ("DATABASE_URL", "TEST_DATABASE_URL")
+        }
 
     def flask(self, *args: str, database_url: str | None = None) -> str:
         """`flask --app r4h_pwa ARGS` on the cluster's database (or database_url), as
         deploy/r4h-flask runs it: with deploy/env.example's settings; its output."""
-        env = {**self._base_env(), **read_env_file(ENV_EXAMPLE), **self._redis_settings(),
-               "DATABASE_URL": database_url or self.database.url}
+        env = {
+            **self._base_env(),
+            **read_env_file(ENV_EXAMPLE),
+            **self._redis_settings(),
+            "DATABASE_URL": database_url or self.database.url,
+        }
         done = subprocess.run(
             [str(VENV_BIN / "flask"), "--app", "r4h_pwa", *args],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(args)} failed ({done.returncode}):\n"
-                               f"{done.stdout}{done.stderr}")
+            raise RuntimeError(
+                f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+            )
         return done.stdout
 
     def _migrate(self) -> None:
@@ -450,15 +512,17 @@ class Cluster:
     def _environment(self, settings: dict[str, str]) -> dict[str, str]:
         """deploy/env.example with this cluster's secrets, database, Redis and address."""
         env = {**self._base_env(), **read_env_file(ENV_EXAMPLE)}
-        env.update({
-            "R4H_SECRET_KEY": secrets.token_hex(32),
-            "R4H_SEALING_KEY": secrets.token_hex(32),
-            "DATABASE_URL": self.database.url,
-            **self._redis_settings(),
-            "R4H_PUBLIC_BASE_URL": f"https://127.0.0.1:{self.nginx.https_port}",
-            "R4H_WORKERS": str(self.workers),
-            **settings,
-        })
+        env.update(
+            {
+                "R4H_SECRET_KEY": secrets.token_hex(32),
+                "R4H_SEALING_KEY": secrets.token_hex(32),
+                "DATABASE_URL": self.database.url,
+                **self._redis_settings(),
+                "R4H_PUBLIC_BASE_URL": f"https://127.0.0.1:{self.nginx.https_port}",
+                "R4H_WORKERS": str(self.workers),
+                **settings,
+            }
+        )
         return env
 
     def restart(self, server: AppServer) -> None:
@@ -474,16 +538,28 @@ class Cluster:
             # +1: the log's times are whole seconds
             time.sleep(max(0.0, max(noticed) + self.nginx.fail_timeout() + 1 - time.time()))
 
-    def connect(self, timeout: float = TIMEOUT,
-                source: str | None = None) -> http.client.HTTPSConnection:
+    def connect(
+        self, timeout: float = TIMEOUT, source: str | None = None
+    ) -> http.client.HTTPSConnection:
         """A new HTTPS connection to nginx, trusting the cluster's certificate; from source
         (another loopback address, e.g. 127.0.0.2: to nginx, another machine) if given."""
         return http.client.HTTPSConnection(
-            "127.0.0.1", self.nginx.https_port, timeout=timeout, context=self.nginx.context,
-            source_address=(source, 0) if source else None)
+            "127.0.0.1",
+            self.nginx.https_port,
+            timeout=timeout,
+            context=self.nginx.context,
+            source_address=(source, 0) if source else None,
+        )
 
-    def request(self, method: str, path: str, body=None, headers: dict | None = None,
-                server: AppServer | None = None, source: str | None = None):
+    def request(
+        self,
+        method: str,
+        path: str,
+        body=None,
+        headers: dict | None = None,
+        server: AppServer | None = None,
+        source: str | None = None,
+    ):
         """One request through nginx (or straight to one app server, as nginx would send it);
         source: the client's loopback address (see connect).
 
@@ -494,8 +570,13 @@ class Cluster:
         else:
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
             host = f"127.0.0.1:{self.nginx.https_port}"  # what nginx passes on
-            headers = {"Host": host, "X-Forwarded-Host": host, "X-Forwarded-Proto": "https",
-                       "X-Forwarded-For": "127.0.0.1", **(headers or {})}
+            headers = {
+                "Host": host,
+                "X-Forwarded-Host": host,
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-For": "127.0.0.1",
+                **(headers or {}),
+            }
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()

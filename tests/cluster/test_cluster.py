@@ -68,8 +68,9 @@ class Reader:
         self.family = family
         self.pending = 0  # reads not yet answered 200
 
-    def read(self, rec: RetryingRecorder, endpoint: str, path: str, expect: str,
-             deadline: float) -> None:
+    def read(
+        self, rec: RetryingRecorder, endpoint: str, path: str, expect: str, deadline: float
+    ) -> None:
         self.pending += 1
         while time.monotonic() < deadline:
             status, _, text = rec.request(endpoint, "GET", path, headers={"Accept": "text/html"})
@@ -110,20 +111,26 @@ def test_a_crash_and_an_upgrade_lose_nothing_and_store_nothing_twice(cluster):
     seeded = seed(cluster.database_url, PHONES, shipments=40, reset=False)
     rec = RetryingRecorder(cluster)
     stop = threading.Event()
-    phones = [OutboxPhone(p, seeded["track_id"], REPEAT_SHARE, n)
-              for n, p in enumerate(seeded["phones"])]
+    phones = [
+        OutboxPhone(p, seeded["track_id"], REPEAT_SHARE, n) for n, p in enumerate(seeded["phones"])
+    ]
     origin = f"https://127.0.0.1:{cluster.nginx.https_port}"
-    officers = [Officer(n, seeded["checkin_runs"][n % len(seeded["checkin_runs"])][1],
-                        double_tap=n % 10 == 0, origin=origin) for n in range(OFFICERS)]
+    officers = [
+        Officer(
+            n,
+            seeded["checkin_runs"][n % len(seeded["checkin_runs"])][1],
+            double_tap=n % 10 == 0,
+            origin=origin,
+        )
+        for n in range(OFFICERS)
+    ]
     readers = [Reader(n, seeded["family"]) for n in range(READERS)]
     events: dict = {}
     starts_before = cluster.servers[0].starts  # other tests of the package restart servers too
 
-    threads = [threading.Thread(target=p.work, args=(rec, stop, 0.3), daemon=True)
-               for p in phones]
+    threads = [threading.Thread(target=p.work, args=(rec, stop, 0.3), daemon=True) for p in phones]
     threads += [threading.Thread(target=r.work, args=(rec, stop), daemon=True) for r in readers]
-    officer_threads = [threading.Thread(target=o.work, args=(rec,), daemon=True)
-                       for o in officers]
+    officer_threads = [threading.Thread(target=o.work, args=(rec,), daemon=True) for o in officers]
     began = time.monotonic()
     chaos = threading.Thread(target=_chaos, args=(cluster, began, events), daemon=True)
     chaos.start()
@@ -169,17 +176,22 @@ def test_a_crash_and_an_upgrade_lose_nothing_and_store_nothing_twice(cluster):
     upstreams = Counter(match.group(2) for match in ACCESS_LINE.finditer(log))
     assert upstreams[f"127.0.0.1:{a.port}"] > 0 and upstreams[f"127.0.0.1:{b.port}"] > 0
     # ... and when server a died, nginx sent what was meant for it to b (up=a, b).
-    retried = Counter(line.split('"')[1].split(" ")[0] for line in log.splitlines()
-                      if f"up=127.0.0.1:{a.port}, 127.0.0.1:{b.port}" in line)
+    retried = Counter(
+        line.split('"')[1].split(" ")[0]
+        for line in log.splitlines()
+        if f"up=127.0.0.1:{a.port}, 127.0.0.1:{b.port}" in line
+    )
     assert retried
     restarted_log = a.log_path.read_text()
     ids = re.findall(r"rid=([0-9a-f]{32})", restarted_log)
     assert ids and sum(f"rid={rid}" in log for rid in ids) >= len(ids) - 10  # healthz probes
 
-    print(f"\ncluster: {rec.count} requests; nginx passed to b after a failed: "
-          f"{dict(retried)}; totals {totals}; 5xx retried by clients "
-          f"{ {k: dict(v) for k, v in rec.retried.items()} }; events "
-          f"{ {k: round(v, 1) for k, v in events.items() if isinstance(v, float)} }")
+    print(
+        f"\ncluster: {rec.count} requests; nginx passed to b after a failed: "
+        f"{dict(retried)}; totals {totals}; 5xx retried by clients "
+        f"{ {k: dict(v) for k, v in rec.retried.items()} }; events "
+        f"{ {k: round(v, 1) for k, v in events.items() if isinstance(v, float)} }"
+    )
 
 
 def _form_csrf(page: str) -> str:
@@ -200,11 +212,18 @@ def test_a_session_and_a_device_token_from_one_server_work_on_the_other(cluster)
     from r4h_pwa.extensions import db
     from r4h_pwa.models import Runner
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": cluster.database_url.replace(
-        "postgresql://", "postgresql+psycopg://", 1), "PASSWORD_HASH_METHOD": "pbkdf2"})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": cluster.database_url.replace(
+                "postgresql://", "postgresql+psycopg://", 1
+            ),
+            "PASSWORD_HASH_METHOD": "pbkdf2",
+        }
+    )
     with app.app_context():
-        runner = Runner(email="both-servers@example.org", name="Both Servers",
-                        starting_mile_count=0)
+        runner = Runner(
+            email="both-servers@example.org", name="Both Servers", starting_mile_count=0
+        )
         runner.set_password("both-servers-password")
         db.session.add(runner)
         db.session.commit()
@@ -216,13 +235,24 @@ def test_a_session_and_a_device_token_from_one_server_work_on_the_other(cluster)
     status, headers, page = cluster.request("GET", "/login", server=a)
     assert status == 200
     jar = _cookies(headers)
-    form = urlencode({"email": "both-servers@example.org", "password": "both-servers-password",
-                      "csrf_token": _form_csrf(page.decode())})
+    form = urlencode(
+        {
+            "email": "both-servers@example.org",
+            "password": "both-servers-password",
+            "csrf_token": _form_csrf(page.decode()),
+        }
+    )
     status, headers, _ = cluster.request(
-        "POST", "/login", form, server=a,
-        headers={"Content-Type": "application/x-www-form-urlencoded",
-                 "Referer": f"https://127.0.0.1:{cluster.nginx.https_port}/login",
-                 "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+        "POST",
+        "/login",
+        form,
+        server=a,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": f"https://127.0.0.1:{cluster.nginx.https_port}/login",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+        },
+    )
     assert status == 302
     jar.update(_cookies(headers))
     cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
@@ -230,10 +260,16 @@ def test_a_session_and_a_device_token_from_one_server_work_on_the_other(cluster)
     assert cluster.request("GET", "/logout", server=b)[0] == 302  # and not without it
 
     # A phone's device token: issued by b, accepted by a.
-    body = json.dumps({"email": "both-servers@example.org", "password": "both-servers-password",
-                       "device_name": "Phone"})
-    status, _, answer = cluster.request("POST", "/api/v1/auth/token", body, server=b,
-                                        headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {
+            "email": "both-servers@example.org",
+            "password": "both-servers-password",
+            "device_name": "Phone",
+        }
+    )
+    status, _, answer = cluster.request(
+        "POST", "/api/v1/auth/token", body, server=b, headers={"Content-Type": "application/json"}
+    )
     assert status == 200
     bearer = {"Authorization": f"Bearer {json.loads(answer)['token']}"}
     assert cluster.request("GET", "/api/v1/runs", server=a, headers=bearer)[0] == 200
@@ -242,51 +278,65 @@ def test_a_session_and_a_device_token_from_one_server_work_on_the_other(cluster)
 
 def test_the_login_limit_of_10_a_minute_holds_across_both_servers(cluster):
     cluster.redis.clear()
-    body = json.dumps({"email": "nobody@example.org", "password": "wrong password",
-                       "device_name": "Phone"})
+    body = json.dumps(
+        {"email": "nobody@example.org", "password": "wrong password", "device_name": "Phone"}
+    )
     before = len(cluster.nginx.access_log())
     # Each attempt claims another address: nginx appends the one it saw, and the app trusts
     # only that, so a client cannot pick its own rate-limit key.
-    statuses = [cluster.request("POST", "/api/v1/auth/token", body,
-                                headers={"Content-Type": "application/json",
-                                         "X-Forwarded-For": f"203.0.113.{n + 1}"})[0]
-                for n in range(30)]
+    statuses = [
+        cluster.request(
+            "POST",
+            "/api/v1/auth/token",
+            body,
+            headers={"Content-Type": "application/json", "X-Forwarded-For": f"203.0.113.{n + 1}"},
+        )[0]
+        for n in range(30)
+    ]
     assert statuses == [401] * 10 + [429] * 20
     # nginx shared them between both servers (round robin), so the count lives in Redis.
-    answered_by = Counter(match.group(2) for match in
-                          ACCESS_LINE.finditer(cluster.nginx.access_log()[before:]))
+    answered_by = Counter(
+        match.group(2) for match in ACCESS_LINE.finditer(cluster.nginx.access_log()[before:])
+    )
     assert set(answered_by) == {f"127.0.0.1:{s.port}" for s in cluster.servers}
     assert cluster.redis.keys()
 
 
 def test_nginx_serves_static_files_compressed_with_validators(cluster):
-    status, headers, body = cluster.request("GET", "/static/css/site.css",
-                                            headers={"Accept-Encoding": "gzip"})
+    status, headers, body = cluster.request(
+        "GET", "/static/css/site.css", headers={"Accept-Encoding": "gzip"}
+    )
     got = {name.lower(): value for name, value in headers}
     assert status == 200 and got["content-encoding"] == "gzip"
     assert got["cache-control"] == "no-cache" and got["x-content-type-options"] == "nosniff"
     assert "x-request-id" not in got  # nginx answered, not the app
-    status, _, body = cluster.request("GET", "/static/css/site.css",
-                                      headers={"If-None-Match": got["etag"]})
+    status, _, body = cluster.request(
+        "GET", "/static/css/site.css", headers={"If-None-Match": got["etag"]}
+    )
     assert status == 304 and body == b""
 
 
 def test_nginx_refuses_bodies_past_the_apps_limits(cluster):
     just_over = b"x" * (1024 * 1024 + 1)
-    status, headers, body = cluster.request("POST", "/api/v1/sync", just_over,
-                                            headers={"Content-Type": "application/json"})
+    status, headers, body = cluster.request(
+        "POST", "/api/v1/sync", just_over, headers={"Content-Type": "application/json"}
+    )
     # nginx refuses it, in the API's error shape, as the app would have.
     assert status == 413
     assert dict(headers)["Content-Type"] == "application/json"
     assert json.loads(body)["error"]["code"] == "payload_too_large"
     # A form past the limit is refused too (nginx's own page: not an API client).
-    status, _, _ = cluster.request("POST", "/login", just_over,
-                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    status, _, _ = cluster.request(
+        "POST", "/login", just_over, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert status == 413
     # A photo may be 8 MB: nginx lets 2 MB through to the app (which wants a token first).
     status, _, _ = cluster.request(
-        "PUT", "/api/v1/runs/x/photos/00000000-0000-4000-8000-000000000000",
-        b"x" * (2 * 1024 * 1024), headers={"Content-Type": "image/jpeg"})
+        "PUT",
+        "/api/v1/runs/x/photos/00000000-0000-4000-8000-000000000000",
+        b"x" * (2 * 1024 * 1024),
+        headers={"Content-Type": "image/jpeg"},
+    )
     assert status == 401
 
 
@@ -298,8 +348,11 @@ def test_a_body_the_app_refuses_unread_never_marks_a_server_failed(cluster):
     statuses = []
     for _ in range(40):
         status, _, _ = cluster.request(
-            "PUT", "/api/v1/runs/x/photos/00000000-0000-4000-8000-000000000000",
-            b"x" * (6 * 1024 * 1024), headers={"Content-Type": "image/jpeg"})
+            "PUT",
+            "/api/v1/runs/x/photos/00000000-0000-4000-8000-000000000000",
+            b"x" * (6 * 1024 * 1024),
+            headers={"Content-Type": "image/jpeg"},
+        )
         statuses.append(status)
     assert statuses == [401] * 40, str(statuses)
     assert cluster.request("GET", "/healthz")[0] == 200

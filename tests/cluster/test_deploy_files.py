@@ -32,8 +32,9 @@ def test_envsubst_renders_what_the_cluster_test_renders():
     template = NGINX_SITE.read_text()
     values = {name: f"value-of-{name.lower()}" for name in variables_of(template)}
     listed = " ".join(f"${{{name}}}" for name in sorted(values))
-    by_envsubst = subprocess.run(["envsubst", listed], input=template, env=values,
-                                 capture_output=True, text=True, check=True).stdout
+    by_envsubst = subprocess.run(
+        ["envsubst", listed], input=template, env=values, capture_output=True, text=True, check=True
+    ).stdout
     assert by_envsubst == render(template, values)
     assert "$request_id" in by_envsubst and "$host" in by_envsubst
 
@@ -64,7 +65,8 @@ def _gunicorn_config(monkeypatch, metrics_dir):
 
 
 def test_gunicorn_empties_the_metrics_folder_at_start_and_forgets_dead_workers(
-        monkeypatch, tmp_path):
+    monkeypatch, tmp_path
+):
     from prometheus_client import multiprocess  # noqa: F401 (the hook's own import)
 
     folder = tmp_path / "metrics"
@@ -95,8 +97,12 @@ def test_the_gunicorn_config_never_imports_the_app_into_the_master():
     from tests.cluster.harness import GUNICORN_CONFIG
 
     tree = ast.parse(GUNICORN_CONFIG.read_text())
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                for alias in node.names}
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "prometheus_client" in imported
     assert not any(name.split(".")[0] in ("r4h_pwa", "wsgi") for name in imported)
@@ -111,10 +117,17 @@ def test_each_app_server_gets_a_metrics_folder_of_its_own():
 def test_nginx_lets_only_loopback_read_metrics():
     site = NGINX_SITE.read_text()
     block = re.search(r"location = /metrics \{(.*?)\}", site, re.DOTALL).group(1)
-    rules = [line.strip() for line in block.splitlines()
-             if line.strip() and not line.strip().startswith("#")]
-    assert rules == ["allow 127.0.0.1;", "allow ::1;", "deny all;",
-                     "proxy_pass http://r4h_pwa_app;"]
+    rules = [
+        line.strip()
+        for line in block.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert rules == [
+        "allow 127.0.0.1;",
+        "allow ::1;",
+        "deny all;",
+        "proxy_pass http://r4h_pwa_app;",
+    ]
 
 
 def test_env_example_sets_the_page_cache_metrics_and_retention():
@@ -128,8 +141,9 @@ def test_env_example_sets_the_page_cache_metrics_and_retention():
 
 def test_the_backup_unit_writes_where_the_guide_makes_the_folder():
     service = (DEPLOY / "systemd" / "r4h_pwa-backup.service").read_text()
-    target = re.search(r"^ExecStart=.*flask --app r4h_pwa backup (\S+)$", service,
-                       re.MULTILINE).group(1)
+    target = re.search(
+        r"^ExecStart=.*flask --app r4h_pwa backup (\S+)$", service, re.MULTILINE
+    ).group(1)
     assert target in re.search(r"^ReadWritePaths=(.*)$", service, re.MULTILINE).group(1)
     assert f"-m 700 {target}" in GUIDE  # install -d -o r4h -g r4h -m 700
     assert "EnvironmentFile=/etc/r4h_pwa/env" in service  # where the retention settings are

@@ -78,8 +78,9 @@ def cluster_browser(cluster, browser):
     expect()'s patience for a busy machine.
     """
     spki = cluster.nginx.certificate_spki()
-    browser = launch_chromium(shared_playwright(),
-                              extra_args=(f"--ignore-certificate-errors-spki-list={spki}",))
+    browser = launch_chromium(
+        shared_playwright(), extra_args=(f"--ignore-certificate-errors-spki-list={spki}",)
+    )
     yield browser
     browser.close()
 
@@ -90,8 +91,13 @@ def _database(cluster):
     from r4h_pwa import create_app
     from r4h_pwa.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": cluster.database_url.replace(
-        "postgresql://", "postgresql+psycopg://", 1)})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": cluster.database_url.replace(
+                "postgresql://", "postgresql+psycopg://", 1
+            )
+        }
+    )
     with app.app_context():
         try:
             yield db
@@ -116,17 +122,23 @@ def _synced_runs(cluster) -> list[str]:
     from r4h_pwa.models import Run, Runner
 
     with _database(cluster) as db:
-        ids = list(db.session.scalars(
-            sa.select(Run.id).join(Runner).where(Runner.email == RUNNER_EMAIL,
-                                                 Run.synced_at.is_not(None))
-            .order_by(Run.synced_at, Run.id)))
+        ids = list(
+            db.session.scalars(
+                sa.select(Run.id)
+                .join(Runner)
+                .where(Runner.email == RUNNER_EMAIL, Run.synced_at.is_not(None))
+                .order_by(Run.synced_at, Run.id)
+            )
+        )
     return ids
 
 
 def _access_lines(cluster, since: int) -> list[tuple[str, str, int, list[str]]]:
     """nginx's access log from offset since: (method, path, status, upstreams tried)."""
-    return [(m.group(1), m.group(2), int(m.group(3)), m.group(4).split(", "))
-            for m in ACCESS_LINE.finditer(cluster.nginx.access_log()[since:])]
+    return [
+        (m.group(1), m.group(2), int(m.group(3)), m.group(4).split(", "))
+        for m in ACCESS_LINE.finditer(cluster.nginx.access_log()[since:])
+    ]
 
 
 @pytest.mark.e2e
@@ -136,8 +148,7 @@ def test_a_mile_counted_offline_syncs_once_through_the_surviving_server(demo, cl
     a, b = cluster.servers
     synced_before = _synced_runs(cluster)
     origin = f"https://127.0.0.1:{cluster.nginx.https_port}"
-    context = cluster_browser.new_context(base_url=origin,
-                                          viewport={"width": 390, "height": 844})
+    context = cluster_browser.new_context(base_url=origin, viewport={"width": 390, "height": 844})
     try:
         context.clock.install()
         page = context.new_page()
@@ -176,8 +187,10 @@ def test_a_mile_counted_offline_syncs_once_through_the_surviving_server(demo, cl
 
     # Every sync after the crash was answered by the survivor (nginx tried b at most first).
     syncs = _logged(cluster, log_start, "/api/v1/sync")
-    assert syncs and all(status == 200 and upstreams[-1] == f"127.0.0.1:{a.port}"
-                         for _, _, status, upstreams in syncs), syncs
+    assert syncs and all(
+        status == 200 and upstreams[-1] == f"127.0.0.1:{a.port}"
+        for _, _, status, upstreams in syncs
+    ), syncs
     print(f"\njourney: syncs after server b's crash went to {[u for *_, u in syncs]}")
 
     # PostgreSQL holds the laps tapped, in order and once, under the mile the phone showed.
@@ -186,10 +199,12 @@ def test_a_mile_counted_offline_syncs_once_through_the_surviving_server(demo, cl
     assert _synced_runs(cluster) == [*synced_before, run["id"]]
     with _database(cluster) as db:
         runner = db.session.scalar(sa.select(Runner).where(Runner.email == RUNNER_EMAIL))
-        laps = db.session.execute(sa.select(Lap.seq, Lap.elapsed_ms).where(
-            Lap.run_id == run["id"]).order_by(Lap.seq)).all()
+        laps = db.session.execute(
+            sa.select(Lap.seq, Lap.elapsed_ms).where(Lap.run_id == run["id"]).order_by(Lap.seq)
+        ).all()
         assert [tuple(lap) for lap in laps] == [
-            (lap["seq"], lap["elapsed_ms"]) for lap in run["laps"]]
+            (lap["seq"], lap["elapsed_ms"]) for lap in run["laps"]
+        ]
         assert db.session.get(Run, run["id"]).mile_number == next_mile
         assert runner.total_miles == next_mile
 
@@ -215,10 +230,12 @@ def _kill_the_server_handling_it(cluster, upload: threading.Thread):
 
 def _sign_in_phone(cluster) -> dict:
     """A device token for the demo runner, through nginx (as the app gets one)."""
-    body = json.dumps({"email": RUNNER_EMAIL, "password": DEMO_PASSWORD,
-                       "device_name": "Photo phone"})
-    status, _, answer = cluster.request("POST", "/api/v1/auth/token", body,
-                                        headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {"email": RUNNER_EMAIL, "password": DEMO_PASSWORD, "device_name": "Photo phone"}
+    )
+    status, _, answer = cluster.request(
+        "POST", "/api/v1/auth/token", body, headers={"Content-Type": "application/json"}
+    )
     assert status == 200, answer
     return json.loads(answer)
 
@@ -229,16 +246,26 @@ def _synced_run(cluster, phone: dict) -> str:
 
     with _database(cluster) as db:
         hero_id = db.session.scalars(sa.select(Hero.id).order_by(Hero.id)).first()
-        track_id = db.session.scalar(sa.select(Track.id).where(
-            Track.name == "Example Middle School track"))
-    run = {"id": str(uuid.uuid4()), "hero_id": hero_id, "track_id": track_id,
-           "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
-           "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
-           "checkins": [], "words": "For a hero.", "video_url": ""}
+        track_id = db.session.scalar(
+            sa.select(Track.id).where(Track.name == "Example Middle School track")
+        )
+    run = {
+        "id": str(uuid.uuid4()),
+        "hero_id": hero_id,
+        "track_id": track_id,
+        "started_at": "2025-03-01T14:00:00Z",
+        "finished_at": "2025-03-01T14:12:00Z",
+        "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
+        "checkins": [],
+        "words": "For a hero.",
+        "video_url": "",
+    }
     status, _, answer = cluster.request(
-        "POST", "/api/v1/sync", json.dumps({"device_id": phone["device_id"], "runs": [run]}),
-        headers={"Content-Type": "application/json",
-                 "Authorization": f"Bearer {phone['token']}"})
+        "POST",
+        "/api/v1/sync",
+        json.dumps({"device_id": phone["device_id"], "runs": [run]}),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {phone['token']}"},
+    )
     assert status == 200 and json.loads(answer)["results"][0]["status"] == "created", answer
     return run["id"]
 
@@ -255,8 +282,11 @@ def test_photos_through_a_crash_are_stored_once_and_served_by_either_server(demo
 
     def put(photo_id: str, data: bytes) -> tuple[int, dict, dict]:
         status, headers, body = cluster.request(
-            "PUT", f"/api/v1/runs/{run_id}/photos/{photo_id}", data,
-            headers={"Content-Type": "image/jpeg", **bearer})
+            "PUT",
+            f"/api/v1/runs/{run_id}/photos/{photo_id}",
+            data,
+            headers={"Content-Type": "image/jpeg", **bearer},
+        )
         return status, dict((n.lower(), v) for n, v in headers), json.loads(body)
 
     # Two photos, then the first again (the phone did not hear the answer): stored once.
@@ -281,7 +311,8 @@ def test_photos_through_a_crash_are_stored_once_and_served_by_either_server(demo
             photo_id = str(uuid.uuid4())
             reply: list = []
             upload = threading.Thread(
-                target=lambda i, into: into.append(put(i, big)), args=(photo_id, reply))
+                target=lambda i, into: into.append(put(i, big)), args=(photo_id, reply)
+            )
             upload.start()
             killed = _kill_the_server_handling_it(cluster, upload)
             upload.join(timeout=60)
@@ -292,8 +323,10 @@ def test_photos_through_a_crash_are_stored_once_and_served_by_either_server(demo
         [survivor] = [server for server in cluster.servers if server is not killed]
         [(_, _, _, upstreams)] = _logged(cluster, log_start, photo_id)
         assert upstreams == [f"127.0.0.1:{killed.port}", f"127.0.0.1:{survivor.port}"]
-        print(f"\nphotos: server {killed.name} killed mid-upload (try {tries}); the upload "
-              f"answered {status} by {survivor.name}")
+        print(
+            f"\nphotos: server {killed.name} killed mid-upload (try {tries}); the upload "
+            f"answered {status} by {survivor.name}"
+        )
 
         # More photos while it is down: each answered (nginx skips or gets past the dead one).
         for n in range(3, 6):
@@ -312,14 +345,16 @@ def test_photos_through_a_crash_are_stored_once_and_served_by_either_server(demo
     from r4h_pwa.models import Photo
 
     with _database(cluster) as db:
-        stored = {photo.id: photo.jpeg for photo in db.session.scalars(
-            sa.select(Photo).where(Photo.run_id == run_id))}
+        stored = {
+            photo.id: photo.jpeg
+            for photo in db.session.scalars(sa.select(Photo).where(Photo.run_id == run_id))
+        }
     assert sorted(stored) == sorted(sent)
     for photo_id, jpeg in stored.items():
         for server in (a, b):
             status, headers, body = cluster.request(
-                "GET", f"/api/v1/runs/{run_id}/photos/{photo_id}.jpg", headers=bearer,
-                server=server)
+                "GET", f"/api/v1/runs/{run_id}/photos/{photo_id}.jpg", headers=bearer, server=server
+            )
             assert (status, dict(headers)["Content-Type"], body) == (200, "image/jpeg", jpeg)
         assert answers[photo_id]["url"].endswith(f"/photos/{photo_id}.jpg")
 
@@ -332,6 +367,7 @@ def test_photos_through_a_crash_are_stored_once_and_served_by_either_server(demo
     assert status == 415 and body["error"]["code"] == "unsupported_media_type"
     assert "x-request-id" in headers  # the app answered this one
     with _database(cluster) as db:
-        count = db.session.scalar(sa.select(sa.func.count()).select_from(Photo).where(
-            Photo.run_id == run_id))
+        count = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Photo).where(Photo.run_id == run_id)
+        )
     assert count == len(sent)

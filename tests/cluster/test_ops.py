@@ -44,29 +44,53 @@ def _seed(database_url: str) -> dict:
     app = _app(database_url)
     with app.app_context():
         track = Track(name="Backup Test Track", laps_per_mile=7, min_lap_seconds=40)
-        hero = Hero(name="Hero Of The Backup", rank="Officer", agency="Example County PD",
-                    state="CO", kind="police", end_of_watch=date(2023, 2, 11))
-        organiser = Runner(email="backup-organiser@example.org", name="Organiser",
-                           starting_mile_count=0)
+        hero = Hero(
+            name="Hero Of The Backup",
+            rank="Officer",
+            agency="Example County PD",
+            state="CO",
+            kind="police",
+            end_of_watch=date(2023, 2, 11),
+        )
+        organiser = Runner(
+            email="backup-organiser@example.org", name="Organiser", starting_mile_count=0
+        )
         organiser.set_password("backup-password-123")
         db.session.add_all([track, hero, organiser])
         devices = []
         for n in range(PHONES):
-            runner = Runner(email=f"backup-phone{n}@example.org", name=f"Backup Runner {n}",
-                            starting_mile_count=10 * n)
+            runner = Runner(
+                email=f"backup-phone{n}@example.org",
+                name=f"Backup Runner {n}",
+                starting_mile_count=10 * n,
+            )
             runner.set_password("backup-password-123")
             db.session.add(runner)
             token, device = issue_device_token(runner, f"Backup phone {n}", 30)
             devices.append((runner, token, device))
-        planned = [Run(hero=hero, runner=organiser, track=track,
-                       scheduled_at=datetime.now(UTC) + timedelta(minutes=30 + n))
-                   for n in range(3)]
+        planned = [
+            Run(
+                hero=hero,
+                runner=organiser,
+                track=track,
+                scheduled_at=datetime.now(UTC) + timedelta(minutes=30 + n),
+            )
+            for n in range(3)
+        ]
         db.session.add_all(planned)
         db.session.commit()
         seeded = {
             "track_id": track.id,
-            "phones": [{"runner_id": r.id, "start": r.starting_mile_count, "token": t,
-                        "device_id": d.id, "hero_id": hero.id} for r, t, d in devices],
+            "phones": [
+                {
+                    "runner_id": r.id,
+                    "start": r.starting_mile_count,
+                    "token": t,
+                    "device_id": d.id,
+                    "hero_id": hero.id,
+                }
+                for r, t, d in devices
+            ],
             "checkin_tokens": [run.checkin_token for run in planned],
         }
         db.session.remove()
@@ -97,13 +121,15 @@ def test_a_backup_under_load_restores_exactly_the_moment_it_was_taken(cluster, t
     seeded = _seed(cluster.database_url)
     rec = RetryingRecorder(cluster)
     stop = threading.Event()
-    phones = [OutboxPhone(p, seeded["track_id"], 0.3, 500 + n)
-              for n, p in enumerate(seeded["phones"])]
+    phones = [
+        OutboxPhone(p, seeded["track_id"], 0.3, 500 + n) for n, p in enumerate(seeded["phones"])
+    ]
     origin = f"https://127.0.0.1:{cluster.nginx.https_port}"
-    officers = [Officer(1000 + n, seeded["checkin_tokens"][n % 3], double_tap=False,
-                        origin=origin) for n in range(OFFICERS)]
-    threads = [threading.Thread(target=p.work, args=(rec, stop, 0.3), daemon=True)
-               for p in phones]
+    officers = [
+        Officer(1000 + n, seeded["checkin_tokens"][n % 3], double_tap=False, origin=origin)
+        for n in range(OFFICERS)
+    ]
+    threads = [threading.Thread(target=p.work, args=(rec, stop, 0.3), daemon=True) for p in phones]
 
     def officers_arrive():  # one every 0.4 s, from before the backup to after it
         for officer in officers:
@@ -156,22 +182,26 @@ def test_a_backup_under_load_restores_exactly_the_moment_it_was_taken(cluster, t
         # Everything acknowledged before the backup started is in it.
         restored_runs = {run_id for (run_id,) in _rows(restored.url, "SELECT id FROM runs")}
         assert acked_before and acked_before <= restored_runs
-        restored_names = {name for (name,) in _rows(restored.url,
-                                                     "SELECT name FROM checkins")}
+        restored_names = {name for (name,) in _rows(restored.url, "SELECT name FROM checkins")}
         assert checked_in_before <= restored_names
         # What it holds is what the source holds, row for row (runs and laps are only ever
         # added during this load): nothing half-written, nothing from another moment.
-        for query in ("SELECT * FROM runs", "SELECT * FROM laps",
-                      "SELECT * FROM checkins WHERE run_id IN (SELECT id FROM runs "
-                      "WHERE synced_at IS NOT NULL)"):
+        for query in (
+            "SELECT * FROM runs",
+            "SELECT * FROM laps",
+            "SELECT * FROM checkins WHERE run_id IN (SELECT id FROM runs "
+            "WHERE synced_at IS NOT NULL)",
+        ):
             assert _rows(restored.url, query) <= _rows(cluster.database_url, query)
         # And the source went on: some runs acknowledged later are not in the backup.
         assert _acknowledged(phones) - restored_runs
     finally:
         restored.drop()
-    print(f"\nbackup under load: {took:.2f} s, runs {runs_before} -> {runs_after} during it, "
-          f"{taken['runs']['rows']} in the backup; {len(acked_before)} acknowledged before; "
-          f"{rec.count} requests")
+    print(
+        f"\nbackup under load: {took:.2f} s, runs {runs_before} -> {runs_after} during it, "
+        f"{taken['runs']['rows']} in the backup; {len(acked_before)} acknowledged before; "
+        f"{rec.count} requests"
+    )
 
 
 # ---- /metrics ----------------------------------------------------------------------------------
@@ -183,9 +213,11 @@ def _healthz_count(cluster, server) -> float:
     assert status == 200
     for family in text_string_to_metric_families(body.decode()):
         for sample in family.samples:
-            if (sample.name == "r4h_http_requests_total"
-                    and sample.labels == {"endpoint": "/healthz", "method": "GET",
-                                          "status": "200"}):
+            if sample.name == "r4h_http_requests_total" and sample.labels == {
+                "endpoint": "/healthz",
+                "method": "GET",
+                "status": "200",
+            }:
                 return sample.value
     return 0.0
 
@@ -200,8 +232,7 @@ def test_metrics_count_every_worker_of_both_servers_and_only_for_loopback(cluste
     before = {server.port: _healthz_count(cluster, server) for server in cluster.servers}
     sent = 60
     with ThreadPoolExecutor(6) as pool:  # at once, so both workers of each server answer
-        statuses = Counter(pool.map(lambda _: cluster.request("GET", "/healthz")[0],
-                                    range(sent)))
+        statuses = Counter(pool.map(lambda _: cluster.request("GET", "/healthz")[0], range(sent)))
     assert statuses == {200: sent}
     after = {server.port: _healthz_count(cluster, server) for server in cluster.servers}
     # nginx shared them between the servers, and the two servers' counts add up to all sent.
@@ -221,11 +252,15 @@ def test_metrics_count_every_worker_of_both_servers_and_only_for_loopback(cluste
     assert cluster.request("GET", "/healthz", source="127.0.0.2")[0] == 200
     status, _, body = cluster.request("GET", "/metrics", source="127.0.0.2")
     assert status == 403 and b"r4h_http" not in body
-    refused = [line for line in cluster.nginx.access_log().splitlines()
-               if line.startswith("127.0.0.2 ") and '"GET /metrics ' in line]
+    refused = [
+        line
+        for line in cluster.nginx.access_log().splitlines()
+        if line.startswith("127.0.0.2 ") and '"GET /metrics ' in line
+    ]
     assert refused and all(" 403 " in line and " up=- " in line for line in refused)
     # Should nginx let one through (a wider allow list), the app refuses it too: it checks
     # the address nginx saw, which nginx appends to X-Forwarded-For.
-    status, _, body = cluster.request("GET", "/metrics", server=a,
-                                      headers={"X-Forwarded-For": "203.0.113.7"})
+    status, _, body = cluster.request(
+        "GET", "/metrics", server=a, headers={"X-Forwarded-For": "203.0.113.7"}
+    )
     assert status == 404 and b"r4h_http" not in body

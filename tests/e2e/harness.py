@@ -149,8 +149,9 @@ class LiveServer:
         from r4h_pwa.extensions import db
 
         url = _sqlite_url(self.database)
-        app = create_app({"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url,
-                          "SECRET_KEY": SECRET_KEY})
+        app = create_app(
+            {"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY}
+        )
         with app.app_context():
             try:
                 yield db

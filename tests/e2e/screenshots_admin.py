@@ -34,24 +34,46 @@ def seed(server: LiveServer) -> dict:
     )
 
     with server.db() as db:
-        db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
-                           .values(totp_secret=TOTP_SECRET))
+        db.session.execute(
+            sa.update(Runner)
+            .where(Runner.email == "admin@example.org")
+            .values(totp_secret=TOTP_SECRET)
+        )
         runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=3)
         unshipped = make_synced_run(runner)
-        printed = make_synced_run(runner, mile_number=1295,
-                                  hero=make_hero(name="Maria Ruiz", rank="Firefighter",
-                                                 kind="fire", state="FL",
-                                                 agency="Orlando Fire Department"))
-        make_shipment(printed, status="label_printed", label_printed_at=utcnow(),
-                      recipient_name="The Ruiz family")
-        make_synced_run(runner, mile_number=1296, started_at=utcnow() - timedelta(days=2),
-                        hero=make_hero(name="Tom Hale", rank="Deputy", state="CO",
-                                       agency="Teller County Sheriff's Office"))
-        waiting = make_hero(name="Alex Waiting", agency="Example Borough Police", state="CO",
-                            end_of_watch=date.today() - timedelta(days=400))
+        printed = make_synced_run(
+            runner,
+            mile_number=1295,
+            hero=make_hero(
+                name="Maria Ruiz",
+                rank="Firefighter",
+                kind="fire",
+                state="FL",
+                agency="Orlando Fire Department",
+            ),
+        )
+        make_shipment(
+            printed,
+            status="label_printed",
+            label_printed_at=utcnow(),
+            recipient_name="The Ruiz family",
+        )
+        make_synced_run(
+            runner,
+            mile_number=1296,
+            started_at=utcnow() - timedelta(days=2),
+            hero=make_hero(
+                name="Tom Hale", rank="Deputy", state="CO", agency="Teller County Sheriff's Office"
+            ),
+        )
+        waiting = make_hero(
+            name="Alex Waiting",
+            agency="Example Borough Police",
+            state="CO",
+            end_of_watch=date.today() - timedelta(days=400),
+        )
         db.session.commit()
         return {"run": unshipped.id, "hero": waiting.id}
-
 
 
 def shoot(target, out: Path, name: str, full: bool = False) -> None:

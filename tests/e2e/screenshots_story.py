@@ -91,8 +91,9 @@ def family_page(browser, server: LiveServer, out: Path, token: str) -> None:
         page.goto(f"/f/{token}")
         for photo in page.get_by_test_id("family-photo").all():
             photo.scroll_into_view_if_needed()
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                                   arg=photo.element_handle())
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+            )
         page.evaluate("window.scrollTo(0, 0)")
         shoot(page, out, f"05-family-{scheme}")
         shoot(page, out, f"05-family-{scheme}-full", full=True)

@@ -104,8 +104,13 @@ def test_the_ceremony_and_a_photo_go_from_an_offline_phone_to_the_family_and_bac
     page.get_by_test_id("confirm-finish").click()
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
     [run] = stored_runs(page)
-    ceremony = {"prayer_before": True, "silence_seconds": 60, "flag_carried": True,
-                "prayer_after": False, "silence_when": "after"}
+    ceremony = {
+        "prayer_before": True,
+        "silence_seconds": 60,
+        "flag_carried": True,
+        "prayer_after": False,
+        "silence_when": "after",
+    }
     assert run["status"] == "outbox"
     assert run["ceremony"] == ceremony and run["payload"]["ceremony"] == ceremony
 
@@ -118,8 +123,9 @@ def test_the_ceremony_and_a_photo_go_from_an_offline_phone_to_the_family_and_bac
     page.get_by_role("button", name="Open").first.click()
     expect(page.get_by_test_id("run-photo")).to_have_count(1)
     thumbnail = page.get_by_test_id("run-photo").locator("img")
-    page.wait_for_function("img => img.complete && img.naturalWidth === 1600",
-                           arg=thumbnail.element_handle())  # shown from IndexedDB, offline
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 1600", arg=thumbnail.element_handle()
+    )  # shown from IndexedDB, offline
     [photo] = read_photos(page)
     assert (photo["run_id"], photo["width"], photo["height"]) == (run["id"], 1600, 1200)
     assert not photo["sent"]
@@ -154,8 +160,9 @@ def test_the_ceremony_and_a_photo_go_from_an_offline_phone_to_the_family_and_bac
     shown = family_page.get_by_test_id("family-photo")
     expect(shown).to_have_count(1)
     shown.scroll_into_view_if_needed()
-    family_page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                                  arg=shown.element_handle())
+    family_page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=shown.element_handle()
+    )
 
     # The photo as served carries no EXIF, no GPS, nothing but pixels.
     src = shown.get_attribute("src")
@@ -208,16 +215,21 @@ def a_sent_mile(page) -> dict:
 def test_a_sent_photo_hidden_on_the_phone_leaves_the_family_page(context, page, server_db):
     context.clock.install()
     run = a_sent_mile(page)
-    assert run["payload"]["ceremony"] == {"prayer_before": False, "silence_seconds": 0,
-                                          "flag_carried": False, "prayer_after": False}
+    assert run["payload"]["ceremony"] == {
+        "prayer_before": False,
+        "silence_seconds": 0,
+        "flag_carried": False,
+        "prayer_after": False,
+    }
 
     page.get_by_test_id("photo-take").set_input_files(
         {"name": "a.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps((800, 600), 6)}
     )
     expect(page.get_by_test_id("photo-status")).to_have_text("Sent.", timeout=15_000)
     page.get_by_test_id("photo-hide").click()
-    expect(page.get_by_test_id("photo-status")).to_have_text("Hidden from the family page.",
-                                                             timeout=15_000)
+    expect(page.get_by_test_id("photo-status")).to_have_text(
+        "Hidden from the family page.", timeout=15_000
+    )
     [photo] = read_photos(page)
     # Stored sideways with orientation 6: the phone turned it upright, portrait.
     assert (photo["width"], photo["height"]) == (600, 800)
@@ -232,9 +244,19 @@ def test_a_photo_the_server_refuses_is_said_plainly_and_not_retried(context, pag
     context.clock.install()
     run = a_sent_mile(page)
     with server_db() as db:  # another phone already sent other bytes under the id below
-        db.session.add(Photo(id="0b6c4f3e-9d2a-4c1b-8e7f-6a5b4c3d2e1f", run_id=run["id"],
-                             upload_hash="0" * 64, width=1, height=1, jpeg=b"x", page_width=1,
-                             page_height=1, page_jpeg=b"x"))
+        db.session.add(
+            Photo(
+                id="0b6c4f3e-9d2a-4c1b-8e7f-6a5b4c3d2e1f",
+                run_id=run["id"],
+                upload_hash="0" * 64,
+                width=1,
+                height=1,
+                jpeg=b"x",
+                page_width=1,
+                page_height=1,
+                page_jpeg=b"x",
+            )
+        )
         db.session.commit()
     page.evaluate(
         """async (runId) => {
@@ -248,8 +270,9 @@ def test_a_photo_the_server_refuses_is_said_plainly_and_not_retried(context, pag
     )
     page.get_by_test_id("sync-now").click()
     status = page.get_by_test_id("photo-status")
-    expect(status).to_contain_text("Not sent: This photo id is already used with other bytes",
-                                   timeout=15_000)
+    expect(status).to_contain_text(
+        "Not sent: This photo id is already used with other bytes", timeout=15_000
+    )
     # Refused is final: the outbox has nothing left to send for it.
     left = page.evaluate("""async () => {
       const db = await import("/static/js/db.js");

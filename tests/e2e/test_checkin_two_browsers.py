@@ -88,9 +88,14 @@ def test_officers_scan_the_phone_check_in_and_only_consenting_ones_reach_the_fam
         assert run.mile_number is not None
         names = sorted(c.name for c in run.checkins)
         assert names == ["Deputy Quiet Person", "Sgt. Ada Park"]  # merged, no duplicates
-        shipment = Shipment(run=run, recipient_name="The Avery family",
-                            address_line1="12 Private Lane", city="Winter Springs",
-                            state="FL", postal_code="32708")
+        shipment = Shipment(
+            run=run,
+            recipient_name="The Avery family",
+            address_line1="12 Private Lane",
+            city="Winter Springs",
+            state="FL",
+            postal_code="32708",
+        )
         db.session.add(shipment)
         db.session.commit()
         family_path = f"/f/{shipment.family_token}"

@@ -39,13 +39,17 @@ MESSAGE = "Thank you for running for Alex.\nHis mother keeps the flag by his pho
 @pytest.fixture
 def server(tmp_path, demo_database, smtp_server: LocalSmtp):
     """The app under `flask run`, sending its email to the test's SMTP server."""
-    live = LiveServer(tmp_path, demo_database, env={
-        "R4H_MAIL_SERVER": "127.0.0.1",
-        "R4H_MAIL_PORT": str(smtp_server.port),
-        "R4H_MAIL_SECURITY": "none",
-        "R4H_MAIL_FROM": "Running 4 Heroes <team@example.org>",
-        "R4H_ADMIN_EMAILS": ", ".join(ADMINS),
-    }).start()
+    live = LiveServer(
+        tmp_path,
+        demo_database,
+        env={
+            "R4H_MAIL_SERVER": "127.0.0.1",
+            "R4H_MAIL_PORT": str(smtp_server.port),
+            "R4H_MAIL_SECURITY": "none",
+            "R4H_MAIL_FROM": "Running 4 Heroes <team@example.org>",
+            "R4H_ADMIN_EMAILS": ", ".join(ADMINS),
+        },
+    ).start()
     yield live
     live.stop()
 
@@ -71,10 +75,17 @@ def _seed(server) -> int:
     from tests.factories import make_hero
 
     with server.db() as db:
-        db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
-                           .values(totp_secret=TOTP_SECRET))
-        hero = make_hero(name="Alex Waiting", agency="Example Borough Police", state="PA",
-                         end_of_watch=date.today() - timedelta(days=400))
+        db.session.execute(
+            sa.update(Runner)
+            .where(Runner.email == "admin@example.org")
+            .values(totp_secret=TOTP_SECRET)
+        )
+        hero = make_hero(
+            name="Alex Waiting",
+            agency="Example Borough Police",
+            state="PA",
+            end_of_watch=date.today() - timedelta(days=400),
+        )
         db.session.commit()
         return hero.id
 
@@ -91,9 +102,9 @@ def _wait_for_attempts(server, attempts: int, timeout: float = 20) -> None:
         time.sleep(0.1)
 
 
-
 def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
-        server, context, page, admin_page, family_page, smtp_server):
+    server, context, page, admin_page, family_page, smtp_server
+):
     hero_id = _seed(server)
 
     # The admin plans the waiting hero's mile from the coverage queue.
@@ -116,7 +127,8 @@ def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
     planned = page.get_by_test_id("planned-run").filter(has_text="Alex Waiting")
     planned.click()
     expect(page.locator(".hero-card").get_by_role("heading", level=1)).to_have_text(
-        "Officer Alex Waiting")
+        "Officer Alex Waiting"
+    )
     page.get_by_test_id("begin-laps").click()
     tap_laps(page, 7)
     page.get_by_test_id("finish-run").click()
@@ -148,11 +160,15 @@ def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
     admin_page.get_by_label("Tracking number (optional)").fill(TRACKING)
     admin_page.get_by_test_id("save-shipment").click()
     expect(admin_page.get_by_test_id("shipment-title")).to_have_text(
-        "Flag for Officer Alex Waiting → The Waiting family")
+        "Flag for Officer Alex Waiting → The Waiting family"
+    )
     with server.db() as db:
         shipment = db.session.scalar(sa.select(Shipment).where(Shipment.run_id == run_id))
         assert (shipment.status, shipment.carrier, shipment.tracking_number) == (
-            "shipped", "USPS", "9400111899223344556677")
+            "shipped",
+            "USPS",
+            "9400111899223344556677",
+        )
         family_path, shipment_id = f"/f/{shipment.family_token}", shipment.id
 
     # The family page says the flag is on its way, with USPS's tracking page, and no address.
@@ -160,7 +176,8 @@ def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
     on_its_way = family_page.get_by_test_id("on-its-way")
     expect(on_its_way).to_contain_text("Your flag is on its way")
     expect(on_its_way.get_by_test_id("tracking-link")).to_have_attribute(
-        "href", "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223344556677")
+        "href", "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223344556677"
+    )
     expect(family_page.locator("body")).not_to_contain_text("12 Elm Street")
 
     # The family confirms, with a message; the page thanks them at once.
@@ -175,8 +192,9 @@ def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
         assert email.message["Subject"] == "Flag received: Officer Alex Waiting"
         assert "Flag for Officer Alex Waiting → The Waiting family" in email.body
         assert "Mile 1,294, run by Demo Runner." in email.body
-        assert ("  Thank you for running for Alex.\n"
-                "  His mother keeps the flag by his photo.") in email.body
+        assert (
+            "  Thank you for running for Alex.\n  His mother keeps the flag by his photo."
+        ) in email.body
         assert f"{server.url}/admin/shipments/{shipment_id}" in email.body
         assert "12 Elm Street" not in email.body and family_path not in email.body
 
@@ -187,12 +205,14 @@ def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
         assert shipment.ack_message == MESSAGE
         emails = db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.recipient)).all()
         assert [(e.recipient, e.status, e.attempts, e.reason, e.shipment_id) for e in emails] == [
-            (address, "sent", 1, "family_received", shipment_id) for address in ADMINS]
+            (address, "sent", 1, "family_received", shipment_id) for address in ADMINS
+        ]
         assert db.session.get(Hero, hero_id).runs[0].id == run_id
 
 
 def test_with_the_mail_server_down_the_family_is_thanked_and_the_admin_sees_the_email_wait(
-        server, admin_page, family_page, smtp_server):
+    server, admin_page, family_page, smtp_server
+):
     _seed(server)
     from tests.factories import make_runner, make_shipment, make_synced_run
 
@@ -215,7 +235,8 @@ def test_with_the_mail_server_down_the_family_is_thanked_and_the_admin_sees_the_
     emails = admin_page.get_by_test_id("work-emails")
     expect(emails.get_by_test_id("unsent-email")).to_have_count(2)
     expect(emails.get_by_test_id("unsent-email").first).to_contain_text(
-        "Flag received: Officer Julian Becerra")
+        "Flag received: Officer Julian Becerra"
+    )
     expect(emails.get_by_test_id("email-error").first).to_contain_text("ConnectionRefusedError")
     for width, height in ((320, 568), (390, 844)):
         for scheme in ("light", "dark"):

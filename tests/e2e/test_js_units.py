@@ -204,8 +204,12 @@ def test_finish_dates_the_run_by_its_monotonic_elapsed_time_and_builds_the_paylo
         "words": "",
         "video_url": "",
         # A step not tapped is sent as skipped.
-        "ceremony": {"prayer_before": False, "silence_seconds": 0, "flag_carried": False,
-                     "prayer_after": False},
+        "ceremony": {
+            "prayer_before": False,
+            "silence_seconds": 0,
+            "flag_carried": False,
+            "prayer_after": False,
+        },
     }
 
 

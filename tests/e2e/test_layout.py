@@ -95,8 +95,11 @@ def layout_server(tmp_path_factory, demo_database):
     live = LiveServer(tmp_path_factory.mktemp("layout"), demo_database).start()
     with live.db() as db:
         # The demo admin, enrolled in two-factor sign-in with the test authenticator.
-        db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
-                           .values(totp_secret=TOTP_SECRET))
+        db.session.execute(
+            sa.update(Runner)
+            .where(Runner.email == "admin@example.org")
+            .values(totp_secret=TOTP_SECRET)
+        )
         runner = db.session.scalar(sa.select(Runner).where(Runner.role == "runner"))
         hero = db.session.scalar(sa.select(Hero).where(Hero.name == "Casey Morgan"))
         hero.source_url = "https://memorial.example.org/heroes/firefighter-casey-morgan"

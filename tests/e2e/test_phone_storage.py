@@ -71,8 +71,9 @@ def test_a_sent_photo_leaves_a_thumbnail_that_the_done_screen_shows_offline(
     expect(page.locator("body")).to_have_attribute("data-screen", "runs")
     page.get_by_role("button", name="Open").first.click()
     shown = page.get_by_test_id("run-photo").locator("img")
-    page.wait_for_function("img => img.complete && img.naturalWidth === 480",
-                           arg=shown.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 480", arg=shown.element_handle()
+    )
     expect(page.get_by_test_id("photo-status")).to_have_text("Sent.")
 
 
@@ -153,8 +154,12 @@ def test_the_sync_says_how_long_the_oldest_run_waited(context, page, server_db):
     page.clock.fast_forward(10 * 60_000)  # ten minutes with no signal
 
     sent = []
-    page.on("requestfinished", lambda request: request.url.endswith("/api/v1/sync")
-            and sent.append(request.post_data_json))
+    page.on(
+        "requestfinished",
+        lambda request: (
+            request.url.endswith("/api/v1/sync") and sent.append(request.post_data_json)
+        ),
+    )
     context.set_offline(False)
     page.get_by_test_id("sync-now").click()
     expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
@@ -182,6 +187,10 @@ def test_a_silence_on_the_hero_card_is_sent_as_before_and_not_shown_as_after(con
     page.get_by_test_id("confirm-finish").click()
     expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
     [run] = stored_runs(page)
-    assert run["payload"]["ceremony"] == {"prayer_before": False, "silence_seconds": 60,
-                                          "flag_carried": False, "prayer_after": False,
-                                          "silence_when": "before"}
+    assert run["payload"]["ceremony"] == {
+        "prayer_before": False,
+        "silence_seconds": 60,
+        "flag_carried": False,
+        "prayer_after": False,
+        "silence_when": "before",
+    }

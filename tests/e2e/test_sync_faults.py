@@ -81,8 +81,9 @@ def test_a_500_then_a_stopped_server_lose_nothing_and_it_syncs_once(
     # From here every push that reaches the server is noted, the outbox's own retry too:
     # it may fire as soon as the server is back, before Sync now is tapped.
     answers = []
-    page.on("response",
-            lambda r: answers.append(r.status) if r.url.endswith("/api/v1/sync") else None)
+    page.on(
+        "response", lambda r: answers.append(r.status) if r.url.endswith("/api/v1/sync") else None
+    )
     server.heal()
     server.start()
     page.get_by_test_id("sync-now").click()

@@ -30,11 +30,15 @@ def server(tmp_path, demo_database):
     PLANNED; the demo admin's authenticator known."""
     live = LiveServer(tmp_path, demo_database, env={"R4H_TIMEZONE": TEAM_ZONE})
     with live.db() as db:
-        db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
-                           .values(totp_secret=TOTP_SECRET))
+        db.session.execute(
+            sa.update(Runner)
+            .where(Runner.email == "admin@example.org")
+            .values(totp_secret=TOTP_SECRET)
+        )
         runner = db.session.scalar(sa.select(Runner).where(Runner.email == RUNNER_EMAIL))
-        runs = db.session.scalars(sa.select(Run).where(Run.runner_id == runner.id,
-                                                       Run.status == "planned")).all()
+        runs = db.session.scalars(
+            sa.select(Run).where(Run.runner_id == runner.id, Run.status == "planned")
+        ).all()
         while len(runs) < len(PLANNED):
             runs.append(make_run(runner, track=runs[0].track))
         for run, moment in zip(runs, PLANNED, strict=True):
@@ -47,8 +51,12 @@ def server(tmp_path, demo_database):
 
 
 def _context(browser, server):
-    return browser.new_context(base_url=server.url, viewport={"width": 390, "height": 844},
-                               timezone_id=PHONE_ZONE, locale="en-US")
+    return browser.new_context(
+        base_url=server.url,
+        viewport={"width": 390, "height": 844},
+        timezone_id=PHONE_ZONE,
+        locale="en-US",
+    )
 
 
 def test_a_phone_in_tokyo_shows_planned_times_in_the_teams_zone(browser, server):
@@ -89,7 +97,9 @@ def test_the_phone_falls_back_to_its_own_zone_without_the_teams(browser, server)
         for zone in (None, "Not/AZone"):
             text = page.evaluate(
                 "async ([iso, zone]) => (await import('/static/js/format.js'))"
-                ".formatPlanned(iso, zone)", [moment, zone])
+                ".formatPlanned(iso, zone)",
+                [moment, zone],
+            )
             assert text == "Wed Dec 2, 2026 · 10:00 GMT+9"
     finally:
         context.close()

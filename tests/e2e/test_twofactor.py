@@ -47,8 +47,9 @@ def _on_the_dashboard(page: Page) -> None:
 
 
 def _show_setup(browser, server, scheme: str) -> Page:
-    context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 844},
-                                  color_scheme=scheme)
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": 390, "height": 844}, color_scheme=scheme
+    )
     page = context.new_page()
     _password(page)
     expect(page).to_have_url(re.compile(r"/login/two-factor/setup$"))
@@ -63,8 +64,12 @@ def test_admin_enrols_then_signs_in_with_a_code_and_with_a_recovery_code(browser
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     # The refused code's page answers 422 by design; any other console error is a fault.
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and "status of 422" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None
+        ),
+    )
 
     # Enrol: the key shown beside the QR code is what the authenticator app stores.
     secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")

@@ -14,8 +14,7 @@ def story(db) -> Story:
 @pytest.fixture
 def strict_app(app_config, request):
     """The app with CSRF and rate limits on, as in production."""
-    app_config.update(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True,
-                      ACK_RATE_LIMIT="3 per hour")
+    app_config.update(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, ACK_RATE_LIMIT="3 per hour")
     return request.getfixturevalue("app")
 
 

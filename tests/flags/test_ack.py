@@ -1,6 +1,5 @@
 """POST /f/<token>/ack: the family says the flag arrived, with an optional message."""
 
-
 from r4h_pwa.extensions import db as _db
 from tests.helpers import csrf_token, reload, sign_in
 
@@ -90,8 +89,9 @@ def test_ack_without_csrf_token_is_refused(strict_app, strict_story):
 def test_ack_with_the_pages_csrf_token_works(strict_app, strict_story):
     client = strict_app.test_client()
     token = csrf_token(client.get(strict_story.family_path).get_data(as_text=True))
-    response = client.post(f"{strict_story.family_path}/ack",
-                           data={"message": "hi", "csrf_token": token})
+    response = client.post(
+        f"{strict_story.family_path}/ack", data={"message": "hi", "csrf_token": token}
+    )
     assert response.status_code == 303
 
 
@@ -99,8 +99,9 @@ def test_ack_is_rate_limited(strict_app, strict_story):
     client = strict_app.test_client()
     token = csrf_token(client.get(strict_story.family_path).get_data(as_text=True))
     codes = [
-        client.post(f"{strict_story.family_path}/ack",
-                    data={"message": "", "csrf_token": token}).status_code
+        client.post(
+            f"{strict_story.family_path}/ack", data={"message": "", "csrf_token": token}
+        ).status_code
         for _ in range(4)
     ]
     assert codes == [303, 303, 303, 429]

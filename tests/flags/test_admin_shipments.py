@@ -34,11 +34,20 @@ def _form(run_id=None, **overrides) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
-ADMIN_GETS = ["/admin/shipments", "/admin/shipments/new", "/admin/shipments/{id}",
-              "/admin/shipments/{id}/edit"]
-ADMIN_POSTS = ["/admin/shipments/new", "/admin/shipments/{id}/edit",
-               "/admin/shipments/{id}/advance", "/admin/shipments/{id}/revoke",
-               "/admin/shipments/{id}/reissue", "/admin/shipments/print"]
+ADMIN_GETS = [
+    "/admin/shipments",
+    "/admin/shipments/new",
+    "/admin/shipments/{id}",
+    "/admin/shipments/{id}/edit",
+]
+ADMIN_POSTS = [
+    "/admin/shipments/new",
+    "/admin/shipments/{id}/edit",
+    "/admin/shipments/{id}/advance",
+    "/admin/shipments/{id}/revoke",
+    "/admin/shipments/{id}/reissue",
+    "/admin/shipments/print",
+]
 
 
 @pytest.mark.parametrize("path", ADMIN_GETS)
@@ -74,9 +83,11 @@ def test_list_shows_each_shipment_with_its_status(admin, story):
 
 def test_list_filters_by_status(admin, story):
     assert 'data-testid="shipment-row"' not in admin.get(
-        "/admin/shipments?status=shipped").get_data(as_text=True)
-    assert 'data-testid="shipment-row"' in admin.get(
-        "/admin/shipments?status=draft").get_data(as_text=True)
+        "/admin/shipments?status=shipped"
+    ).get_data(as_text=True)
+    assert 'data-testid="shipment-row"' in admin.get("/admin/shipments?status=draft").get_data(
+        as_text=True
+    )
 
 
 def test_new_form_offers_synced_runs_only(admin, db, story):
@@ -117,8 +128,9 @@ def test_create_from_the_form(admin, db, story):
 )
 def test_bad_form_input_is_refused_and_nothing_is_stored(admin, db, story, overrides, message):
     before = shipment_count(db)
-    response = admin.post("/admin/shipments/new", data=_form(**{"run_id": story.run_id,
-                                                                **overrides}))
+    response = admin.post(
+        "/admin/shipments/new", data=_form(**{"run_id": story.run_id, **overrides})
+    )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert 'data-testid="error-summary"' in response.get_data(as_text=True)
@@ -138,16 +150,18 @@ def test_form_refuses_a_run_that_has_not_synced(admin, db, story):
 
 def test_script_in_a_refused_form_comes_back_escaped(admin, db, story):
     script = "<script>alert(1)</script>"
-    response = admin.post("/admin/shipments/new",
-                          data=_form(story.run_id, recipient_name=script, city=""))
+    response = admin.post(
+        "/admin/shipments/new", data=_form(story.run_id, recipient_name=script, city="")
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert script not in html
 
 
-@pytest.mark.parametrize("field", ["recipient_name", "address_line1", "address_line2", "city",
-                                   "note"])
+@pytest.mark.parametrize(
+    "field", ["recipient_name", "address_line1", "address_line2", "city", "note"]
+)
 def test_script_in_any_stored_field_is_shown_escaped(admin, db, story, field):
     script = "<script>alert(1)</script>"
     response = admin.post("/admin/shipments/new", data=_form(story.run_id, **{field: script}))
@@ -160,19 +174,24 @@ def test_script_in_any_stored_field_is_shown_escaped(admin, db, story, field):
 
 
 def test_edit_saves_changes(admin, db, story):
-    response = admin.post(f"/admin/shipments/{story.shipment_id}/edit",
-                          data=_form(city="Fountain", carrier="ups",
-                                     tracking_number="1z 999 aa1 0123456784"))
+    response = admin.post(
+        f"/admin/shipments/{story.shipment_id}/edit",
+        data=_form(city="Fountain", carrier="ups", tracking_number="1z 999 aa1 0123456784"),
+    )
     assert response.status_code == 303
     shipment = reload(db, story.shipment_id)
     assert (shipment.city, shipment.carrier, shipment.tracking_number) == (
-        "Fountain", "UPS", "1Z999AA10123456784")
+        "Fountain",
+        "UPS",
+        "1Z999AA10123456784",
+    )
     assert shipment.status == "shipped" and shipment.shipped_at is not None
 
 
 def test_edit_with_bad_input_changes_nothing(admin, db, story):
-    response = admin.post(f"/admin/shipments/{story.shipment_id}/edit",
-                          data=_form(city="Fountain", state="ZZ"))
+    response = admin.post(
+        f"/admin/shipments/{story.shipment_id}/edit", data=_form(city="Fountain", state="ZZ")
+    )
     assert response.status_code == 422
     assert reload(db, story.shipment_id).city == "Woodland Park"
 
@@ -180,8 +199,9 @@ def test_edit_with_bad_input_changes_nothing(admin, db, story):
 def test_advance_walks_every_status_and_stamps_each_time(admin, db, story):
     expected = ["label_printed", "shipped", "delivered", "received"]
     for status in expected:
-        response = admin.post(f"/admin/shipments/{story.shipment_id}/advance",
-                              data={"expected": status})
+        response = admin.post(
+            f"/admin/shipments/{story.shipment_id}/advance", data={"expected": status}
+        )
         assert response.status_code == 303
         shipment = reload(db, story.shipment_id)
         assert shipment.status == status
@@ -200,8 +220,9 @@ def test_advance_after_received_changes_nothing(admin, db, story):
 
 def test_a_double_click_advances_only_once(admin, db, story):
     for _ in range(2):
-        admin.post(f"/admin/shipments/{story.shipment_id}/advance",
-                   data={"expected": "label_printed"})
+        admin.post(
+            f"/admin/shipments/{story.shipment_id}/advance", data={"expected": "label_printed"}
+        )
     assert reload(db, story.shipment_id).status == "label_printed"
 
 
@@ -227,17 +248,21 @@ def test_admin_page_shows_the_family_message(admin, story):
 
 
 def _second_shipment(admin, story) -> str:
-    response = admin.post("/admin/shipments/new",
-                          data=_form(story.run_id, recipient_name="The Becerra family"))
+    response = admin.post(
+        "/admin/shipments/new", data=_form(story.run_id, recipient_name="The Becerra family")
+    )
     return response.headers["Location"].rsplit("/", 1)[-1]
 
 
-@pytest.mark.parametrize(("fmt", "size", "pages"), [
-    ("label", (288.0, 432.0), 2), ("card", (288.0, 432.0), 2), ("letter", (612.0, 792.0), 1)])
+@pytest.mark.parametrize(
+    ("fmt", "size", "pages"),
+    [("label", (288.0, 432.0), 2), ("card", (288.0, 432.0), 2), ("letter", (612.0, 792.0), 1)],
+)
 def test_batch_print_gives_one_pdf_of_the_selection(admin, db, story, fmt, size, pages):
     second = _second_shipment(admin, story)
-    response = admin.post("/admin/shipments/print",
-                          data={"ids": [story.shipment_id, second], "format": fmt})
+    response = admin.post(
+        "/admin/shipments/print", data={"ids": [story.shipment_id, second], "format": fmt}
+    )
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert page_sizes(response.data) == [size] * pages
     statuses = {reload(db, i).status for i in (story.shipment_id, second)}
@@ -246,16 +271,19 @@ def test_batch_print_gives_one_pdf_of_the_selection(admin, db, story, fmt, size,
 
 def test_batch_print_streams_progress_then_the_pdf(admin, db, story):
     second = _second_shipment(admin, story)
-    response = admin.post("/admin/shipments/print",
-                          data={"ids": [story.shipment_id, second], "format": "label"},
-                          headers={"Accept": "application/x-ndjson"})
+    response = admin.post(
+        "/admin/shipments/print",
+        data={"ids": [story.shipment_id, second], "format": "label"},
+        headers={"Accept": "application/x-ndjson"},
+    )
     assert response.mimetype == "application/x-ndjson"
     events = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
     assert [(e["done"], e["total"]) for e in events] == [(0, 2), (1, 2), (2, 2), (2, 2)]
     pdf = base64.b64decode(events[-1]["pdf"])
     tokens = {reload(db, i).family_token for i in (story.shipment_id, second)}
     assert {decode_qr(pdf, 0)[0], decode_qr(pdf, 1)[0]} == {
-        f"https://r4h.test/f/{t}" for t in tokens}
+        f"https://r4h.test/f/{t}" for t in tokens
+    }
     assert reload(db, second).status == "label_printed"
     assert events[-1]["made"] == {"format": "label", "items": 2, "pages": 2}
     printed = {"status": "label_printed", "label": "Label printed"}
@@ -266,14 +294,18 @@ def test_batch_print_with_nothing_selected_says_so(admin, story):
     response = admin.post("/admin/shipments/print", data={"format": "label"})
     assert response.status_code == 303
     assert "Select at least one" in admin.get(response.headers["Location"]).get_data(as_text=True)
-    streamed = admin.post("/admin/shipments/print", data={"format": "label"},
-                          headers={"Accept": "application/x-ndjson"})
+    streamed = admin.post(
+        "/admin/shipments/print",
+        data={"format": "label"},
+        headers={"Accept": "application/x-ndjson"},
+    )
     assert streamed.status_code == 422 and streamed.json["error"]["code"] == "invalid"
 
 
 def test_batch_print_refuses_an_unknown_format(admin, story):
-    response = admin.post("/admin/shipments/print",
-                          data={"ids": [story.shipment_id], "format": "poster"})
+    response = admin.post(
+        "/admin/shipments/print", data={"ids": [story.shipment_id], "format": "poster"}
+    )
     assert response.status_code == 400
 
 
@@ -289,16 +321,23 @@ def test_admin_forms_need_the_csrf_token(csrf_app):
         story = build_story()
     client = csrf_app.test_client()
     login = client.get("/login").get_data(as_text=True)
-    pass_second_factor(client, client.post("/login", data={
-        "email": story.admin_email, "password": "correct horse battery",
-        "csrf_token": csrf_token(login)}))
+    pass_second_factor(
+        client,
+        client.post(
+            "/login",
+            data={
+                "email": story.admin_email,
+                "password": "correct horse battery",
+                "csrf_token": csrf_token(login),
+            },
+        ),
+    )
     url = f"/admin/shipments/{story.shipment_id}/advance"
     assert client.post(url, data={"expected": "label_printed"}).status_code == 400
     with csrf_app.app_context():
         assert _db.session.get(Shipment, story.shipment_id).status == "draft"
     page = client.get(f"/admin/shipments/{story.shipment_id}").get_data(as_text=True)
-    response = client.post(url, data={"expected": "label_printed",
-                                      "csrf_token": csrf_token(page)})
+    response = client.post(url, data={"expected": "label_printed", "csrf_token": csrf_token(page)})
     assert response.status_code == 303
     assert client.post("/admin/shipments/new", data=_form(story.run_id)).status_code == 400
 
@@ -307,7 +346,11 @@ def test_a_form_with_no_run_and_no_address_names_every_problem(admin, db, story)
     response = admin.post("/admin/shipments/new", data={"recipient_kind": "family"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    for label in ("Run: Choose a run.", "Recipient&#39;s name: This field is required.",
-                  "Address: This field is required.", "City: This field is required."):
+    for label in (
+        "Run: Choose a run.",
+        "Recipient&#39;s name: This field is required.",
+        "Address: This field is required.",
+        "City: This field is required.",
+    ):
         assert label in html
     assert shipment_count(db) == 1

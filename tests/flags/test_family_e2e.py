@@ -27,16 +27,30 @@ def _seed(server) -> dict:
     """A synced run of Zechariah's with laps, two escorts (one not public) and a shipment."""
     with server.db() as db:
         # The demo admin, enrolled in two-factor sign-in with the test authenticator.
-        db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
-                           .values(totp_secret=TOTP_SECRET))
+        db.session.execute(
+            sa.update(Runner)
+            .where(Runner.email == "admin@example.org")
+            .values(totp_secret=TOTP_SECRET)
+        )
         runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=1)
-        run = make_synced_run(runner, prayer_before=True, silence_seconds=60, flag_carried=True,
-                              prayer_after=False)
-        db.session.add(Photo(id="6f0a3b1e-0c1d-4e2f-9a3b-5c6d7e8f9a0b", run=run,
-                             **vars(clean_photo(_photo_bytes(), "image/jpeg"))))
+        run = make_synced_run(
+            runner, prayer_before=True, silence_seconds=60, flag_carried=True, prayer_after=False
+        )
+        db.session.add(
+            Photo(
+                id="6f0a3b1e-0c1d-4e2f-9a3b-5c6d7e8f9a0b",
+                run=run,
+                **vars(clean_photo(_photo_bytes(), "image/jpeg")),
+            )
+        )
         shipment = make_shipment(run)
-        second = make_shipment(run, recipient_kind="family", recipient_name="The Becerra family",
-                               address_line1="12 Elm Street", address_line2="")
+        second = make_shipment(
+            run,
+            recipient_kind="family",
+            recipient_name="The Becerra family",
+            address_line1="12 Elm Street",
+            address_line2="",
+        )
         db.session.commit()
         return {"id": shipment.id, "token": shipment.family_token, "second": second.id}
 
@@ -56,8 +70,11 @@ def _photo_bytes() -> bytes:
 def _shipment(server, shipment_id: str) -> dict:
     with server.db() as db:
         shipment = db.session.get(Shipment, shipment_id)
-        return {"status": shipment.status, "message": shipment.ack_message,
-                "received_at": shipment.received_at}
+        return {
+            "status": shipment.status,
+            "message": shipment.ack_message,
+            "received_at": shipment.received_at,
+        }
 
 
 def test_family_page_shows_the_mile_and_nothing_private_and_takes_the_ack(server, page):
@@ -82,8 +99,9 @@ def test_family_page_shows_the_mile_and_nothing_private_and_takes_the_ack(server
     )
     photo = page.get_by_test_id("family-photo")
     photo.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                           arg=photo.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
     served = page.request.get(photo.get_attribute("src"))
     assert served.status == 200
     assert dict(Image.open(io.BytesIO(served.body())).getexif()) == {}
@@ -125,14 +143,16 @@ def test_family_page_screenshots_light_and_dark_with_a_photo(server, browser):
     seeded = _seed(server)
     SHOTS.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
-        context = browser.new_context(base_url=server.url, viewport={"width": 390, "height": 844},
-                                      color_scheme=scheme)
+        context = browser.new_context(
+            base_url=server.url, viewport={"width": 390, "height": 844}, color_scheme=scheme
+        )
         page = context.new_page()
         assert page.goto(f"/f/{seeded['token']}").status == 200
         photo = page.get_by_test_id("family-photo")
         photo.scroll_into_view_if_needed()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                               arg=photo.element_handle())
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+        )
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SHOTS / f"family-{scheme}-top.png"))
         page.screenshot(path=str(SHOTS / f"family-{scheme}.png"), full_page=True)
@@ -198,8 +218,11 @@ def test_admin_prints_a_batch_with_progress_and_the_label_decodes(server, page):
 
     page.goto(f"/admin/shipments/{seeded['id']}")
     page.screenshot(path=str(SHOTS / "admin-shipment.png"), full_page=True)
-    for name, path in (("label", "label.pdf"), ("card", "card.pdf"),
-                       ("letter", "label-letter.pdf")):
+    for name, path in (
+        ("label", "label.pdf"),
+        ("card", "card.pdf"),
+        ("letter", "label-letter.pdf"),
+    ):
         reply = page.request.get(f"/shipments/{seeded['id']}/{path}")
         assert reply.status == 200 and reply.headers["content-type"] == "application/pdf"
         _render(reply.body(), SHOTS / f"{name}.png")

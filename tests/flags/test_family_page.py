@@ -48,8 +48,17 @@ def test_shows_consenting_escorts_only(client, story):
 
 def test_never_shows_address_tracking_number_note_or_badge(client, story):
     _, html = _page(client, story)
-    for private in ("800 Research Drive", "Suite 9", "Woodland Park", "80863", TRACKING, "USPS",
-                    "Chief Chris Deisler", "Deliver with the chief", "1234"):
+    for private in (
+        "800 Research Drive",
+        "Suite 9",
+        "Woodland Park",
+        "80863",
+        TRACKING,
+        "USPS",
+        "Chief Chris Deisler",
+        "Deliver with the chief",
+        "1234",
+    ):
         assert private not in html
 
 
@@ -88,9 +97,7 @@ def test_is_small(client, story):
         assert len(css.data) < 12_000
 
 
-def test_fundraiser_is_shown_only_when_verified_and_never_names_the_staff_member(
-    client, db, story
-):
+def test_fundraiser_is_shown_only_when_verified_and_never_names_the_staff_member(client, db, story):
     hero = db.session.scalar(db.select(Hero).where(Hero.name == "Julian Becerra"))
     hero.fundraiser_url = "https://fund.example.org/becerra"
     db.session.commit()
@@ -108,15 +115,27 @@ def test_fundraiser_is_shown_only_when_verified_and_never_names_the_staff_member
 def test_script_in_any_field_is_shown_escaped(client, db, story, field):
     script = "<script>alert('x')</script>"
     runner = reload(db, story.shipment_id).run.runner
-    hero = Hero(name=script if field == "hero" else "Plain Hero", rank="Deputy", agency="X",
-                state="FL", kind="police", end_of_watch=reload(db, story.shipment_id)
-                .run.hero.end_of_watch)
+    hero = Hero(
+        name=script if field == "hero" else "Plain Hero",
+        rank="Deputy",
+        agency="X",
+        state="FL",
+        kind="police",
+        end_of_watch=reload(db, story.shipment_id).run.hero.end_of_watch,
+    )
     db.session.add(hero)
     run = make_synced_run(
-        runner, mile_number=1295, hero=hero,
+        runner,
+        mile_number=1295,
+        hero=hero,
         words=script if field == "words" else "Plain words.",
-        checkins=[{"name": script if field == "escort" else "Plain Name", "public": True,
-                   "role": "escort"}],
+        checkins=[
+            {
+                "name": script if field == "escort" else "Plain Name",
+                "public": True,
+                "role": "escort",
+            }
+        ],
     )
     shipment = make_shipment(run, recipient_name=script)
     db.session.commit()

@@ -24,8 +24,13 @@ SENTENCE = (
 
 def _ceremony(run_id: str, **values) -> None:
     run = _db.session.get(Run, run_id)
-    ceremony = {"prayer_before": True, "silence_seconds": 60, "flag_carried": True,
-                "prayer_after": False, **values}
+    ceremony = {
+        "prayer_before": True,
+        "silence_seconds": 60,
+        "flag_carried": True,
+        "prayer_after": False,
+        **values,
+    }
     for key, value in ceremony.items():
         setattr(run, key, value)
     _db.session.commit()
@@ -52,7 +57,7 @@ def _html(client, story) -> str:
 
 def _sentence(html: str) -> str:
     start = html.index('data-testid="mile-sentence">') + len('data-testid="mile-sentence">')
-    return html[start:html.index("</p>", start)]
+    return html[start : html.index("</p>", start)]
 
 
 def test_the_mile_in_a_sentence_with_the_prayer_and_the_silence(client, db, story):
@@ -69,11 +74,11 @@ def test_what_was_not_recorded_is_left_out_of_the_sentence(client, db, story):
 
 
 def test_a_skipped_step_is_left_out_and_the_prayer_after_is_said(client, db, story):
-    _ceremony(story.run_id, prayer_before=False, silence_seconds=0, flag_carried=False,
-              prayer_after=True)
+    _ceremony(
+        story.run_id, prayer_before=False, silence_seconds=0, flag_carried=False, prayer_after=True
+    )
     assert _sentence(_html(client, story)) == (
-        SENTENCE.replace(", carrying the thin blue line flag", "")
-        + " After the run they prayed."
+        SENTENCE.replace(", carrying the thin blue line flag", "") + " After the run they prayed."
     )
 
 
@@ -81,26 +86,39 @@ def test_a_skipped_step_is_left_out_and_the_prayer_after_is_said(client, db, sto
     ("steps", "told"),
     [
         ({"silence_when": "before"}, " Before the run they prayed and kept a minute of silence."),
-        ({"silence_when": "before", "prayer_after": True},
-         " Before the run they prayed and kept a minute of silence; after it they prayed again."),
-        ({"silence_when": "before", "prayer_before": False, "prayer_after": True},
-         " Before the run they kept a minute of silence; after it they prayed."),
-        ({"silence_when": "after", "prayer_after": True},
-         " Before the run they prayed; after it they kept a minute of silence and prayed again."),
-        ({"silence_when": "after", "prayer_before": False},
-         " After the run they kept a minute of silence."),
+        (
+            {"silence_when": "before", "prayer_after": True},
+            " Before the run they prayed and kept a minute of silence; after it they prayed again.",
+        ),
+        (
+            {"silence_when": "before", "prayer_before": False, "prayer_after": True},
+            " Before the run they kept a minute of silence; after it they prayed.",
+        ),
+        (
+            {"silence_when": "after", "prayer_after": True},
+            " Before the run they prayed; after it they kept a minute of silence and prayed again.",
+        ),
+        (
+            {"silence_when": "after", "prayer_before": False},
+            " After the run they kept a minute of silence.",
+        ),
     ],
 )
-def test_the_sentence_says_whether_the_silence_came_before_or_after(client, db, story, steps,
-                                                                      told):
+def test_the_sentence_says_whether_the_silence_came_before_or_after(client, db, story, steps, told):
     _ceremony(story.run_id, **steps)
     assert _sentence(_html(client, story)) == SENTENCE + told
 
 
 @pytest.mark.parametrize(
     ("seconds", "words"),
-    [(1, "a second"), (30, "30 seconds"), (60, "a minute"), (90, "a minute and 30 seconds"),
-     (120, "two minutes"), (3600, "60 minutes")],
+    [
+        (1, "a second"),
+        (30, "30 seconds"),
+        (60, "a minute"),
+        (90, "a minute and 30 seconds"),
+        (120, "two minutes"),
+        (3600, "60 minutes"),
+    ],
 )
 def test_silence_is_said_as_people_say_it(seconds, words):
     assert silence_words(seconds) == words
@@ -114,10 +132,17 @@ def test_the_page_reads_in_the_order_of_the_story(client, db, story):
     hero.fundraiser_verified_by = "Demo Admin"
     _db.session.commit()
     html = _html(client, story)
-    order = ['data-testid="memorial-card"', 'data-testid="mile-sentence"',
-             'data-testid="photos"', 'data-testid="runner-words"', 'data-testid="escorts"',
-             'data-testid="fundraiser"', 'data-testid="lap-times"', 'data-testid="ack-form"',
-             'data-testid="remove-page"']
+    order = [
+        'data-testid="memorial-card"',
+        'data-testid="mile-sentence"',
+        'data-testid="photos"',
+        'data-testid="runner-words"',
+        'data-testid="escorts"',
+        'data-testid="fundraiser"',
+        'data-testid="lap-times"',
+        'data-testid="ack-form"',
+        'data-testid="remove-page"',
+    ]
     positions = [html.index(hook) for hook in order]
     assert positions == sorted(positions)
     assert "Demo Admin" not in html and "Verified by Running 4 Heroes." in html
@@ -174,8 +199,7 @@ def test_the_thanks_page_promises_only_what_is_true(client, db, story):
 # --- the family takes the page down -----------------------------------------------------------
 
 
-def test_the_family_can_take_the_page_down_and_it_answers_410_saying_nothing(client, db,
-                                                                             story):
+def test_the_family_can_take_the_page_down_and_it_answers_410_saying_nothing(client, db, story):
     photo_id = add_photo(story.run_id)
     confirm = client.get(f"{story.family_path}/hide")
     assert confirm.status_code == 200
@@ -214,8 +238,9 @@ def test_an_admin_can_hide_a_photo_from_the_family_page(app, client, db, story):
     sign_in(client, story.admin_email)
     page = client.get(f"/admin/shipments/{story.shipment_id}").get_data(as_text=True)
     assert f"/api/v1/runs/{story.run_id}/photos/{photo_id}/page.jpg" in page
-    assert client.get(f"/api/v1/runs/{story.run_id}/photos/{photo_id}/page.jpg").status_code \
-        == 200  # the admin's session may see it
+    assert (
+        client.get(f"/api/v1/runs/{story.run_id}/photos/{photo_id}/page.jpg").status_code == 200
+    )  # the admin's session may see it
     response = client.post(f"/admin/shipments/{story.shipment_id}/photos/{photo_id}/hide")
     assert response.status_code == 303
     family = app.test_client()
@@ -247,14 +272,22 @@ def test_bootstrap_gives_the_runner_the_families_messages_newest_first(client, d
     messages = client.get("/api/v1/bootstrap", headers=story.headers).get_json()["messages"]
     received = reload(db, story.shipment_id).received_at
     assert messages == [
-        {"run_id": story.run_id, "hero_name": "Officer Julian Becerra",
-         "message": "We love the flag.",
-         "received_at": received.isoformat().replace("+00:00", "Z")},
-        {"run_id": story.run_id, "hero_name": "Officer Julian Becerra",
-         "message": "From the chief.", "received_at": "2024-01-01T00:00:00Z"},
+        {
+            "run_id": story.run_id,
+            "hero_name": "Officer Julian Becerra",
+            "message": "We love the flag.",
+            "received_at": received.isoformat().replace("+00:00", "Z"),
+        },
+        {
+            "run_id": story.run_id,
+            "hero_name": "Officer Julian Becerra",
+            "message": "From the chief.",
+            "received_at": "2024-01-01T00:00:00Z",
+        },
     ]
-    others = client.get("/api/v1/bootstrap", headers={"Authorization": f"Bearer "
-                                                       f"{story.other_token}"}).get_json()
+    others = client.get(
+        "/api/v1/bootstrap", headers={"Authorization": f"Bearer {story.other_token}"}
+    ).get_json()
     assert others["messages"] == []
 
 

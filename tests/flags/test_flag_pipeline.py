@@ -35,8 +35,9 @@ def test_an_unshipped_mile_offers_ship_the_flag_prefilled_with_the_agency(client
     form = client.get(f"/admin/shipments/new?run={run.id}").get_data(as_text=True)
     assert f'<option selected value="{run.id}">' in form
     assert 'value="Fountain Police Department"' in form
-    assert ('checked id="recipient_kind-1" name="recipient_kind" type="radio" '
-            'value="intermediary"') in form
+    assert (
+        'checked id="recipient_kind-1" name="recipient_kind" type="radio" value="intermediary"'
+    ) in form
 
 
 def test_a_planned_run_has_no_ship_action(client, db, story):
@@ -54,17 +55,31 @@ def _section(page: str, testid: str) -> str:
 def test_dashboard_leads_with_the_work_waiting(client, db, story):
     runner = _runner(db, story)
     unshipped = make_synced_run(runner, mile_number=1295)
-    printed = make_shipment(make_synced_run(runner, mile_number=1296), status="label_printed",
-                            recipient_name="Printed Family", label_printed_at=utcnow())
-    late = make_shipment(make_synced_run(runner, mile_number=1297), status="shipped",
-                         recipient_name="Late Family",
-                         shipped_at=utcnow() - timedelta(days=15))
-    recent = make_shipment(make_synced_run(runner, mile_number=1298), status="shipped",
-                           recipient_name="Recent Family",
-                           shipped_at=utcnow() - timedelta(days=13))
-    replied = make_shipment(make_synced_run(runner, mile_number=1299), status="received",
-                            recipient_name="Replying Family", received_at=utcnow(),
-                            ack_message="Thank you so much.")
+    printed = make_shipment(
+        make_synced_run(runner, mile_number=1296),
+        status="label_printed",
+        recipient_name="Printed Family",
+        label_printed_at=utcnow(),
+    )
+    late = make_shipment(
+        make_synced_run(runner, mile_number=1297),
+        status="shipped",
+        recipient_name="Late Family",
+        shipped_at=utcnow() - timedelta(days=15),
+    )
+    recent = make_shipment(
+        make_synced_run(runner, mile_number=1298),
+        status="shipped",
+        recipient_name="Recent Family",
+        shipped_at=utcnow() - timedelta(days=13),
+    )
+    replied = make_shipment(
+        make_synced_run(runner, mile_number=1299),
+        status="received",
+        recipient_name="Replying Family",
+        received_at=utcnow(),
+        ack_message="Thank you so much.",
+    )
     make_synced_run(runner, mile_number=None)  # incomplete: no flag to ship
     db.session.commit()
     sign_in(client, story.admin_email)

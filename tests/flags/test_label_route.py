@@ -46,8 +46,7 @@ def test_printing_does_not_move_a_shipped_flag_back(client, db, story):
 
 
 def test_letter_version_is_us_letter_with_a_decodable_code(client, db, story):
-    response = client.get(f"/shipments/{story.shipment_id}/label-letter.pdf",
-                          headers=story.headers)
+    response = client.get(f"/shipments/{story.shipment_id}/label-letter.pdf", headers=story.headers)
     assert response.status_code == 200
     assert page_sizes(response.data) == [(612.0, 792.0)]
     assert decode_qr(response.data, scale=3) == [f"https://r4h.test/f/{story.family_token}"]
@@ -82,8 +81,10 @@ def test_label_is_not_cached_by_shared_caches(client, story):
 
 @pytest.mark.parametrize("path", ["label.pdf", "label-letter.pdf", "card.pdf"])
 def test_another_runner_gets_404_by_bearer(client, db, story, path):
-    response = client.get(f"/shipments/{story.shipment_id}/{path}",
-                          headers={"Authorization": f"Bearer {story.other_token}"})
+    response = client.get(
+        f"/shipments/{story.shipment_id}/{path}",
+        headers={"Authorization": f"Bearer {story.other_token}"},
+    )
     assert response.status_code == 404
     assert response.mimetype != "application/pdf"
     assert reload(db, story.shipment_id).status == "draft"
@@ -113,22 +114,26 @@ def test_anonymous_browser_is_sent_to_login(client, db, story):
 
 
 def test_anonymous_json_client_gets_401(client, story):
-    response = client.get(f"/shipments/{story.shipment_id}/label.pdf",
-                          headers={"Accept": "application/json"})
+    response = client.get(
+        f"/shipments/{story.shipment_id}/label.pdf", headers={"Accept": "application/json"}
+    )
     assert response.status_code == 401
     assert response.json["error"]["code"] == "unauthorized"
 
 
 def test_a_bad_bearer_token_gets_401(client, story):
-    response = client.get(f"/shipments/{story.shipment_id}/label.pdf",
-                          headers={"Authorization": "Bearer not-a-real-token"})
+    response = client.get(
+        f"/shipments/{story.shipment_id}/label.pdf",
+        headers={"Authorization": "Bearer not-a-real-token"},
+    )
     assert response.status_code == 401
     assert response.json["error"]["code"] == "token_invalid"
 
 
 def test_unknown_shipment_is_404(client, story):
-    response = client.get("/shipments/00000000-0000-0000-0000-000000000000/label.pdf",
-                          headers=story.headers)
+    response = client.get(
+        "/shipments/00000000-0000-0000-0000-000000000000/label.pdf", headers=story.headers
+    )
     assert response.status_code == 404
 
 

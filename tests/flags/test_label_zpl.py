@@ -50,7 +50,11 @@ def test_zpl_has_the_same_text_as_the_pdf(client, story):
     pdf = client.get(f"/shipments/{story.shipment_id}/label.pdf", headers=story.headers)
     pdf_text = " ".join(page_text(pdf.data).split())
     for expected in (
-        "FROM", "Running 4 Heroes", "Winter Springs, FL 32708", "TO", "Chief Chris Deisler",
+        "FROM",
+        "Running 4 Heroes",
+        "Winter Springs, FL 32708",
+        "TO",
+        "Chief Chris Deisler",
         "Woodland Park, CO 80863",
         "Flag carried in honor of Officer Julian Becerra, Fountain Police Department: "
         "mile 1,294, run by Zechariah on February 14, 2023",
@@ -65,13 +69,18 @@ def test_zpl_has_the_same_text_as_the_pdf(client, story):
 
 def test_zpl_fields_escape_carets_tildes_and_underscores():
     label = labels.Label(
-        return_address=("R4H ^XZ ~JA",), recipient=("Jo_Smith", "1 Main St", "Town, FL 32708"),
-        honor_line="Flag", family_url="https://r4h.test/f/abc_DEF-123", short_url="r4h.test/f/x",
-        code="Shipment 1", caption="Scan")
+        return_address=("R4H ^XZ ~JA",),
+        recipient=("Jo_Smith", "1 Main St", "Town, FL 32708"),
+        honor_line="Flag",
+        family_url="https://r4h.test/f/abc_DEF-123",
+        short_url="r4h.test/f/x",
+        code="Shipment 1",
+        caption="Scan",
+    )
     text = labels.zpl(label)
     assert text.count("^XZ") == 1 and "~JA" not in text
     parsed = parse_zpl(text)
-    assert ("R4H ^XZ ~JA" in [t for _x, _y, t in parsed["text"]])
+    assert "R4H ^XZ ~JA" in [t for _x, _y, t in parsed["text"]]
     assert "Jo_Smith" in [t for _x, _y, t in parsed["text"]]
     assert parsed["qr"] == ["https://r4h.test/f/abc_DEF-123"]
 
@@ -79,7 +88,8 @@ def test_zpl_fields_escape_carets_tildes_and_underscores():
 def test_pdf_label_has_the_caption_under_its_qr_code(client, story):
     pdf = client.get(f"/shipments/{story.shipment_id}/label.pdf", headers=story.headers)
     assert "Scan to see the mile run for Officer Julian Becerra" in " ".join(
-        page_text(pdf.data).split())
+        page_text(pdf.data).split()
+    )
     assert decode_qr(pdf.data) == [f"https://r4h.test/f/{story.family_token}"]
 
 

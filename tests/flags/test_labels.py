@@ -46,9 +46,16 @@ def test_label_is_4_by_6_inches_and_its_qr_code_decodes_to_the_url():
 
 def test_label_shows_from_to_honor_line_short_url_and_code():
     text = " ".join(page_text(labels.pdf("label", [_label()])).split())
-    for expected in ("FROM", "Winter Springs, FL 32708", "TO", "Chief Chris Deisler",
-                     "Woodland Park, CO 80863", "Flag carried in honor of Officer Julian",
-                     "r4h.example.org/f/Xq3_9aZk-LmP0rT7uV2wY5bC8dE1fG4h", "Shipment 3F2A-91C0"):
+    for expected in (
+        "FROM",
+        "Winter Springs, FL 32708",
+        "TO",
+        "Chief Chris Deisler",
+        "Woodland Park, CO 80863",
+        "Flag carried in honor of Officer Julian",
+        "r4h.example.org/f/Xq3_9aZk-LmP0rT7uV2wY5bC8dE1fG4h",
+        "Shipment 3F2A-91C0",
+    ):
         assert expected in text
 
 
@@ -101,9 +108,12 @@ def test_document_refuses_an_unknown_kind():
 def test_long_names_and_addresses_still_leave_a_readable_qr_code():
     long = "Deputy Sheriff Christopher Alexander Montgomery-Worthington III"
     label = _label(
-        recipient=(long, "12345 North Very Long Boulevard Name Extension Road Apt 4455",
-                   "Building C, Floor 12, Office of the Chief of Police",
-                   "Woodland Park, CO 80863-1234"),
+        recipient=(
+            long,
+            "12345 North Very Long Boulevard Name Extension Road Apt 4455",
+            "Building C, Floor 12, Office of the Chief of Police",
+            "Woodland Park, CO 80863-1234",
+        ),
         honor_line=f"Flag carried in honor of {long}, " + "Metropolitan " * 20,
     )
     pdf = labels.pdf("label", [label])

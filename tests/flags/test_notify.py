@@ -54,7 +54,8 @@ def _opt_in(db, story) -> None:
 
 
 def test_a_confirmation_with_a_message_emails_each_admin_with_the_words(
-        client, db, story, smtp_server):
+    client, db, story, smtp_server
+):
     assert _ack(client, story, MESSAGE).status_code == 303
 
     assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == ADMINS
@@ -71,8 +72,10 @@ def test_a_confirmation_with_a_message_emails_each_admin_with_the_words(
         assert "Flag for Officer Julian Becerra → Chief Chris Deisler" in body
         assert "Mile 1,294, run by Zechariah." in body
         # The family's words, every line of them, quoted as they wrote them.
-        assert ("  Thank you, Zechariah.\n  His mother cried when she opened it.\n\n"
-                "  God bless you all.") in body
+        assert (
+            "  Thank you, Zechariah.\n  His mother cried when she opened it.\n\n"
+            "  God bless you all."
+        ) in body
         assert f"https://r4h.test/admin/shipments/{story.shipment_id}" in body
         # An email is no place for the family's address, nor for the page's secret link.
         for private in (ADDRESS["address_line1"], ADDRESS["postal_code"], story.family_token):
@@ -81,7 +84,8 @@ def test_a_confirmation_with_a_message_emails_each_admin_with_the_words(
 
 
 def test_an_opted_in_runner_gets_a_copy_without_the_familys_name_or_address(
-        client, db, story, smtp_server):
+    client, db, story, smtp_server
+):
     _opt_in(db, story)
 
     _ack(client, story, MESSAGE)
@@ -113,16 +117,17 @@ def test_a_second_message_is_told_but_a_repeat_is_not(client, db, story, smtp_se
     _ack(client, story, "")
 
     subjects = [r.message["Subject"] for r in smtp_server.to(ADMINS[0])]
-    assert subjects == ["Flag received: Officer Julian Becerra",
-                        "A message from the family of Officer Julian Becerra"]
+    assert subjects == [
+        "Flag received: Officer Julian Becerra",
+        "A message from the family of Officer Julian Becerra",
+    ]
     second = smtp_server.to(ADMINS[0])[1].body
     assert "The family wrote a new message about the flag." in second
     assert "  From his sister: thank you." in second
     assert "Their message" not in smtp_server.to(ADMINS[0])[0].body  # no words, none quoted
 
 
-def test_removing_the_page_tells_the_admins_and_the_opted_in_runner(
-        client, db, story, smtp_server):
+def test_removing_the_page_tells_the_admins_and_the_opted_in_runner(client, db, story, smtp_server):
     _opt_in(db, story)
 
     response = _hide(client, story)
@@ -146,7 +151,8 @@ def test_a_refused_message_sends_nothing(client, db, story, smtp_server):
 
 
 def test_with_the_server_down_the_family_succeeds_and_the_email_waits_then_goes(
-        app, client, db, story, smtp_server):
+    app, client, db, story, smtp_server
+):
     smtp_server.stop()
 
     response = _ack(client, story, MESSAGE)
@@ -208,7 +214,8 @@ def test_a_later_request_retries_what_is_due(app, client, db, story, smtp_server
 
 
 def test_the_wait_doubles_and_the_email_fails_after_the_last_attempt(
-        app, client, db, story, smtp_server):
+    app, client, db, story, smtp_server
+):
     app.config["EMAIL_MAX_ATTEMPTS"] = 3
     smtp_server.stop()
     _ack(client, story)  # attempt 1 fails
@@ -224,8 +231,7 @@ def test_the_wait_doubles_and_the_email_fails_after_the_last_attempt(
     assert [(e.status, e.attempts) for e in _outbox(db)] == [("failed", 3)] * 2
 
 
-def test_the_dashboard_shows_unsent_emails_and_retries_them(
-        app, client, db, story, smtp_server):
+def test_the_dashboard_shows_unsent_emails_and_retries_them(app, client, db, story, smtp_server):
     app.config["EMAIL_MAX_ATTEMPTS"] = 1
     smtp_server.stop()
     _ack(client, story, MESSAGE)
@@ -252,9 +258,15 @@ def test_a_runner_cannot_retry_emails(runner_client):
 
 def test_an_admin_sets_the_runners_opt_in_on_the_account_form(app, db, story, admin_client):
     runner = db.session.get(Runner, story.runner_id)
-    form = {"name": runner.name, "email": runner.email, "role": "runner",
-            "is_active_account": "y", "runs_miles": "y", "starting_mile_count": "1293",
-            "notify_by_email": "y"}
+    form = {
+        "name": runner.name,
+        "email": runner.email,
+        "role": "runner",
+        "is_active_account": "y",
+        "runs_miles": "y",
+        "starting_mile_count": "1293",
+        "notify_by_email": "y",
+    }
 
     response = admin_client.post(f"/admin/runners/{runner.id}/edit", data=form)
 
@@ -268,15 +280,20 @@ def test_an_admin_sets_the_runners_opt_in_on_the_account_form(app, db, story, ad
     db.session.expire_all()
     assert db.session.get(Runner, story.runner_id).notify_by_email is False
     changes = db.session.scalars(
-        sa.select(AuditEntry.new_values).where(AuditEntry.object_type == "runner",
-                                               AuditEntry.object_id == str(runner.id),
-                                               AuditEntry.action == "updated")
-        .order_by(AuditEntry.id)).all()
+        sa.select(AuditEntry.new_values)
+        .where(
+            AuditEntry.object_type == "runner",
+            AuditEntry.object_id == str(runner.id),
+            AuditEntry.action == "updated",
+        )
+        .order_by(AuditEntry.id)
+    ).all()
     assert changes == [{"notify_by_email": True}, {"notify_by_email": False}]
 
 
 def test_a_runner_who_is_also_an_admin_or_inactive_gets_no_second_copy(
-        app, client, db, story, smtp_server):
+    app, client, db, story, smtp_server
+):
     runner = db.session.get(Runner, story.runner_id)
     runner.notify_by_email, runner.email = True, ADMINS[0]
     db.session.commit()
@@ -324,4 +341,5 @@ def test_with_the_server_down_removing_the_page_still_works(client, db, story, s
     with client.get(story.family_path) as page:
         assert page.status_code == 410
     assert [(e.reason, e.status, e.attempts) for e in _outbox(db)] == [
-        ("family_hidden", "pending", 1)] * 2
+        ("family_hidden", "pending", 1)
+    ] * 2

@@ -20,18 +20,27 @@ def _seed(server) -> dict:
     from tests.factories import TOTP_SECRET, make_hero, make_runner
 
     with server.db() as db:
-        db.session.execute(sa.update(Runner).where(Runner.email == "admin@example.org")
-                           .values(totp_secret=TOTP_SECRET))
+        db.session.execute(
+            sa.update(Runner)
+            .where(Runner.email == "admin@example.org")
+            .values(totp_secret=TOTP_SECRET)
+        )
         runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=1)
         unshipped = make_synced_run(runner)
         printed = make_synced_run(runner, mile_number=1295)
-        make_shipment(printed, status="label_printed", label_printed_at=utcnow(),
-                      recipient_name="The Becerra family")
-        waiting = make_hero(name="Alex Waiting", agency="Example Borough Police",
-                            end_of_watch=date.today() - timedelta(days=400))
+        make_shipment(
+            printed,
+            status="label_printed",
+            label_printed_at=utcnow(),
+            recipient_name="The Becerra family",
+        )
+        waiting = make_hero(
+            name="Alex Waiting",
+            agency="Example Borough Police",
+            end_of_watch=date.today() - timedelta(days=400),
+        )
         db.session.commit()
         return {"run": unshipped.id, "hero": waiting.id, "runner": runner.id}
-
 
 
 def test_plan_from_the_queue_and_see_the_flag_work(server, page):
@@ -50,8 +59,7 @@ def test_plan_from_the_queue_and_see_the_flag_work(server, page):
     page.screenshot(path=str(SHOTS / "coverage-plan.png"), full_page=True)
     row.get_by_test_id("plan-save").click()
     expect(page.locator(".flash").first).to_contain_text("Planned: Zechariah runs for")
-    expect(page.locator(f'[data-hero-id="{seeded["hero"]}"]')).to_contain_text(
-        "Planned: Zechariah")
+    expect(page.locator(f'[data-hero-id="{seeded["hero"]}"]')).to_contain_text("Planned: Zechariah")
     with server.db() as db:
         run = db.session.scalar(sa.select(Run).where(Run.hero_id == seeded["hero"]))
         assert (run.status, run.runner_id) == ("planned", seeded["runner"])

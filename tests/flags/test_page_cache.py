@@ -157,12 +157,18 @@ def test_an_acknowledgement_shows_on_the_next_family_page(client, story):
 
 def test_a_photo_hidden_on_the_phone_leaves_the_family_page_at_once(client, story):
     photo_id = str(uuid.uuid4())
-    put = client.put(f"/api/v1/runs/{story.run_id}/photos/{photo_id}", data=_jpeg(),
-                     headers={**story.headers, "Content-Type": "image/jpeg"})
+    put = client.put(
+        f"/api/v1/runs/{story.run_id}/photos/{photo_id}",
+        data=_jpeg(),
+        headers={**story.headers, "Content-Type": "image/jpeg"},
+    )
     assert put.status_code == 201
     assert photo_id in client.get(story.family_path).get_data(as_text=True)
-    hidden = client.patch(f"/api/v1/runs/{story.run_id}/photos/{photo_id}",
-                          json={"hidden": True}, headers=story.headers)
+    hidden = client.patch(
+        f"/api/v1/runs/{story.run_id}/photos/{photo_id}",
+        json={"hidden": True},
+        headers=story.headers,
+    )
     assert hidden.status_code == 200
     assert photo_id not in client.get(story.family_path).get_data(as_text=True)
 
@@ -172,15 +178,27 @@ def _sync_another_run(client, db, story) -> None:
     run = db.session.get(Run, story.run_id)
     device_id = run.runner.devices[0].id
     new_run = {
-        "id": str(uuid.uuid4()), "hero_id": run.hero_id, "track_id": run.track_id,
-        "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
+        "id": str(uuid.uuid4()),
+        "hero_id": run.hero_id,
+        "track_id": run.track_id,
+        "started_at": "2025-03-01T14:00:00Z",
+        "finished_at": "2025-03-01T14:12:00Z",
         "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
-        "checkins": [{"id": str(uuid.uuid4()), "name": "Sgt. Dana Reyes", "agency": "Example PD",
-                      "role": "escort", "public": True}],
-        "words": "", "video_url": "",
+        "checkins": [
+            {
+                "id": str(uuid.uuid4()),
+                "name": "Sgt. Dana Reyes",
+                "agency": "Example PD",
+                "role": "escort",
+                "public": True,
+            }
+        ],
+        "words": "",
+        "video_url": "",
     }
-    synced = client.post("/api/v1/sync", json={"device_id": device_id, "runs": [new_run]},
-                         headers=story.headers)
+    synced = client.post(
+        "/api/v1/sync", json={"device_id": device_id, "runs": [new_run]}, headers=story.headers
+    )
     assert synced.json["results"][0]["status"] == "created"
 
 
@@ -230,8 +248,9 @@ def test_a_cached_family_page_carries_each_visitors_own_csrf_token(strict_app, s
     token_two = csrf_token(second.get(strict_story.family_path).get_data(as_text=True))
     assert token_one != token_two
     assert "r4h-csrf-token-slot" not in token_two
-    ack = second.post(f"{strict_story.family_path}/ack",
-                      data={"message": "Thank you", "csrf_token": token_two})
+    ack = second.post(
+        f"{strict_story.family_path}/ack", data={"message": "Thank you", "csrf_token": token_two}
+    )
     assert ack.status_code == 303
 
 
@@ -242,8 +261,9 @@ def test_a_returning_visitor_is_sent_no_new_session_cookie(strict_app, strict_st
     again = visitor.get(strict_story.family_path)
     assert "Set-Cookie" not in again.headers  # nothing in the session changed: not written
     token = csrf_token(again.get_data(as_text=True))
-    ack = visitor.post(f"{strict_story.family_path}/ack",
-                       data={"message": "Thank you", "csrf_token": token})
+    ack = visitor.post(
+        f"{strict_story.family_path}/ack", data={"message": "Thank you", "csrf_token": token}
+    )
     assert ack.status_code == 303
 
 
@@ -279,13 +299,21 @@ def test_a_sync_of_a_planned_run_shows_on_its_family_page_at_once(client, db, st
     db.session.commit()
     assert "Ran it at dawn" not in client.get(family_path).get_data(as_text=True)
     payload = {
-        "id": planned.id, "hero_id": run.hero_id, "track_id": run.track_id,
-        "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
+        "id": planned.id,
+        "hero_id": run.hero_id,
+        "track_id": run.track_id,
+        "started_at": "2025-03-01T14:00:00Z",
+        "finished_at": "2025-03-01T14:12:00Z",
         "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
-        "checkins": [], "words": "Ran it at dawn for Officer Becerra.", "video_url": "",
+        "checkins": [],
+        "words": "Ran it at dawn for Officer Becerra.",
+        "video_url": "",
     }
-    synced = client.post("/api/v1/sync", json={"device_id": run.runner.devices[0].id,
-                                               "runs": [payload]}, headers=story.headers)
+    synced = client.post(
+        "/api/v1/sync",
+        json={"device_id": run.runner.devices[0].id, "runs": [payload]},
+        headers=story.headers,
+    )
     assert synced.json["results"][0]["status"] == "created"
     assert "Ran it at dawn" in client.get(family_path).get_data(as_text=True)
 
@@ -297,12 +325,26 @@ def test_a_sync_of_a_new_run_bumps_that_runs_family_version(app, client, db, sto
     run_id = str(uuid.uuid4())
     pages = app.extensions["page_cache"]
     before, other = pages.run_version(run_id), pages.run_version(story.run_id)
-    synced = client.post("/api/v1/sync", json={"device_id": run.runner.devices[0].id, "runs": [{
-        "id": run_id, "hero_id": run.hero_id, "track_id": run.track_id,
-        "started_at": "2025-03-01T14:00:00Z", "finished_at": "2025-03-01T14:12:00Z",
-        "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
-        "checkins": [], "words": "", "video_url": "",
-    }]}, headers=story.headers)
+    synced = client.post(
+        "/api/v1/sync",
+        json={
+            "device_id": run.runner.devices[0].id,
+            "runs": [
+                {
+                    "id": run_id,
+                    "hero_id": run.hero_id,
+                    "track_id": run.track_id,
+                    "started_at": "2025-03-01T14:00:00Z",
+                    "finished_at": "2025-03-01T14:12:00Z",
+                    "laps": [{"seq": n, "elapsed_ms": n * 90_000} for n in range(1, 8)],
+                    "checkins": [],
+                    "words": "",
+                    "video_url": "",
+                }
+            ],
+        },
+        headers=story.headers,
+    )
     assert synced.json["results"][0]["status"] == "created"
     assert pages.run_version(run_id) != before
     assert pages.run_version(story.run_id) == other
@@ -314,9 +356,16 @@ def test_a_check_in_by_qr_shows_on_the_family_page_at_once(client, db, story, mo
     # Check-in stays open for a day after the mile: an escort checks in an hour after it.
     monkeypatch.setattr(checkin_service, "utcnow", lambda: finished + timedelta(hours=1))
     assert "Deputy Dana Whitfield" not in client.get(story.family_path).get_data(as_text=True)
-    checked_in = client.post(f"/c/{token}", data={
-        "name": "Deputy Dana Whitfield", "agency": "Orange County SO", "badge": "4411",
-        "role": "escort", "public": "y"})
+    checked_in = client.post(
+        f"/c/{token}",
+        data={
+            "name": "Deputy Dana Whitfield",
+            "agency": "Orange County SO",
+            "badge": "4411",
+            "role": "escort",
+            "public": "y",
+        },
+    )
     assert checked_in.status_code == 200
     assert "Deputy Dana Whitfield" in client.get(story.family_path).get_data(as_text=True)
 
@@ -324,8 +373,11 @@ def test_a_check_in_by_qr_shows_on_the_family_page_at_once(client, db, story, mo
 def test_a_photo_uploaded_shows_on_the_family_page_at_once(client, story):
     client.get(story.family_path)
     photo_id = str(uuid.uuid4())
-    put = client.put(f"/api/v1/runs/{story.run_id}/photos/{photo_id}", data=_jpeg(),
-                     headers={**story.headers, "Content-Type": "image/jpeg"})
+    put = client.put(
+        f"/api/v1/runs/{story.run_id}/photos/{photo_id}",
+        data=_jpeg(),
+        headers={**story.headers, "Content-Type": "image/jpeg"},
+    )
     assert put.status_code == 201
     assert photo_id in client.get(story.family_path).get_data(as_text=True)
 
@@ -335,8 +387,12 @@ def test_the_flag_shipped_with_tracking_shows_on_the_family_page_at_once(app, db
     assert 'data-testid="on-its-way"' not in family.get(story.family_path).get_data(as_text=True)
     admin = app.test_client()
     sign_in(admin, story.admin_email)
-    data = {**ADDRESS, "handwritten_note": "y", "carrier": "FedEx",
-            "tracking_number": "123456789012"}
+    data = {
+        **ADDRESS,
+        "handwritten_note": "y",
+        "carrier": "FedEx",
+        "tracking_number": "123456789012",
+    }
     assert admin.post(f"/admin/shipments/{story.shipment_id}/edit", data=data).status_code == 303
     html = family.get(story.family_path).get_data(as_text=True)
     assert 'data-testid="on-its-way"' in html
@@ -370,8 +426,13 @@ def test_an_admin_renaming_the_hero_shows_on_the_family_page_at_once(app, client
     assert hero.name in client.get(story.family_path).get_data(as_text=True)
     admin = app.test_client()
     sign_in(admin, story.admin_email)
-    data = {"name": "Julian A. Becerra", "rank": hero.rank or "", "agency": hero.agency,
-            "state": hero.state or "", "kind": hero.kind,
-            "end_of_watch": hero.end_of_watch.isoformat() if hero.end_of_watch else ""}
+    data = {
+        "name": "Julian A. Becerra",
+        "rank": hero.rank or "",
+        "agency": hero.agency,
+        "state": hero.state or "",
+        "kind": hero.kind,
+        "end_of_watch": hero.end_of_watch.isoformat() if hero.end_of_watch else "",
+    }
     assert admin.post(f"/admin/heroes/{hero.id}/edit", data=data).status_code == 303
     assert "Julian A. Becerra" in client.get(story.family_path).get_data(as_text=True)

@@ -8,8 +8,11 @@ from tests.helpers import reload, shipment_count
 
 
 def _post(client, story, body, run_id=None, headers=None):
-    return client.post(f"/api/v1/runs/{run_id or story.run_id}/shipments", json=body,
-                       headers=headers or story.headers)
+    return client.post(
+        f"/api/v1/runs/{run_id or story.run_id}/shipments",
+        json=body,
+        headers=headers or story.headers,
+    )
 
 
 def test_create_answers_201_with_id_and_absolute_urls(client, db, story):
@@ -24,16 +27,27 @@ def test_create_answers_201_with_id_and_absolute_urls(client, db, story):
 
 
 def test_create_stores_every_field_as_a_draft(client, db, story):
-    body = {**ADDRESS, "carrier": "", "tracking_number": "", "handwritten_note": False,
-            "state": "co", "postal_code": "808631234"}
+    body = {
+        **ADDRESS,
+        "carrier": "",
+        "tracking_number": "",
+        "handwritten_note": False,
+        "state": "co",
+        "postal_code": "808631234",
+    }
     shipment = reload(db, _post(client, story, body).json["id"])
     assert shipment.run_id == story.run_id
     assert shipment.status == "draft"
-    assert (shipment.recipient_name, shipment.recipient_kind) == ("Chief Chris Deisler",
-                                                                  "intermediary")
+    assert (shipment.recipient_name, shipment.recipient_kind) == (
+        "Chief Chris Deisler",
+        "intermediary",
+    )
     assert (shipment.address_line1, shipment.address_line2) == ("800 Research Drive", "Suite 9")
-    assert (shipment.city, shipment.state, shipment.postal_code) == ("Woodland Park", "CO",
-                                                                     "80863-1234")
+    assert (shipment.city, shipment.state, shipment.postal_code) == (
+        "Woodland Park",
+        "CO",
+        "80863-1234",
+    )
     assert shipment.note == "Deliver with the chief's letter."
     assert (shipment.carrier, shipment.tracking_number) == ("", "")
     assert shipment.handwritten_note is False
@@ -80,15 +94,17 @@ def test_run_shipments_lists_them(client, story):
 
 
 def test_another_runners_shipment_is_404(client, story):
-    response = client.get(f"/api/v1/shipments/{story.shipment_id}",
-                          headers=bearer(story.other_token))
+    response = client.get(
+        f"/api/v1/shipments/{story.shipment_id}", headers=bearer(story.other_token)
+    )
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
 
 
 def test_another_runners_run_shipments_are_404(client, story):
-    response = client.get(f"/api/v1/runs/{story.run_id}/shipments",
-                          headers=bearer(story.other_token))
+    response = client.get(
+        f"/api/v1/runs/{story.run_id}/shipments", headers=bearer(story.other_token)
+    )
     assert response.status_code == 404
 
 
@@ -178,8 +194,9 @@ def test_note_of_exactly_2000_characters_is_fine(client, story):
 
 
 def test_body_that_is_not_json_is_415(client, db, story):
-    response = client.post(f"/api/v1/runs/{story.run_id}/shipments", data="recipient_name=x",
-                           headers=story.headers)
+    response = client.post(
+        f"/api/v1/runs/{story.run_id}/shipments", data="recipient_name=x", headers=story.headers
+    )
     assert response.status_code == 415
     assert response.json["error"]["code"] == "unsupported_media_type"
 
@@ -211,8 +228,7 @@ def test_a_second_runner_of_their_own_synced_run_can_ship(client, db):
     token = make_device_token(runner)
     run = make_synced_run(runner, mile_number=7)
     db.session.commit()
-    response = client.post(f"/api/v1/runs/{run.id}/shipments", json=ADDRESS,
-                           headers=bearer(token))
+    response = client.post(f"/api/v1/runs/{run.id}/shipments", json=ADDRESS, headers=bearer(token))
     assert response.status_code == 201
     assert db.session.get(Shipment, response.json["id"]) is not None
 

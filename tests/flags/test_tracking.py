@@ -51,8 +51,11 @@ def test_bad_tracking_numbers_are_refused_per_carrier(carrier, number, field, me
 
 def test_api_refuses_a_bad_number_and_stores_nothing(client, db, story):
     before = len(reload(db, story.shipment_id).run.shipments)
-    response = client.post(f"/api/v1/runs/{story.run_id}/shipments", headers=story.headers,
-                           json={**ADDRESS, "carrier": "UPS", "tracking_number": "1Z42"})
+    response = client.post(
+        f"/api/v1/runs/{story.run_id}/shipments",
+        headers=story.headers,
+        json={**ADDRESS, "carrier": "UPS", "tracking_number": "1Z42"},
+    )
     assert response.status_code == 422
     assert "tracking_number" in response.json["error"]["fields"]
     assert len(reload(db, story.shipment_id).run.shipments) == before
@@ -73,8 +76,7 @@ def test_a_tracking_number_marks_the_shipment_shipped(client, db, story):
     assert (f'href="https://tools.usps.com/go/TrackConfirmAction?tLabels={TRACKING}"') in page
 
 
-def test_family_page_says_on_its_way_with_the_carriers_link_never_the_address(client, db,
-                                                                                story):
+def test_family_page_says_on_its_way_with_the_carriers_link_never_the_address(client, db, story):
     family = f"/f/{story.family_token}"
     assert 'data-testid="on-its-way"' not in client.get(family).get_data(as_text=True)
     _ship(client, story, "FedEx", "123456789012")
@@ -82,8 +84,14 @@ def test_family_page_says_on_its_way_with_the_carriers_link_never_the_address(cl
     html = client.get(family).get_data(as_text=True)
     assert "Your flag is on its way" in html
     assert 'href="https://www.fedex.com/fedextrack/?trknbr=123456789012"' in html
-    for private in ("800 Research Drive", "Suite 9", "Woodland Park", "80863",
-                    "Chief Chris Deisler", "Deliver with the chief"):
+    for private in (
+        "800 Research Drive",
+        "Suite 9",
+        "Woodland Park",
+        "80863",
+        "Chief Chris Deisler",
+        "Deliver with the chief",
+    ):
         assert private not in html
 
 

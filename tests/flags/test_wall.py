@@ -22,8 +22,16 @@ def test_wall_shows_team_totals(client, db, story):
 
 def test_wall_links_to_nothing_private(client, db, story):
     html = client.get("/honor").get_data(as_text=True)
-    for private in (story.family_token, "/f/", "800 Research", TRACKING, "Sgt. Dana Reyes",
-                    "Ofc. Quiet Person", story.shipment_id, "/shipments/"):
+    for private in (
+        story.family_token,
+        "/f/",
+        "800 Research",
+        TRACKING,
+        "Sgt. Dana Reyes",
+        "Ofc. Quiet Person",
+        story.shipment_id,
+        "/shipments/",
+    ):
         assert private not in html
 
 

@@ -24,8 +24,10 @@ from tests.factories import (
     make_synced_run,
 )
 
-STORY = ("Deputy Hale served eleven years on the night shift.\n\n"
-         "He stopped to help a stranded driver on I-4.")
+STORY = (
+    "Deputy Hale served eleven years on the night shift.\n\n"
+    "He stopped to help a stranded driver on I-4."
+)
 SOURCE = "https://memorial.example.org/officers/tom-hale"
 MESSAGE = "Thank you for running for Tom. The flag is on his desk now."
 
@@ -34,26 +36,45 @@ MESSAGE = "Thank you for running for Tom. The flag is on his desk now."
 def wall(db):
     """Three honored heroes in two states; a runner with 1,293 miles from before the site."""
     runner = make_runner(name="Zechariah", starting_mile_count=1293, miles_logged=3)
-    becerra = make_hero(name="Julian Becerra", rank="Officer", state="CO",
-                        agency="Fountain Police Department")
-    ruiz = make_hero(name="Maria Ruiz", rank="Firefighter", kind="fire", state="FL",
-                     agency="Orlando Fire Department")
-    hale = make_hero(name="Tom Hale", rank="Deputy", state="FL",
-                     agency="Orange County Sheriff's Office", story=STORY, source_url=SOURCE)
+    becerra = make_hero(
+        name="Julian Becerra", rank="Officer", state="CO", agency="Fountain Police Department"
+    )
+    ruiz = make_hero(
+        name="Maria Ruiz",
+        rank="Firefighter",
+        kind="fire",
+        state="FL",
+        agency="Orlando Fire Department",
+    )
+    hale = make_hero(
+        name="Tom Hale",
+        rank="Deputy",
+        state="FL",
+        agency="Orange County Sheriff's Office",
+        story=STORY,
+        source_url=SOURCE,
+    )
     make_synced_run(runner, mile_number=1294, hero=becerra)  # run in 2023
     make_synced_run(runner, mile_number=1295, hero=ruiz)
-    this_year = make_synced_run(runner, mile_number=1296, hero=hale,
-                                started_at=utcnow() - timedelta(minutes=30))
+    this_year = make_synced_run(
+        runner, mile_number=1296, hero=hale, started_at=utcnow() - timedelta(minutes=30)
+    )
     shipment = make_shipment(this_year, ack_message=MESSAGE, received_at=utcnow())
     out = io.BytesIO()
     Image.new("RGB", (400, 300), "navy").save(out, "JPEG")
     photo_id = str(uuid.uuid4())
-    db.session.add(Photo(id=photo_id, run_id=this_year.id,
-                         **vars(clean_photo(out.getvalue(), "image/jpeg"))))
+    db.session.add(
+        Photo(id=photo_id, run_id=this_year.id, **vars(clean_photo(out.getvalue(), "image/jpeg")))
+    )
     db.session.commit()
-    return {"family_token": shipment.family_token, "photo_id": photo_id,
-            "year": utcnow().astimezone(team_zone()).year, "hale": hale.id,
-            "becerra": becerra.id, "shipment_id": shipment.id}
+    return {
+        "family_token": shipment.family_token,
+        "photo_id": photo_id,
+        "year": utcnow().astimezone(team_zone()).year,
+        "hale": hale.id,
+        "becerra": becerra.id,
+        "shipment_id": shipment.id,
+    }
 
 
 def _heroes(html: str) -> list[str]:
@@ -69,13 +90,15 @@ def _get(client, query: str = "") -> str:
 def test_the_totals_say_what_they_count(client, wall):
     html = _get(client)
     assert 'data-testid="team-miles">1,296<' in html
-    assert ("Every mile its runners have run: 1,293 before this site kept count, and 3 "
-            "recorded here.") in html
+    assert (
+        "Every mile its runners have run: 1,293 before this site kept count, and 3 recorded here."
+    ) in html
     assert 'data-testid="heroes-honored">3<' in html
-    assert (f'data-testid="miles-this-year">1</strong> mile recorded here in {wall["year"]}'
-            in html)
-    assert (f"Run since January 1, {wall['year']}. They are part of the team's 1,296, which "
-            "also counts earlier years and the miles before this site.") in html
+    assert f'data-testid="miles-this-year">1</strong> mile recorded here in {wall["year"]}' in html
+    assert (
+        f"Run since January 1, {wall['year']}. They are part of the team's 1,296, which "
+        "also counts earlier years and the miles before this site."
+    ) in html
     assert "miles this year" not in html  # the words that read as a contradiction
 
 
@@ -108,7 +131,8 @@ def test_the_search_result_names_the_search_and_the_way_back(client, wall):
     html = _get(client, "?name=ruiz&state=FL")
     result = re.search(r'data-testid="search-result">(.*?)</p>', html, re.S).group(1)
     assert " ".join(re.sub(r"<[^>]+>", " ", result).split()) == (
-        "1 mile for heroes matching name “ruiz”, state FL. Show every mile")
+        "1 mile for heroes matching name “ruiz”, state FL. Show every mile"
+    )
     assert '<a href="/honor">Show every mile</a>' in result
     assert 'id="search-name" name="name" type="search" value="ruiz"' in html
     assert '<option value="FL" selected>FL</option>' in html
@@ -145,10 +169,23 @@ def test_the_home_page_links_to_the_wall(client, db):
 
 def _private(wall) -> tuple[str, ...]:
     """What the run of Tom Hale carries that no public page may show."""
-    return (wall["family_token"], "/f/", wall["photo_id"], "/photos/", ".jpg", "<img",
-            "Sgt. Dana Reyes", "Ofc. Quiet Person", "/shipments/", wall["shipment_id"],
-            MESSAGE, "Thank you for running", TRACKING, "video.example.org",
-            *(v for k, v in ADDRESS.items() if k not in ("state", "recipient_kind")))
+    return (
+        wall["family_token"],
+        "/f/",
+        wall["photo_id"],
+        "/photos/",
+        ".jpg",
+        "<img",
+        "Sgt. Dana Reyes",
+        "Ofc. Quiet Person",
+        "/shipments/",
+        wall["shipment_id"],
+        MESSAGE,
+        "Thank you for running",
+        TRACKING,
+        "video.example.org",
+        *(v for k, v in ADDRESS.items() if k not in ("state", "recipient_kind")),
+    )
 
 
 @pytest.mark.parametrize("query", ["", "?name=hale", "?state=FL&agency=orange"])
@@ -205,12 +242,14 @@ def test_the_heros_page_tells_the_tribute_and_the_miles(client, wall, db):
     assert 'data-testid="hero-kind">Police</dd>' in html
     assert re.findall(r'<p class="story">([^<]+)</p>', html) == [
         "Deputy Hale served eleven years on the night shift.",
-        "He stopped to help a stranded driver on I-4."]
+        "He stopped to help a stranded driver on I-4.",
+    ]
     assert f'<a href="{SOURCE}" rel="noopener noreferrer external"' in html
     miles = re.search(r'data-testid="hero-miles">(.*?)</ol>', html, re.S).group(1)
     assert re.findall(r"<li[^>]*>(.*?)</li>", _collapse(miles)) == [
-        "Mile 1,296 Run by Zechariah on " + _today_day(db, hale) +
-        ", at Winter Springs High School.",
+        "Mile 1,296 Run by Zechariah on "
+        + _today_day(db, hale)
+        + ", at Winter Springs High School.",
         "Mile 1,297 Run by Zechariah on February 14, 2023, at Winter Springs High School.",
     ]
     assert "The miles run for Deputy Tom Hale" in html
@@ -218,8 +257,9 @@ def test_the_heros_page_tells_the_tribute_and_the_miles(client, wall, db):
 
 
 def _collapse(html: str) -> str:
-    return re.sub(r"\s*<(/?)(li)[^>]*>\s*", r"<\1\2>",
-                  " ".join(re.sub(r"<(?!/?li)[^>]+>", " ", html).split()))
+    return re.sub(
+        r"\s*<(/?)(li)[^>]*>\s*", r"<\1\2>", " ".join(re.sub(r"<(?!/?li)[^>]+>", " ", html).split())
+    )
 
 
 def _today_day(db, hale) -> str:
@@ -259,8 +299,7 @@ def test_the_heros_page_shows_nothing_private(client, wall, query):
     assert "I ran for Officer Becerra" not in html  # the runner's words are the family's
 
 
-def test_a_family_taking_its_page_down_changes_neither_the_wall_nor_the_heros_page(
-        client, wall):
+def test_a_family_taking_its_page_down_changes_neither_the_wall_nor_the_heros_page(client, wall):
     """The wall never showed anything from the family page, so hiding it changes nothing
     public: the mile stays honored, and still nothing private shows."""
     before = (_get(client), _hero(client, wall["hale"]))
@@ -279,8 +318,10 @@ def test_the_heros_page_is_public_revalidated_and_answers_304(client, wall, db):
     etag = first.headers["ETag"]
     again = client.get(f"/honor/heroes/{wall['hale']}", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""
-    by_date = client.get(f"/honor/heroes/{wall['hale']}",
-                         headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    by_date = client.get(
+        f"/honor/heroes/{wall['hale']}",
+        headers={"If-Modified-Since": first.headers["Last-Modified"]},
+    )
     assert by_date.status_code == 304
     db.session.get(Hero, wall["hale"]).story = "A new story."
     db.session.commit()  # a write to a shown table: the cached page is of an older version

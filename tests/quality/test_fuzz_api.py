@@ -85,12 +85,25 @@ def fuzz_app(database_url, tmp_path):
         device.last_used_at = utcnow()  # so the fuzz never triggers the hourly touch
         hero, track = make_hero(), make_track(laps_per_mile=4)
         planned = make_run(runner, hero=hero, track=track)
-        synced = make_run(runner, hero=hero, track=track, status="synced", mile_number=1,
-                          started_at=utcnow() - timedelta(minutes=9), finished_at=utcnow())
+        synced = make_run(
+            runner,
+            hero=hero,
+            track=track,
+            status="synced",
+            mile_number=1,
+            started_at=utcnow() - timedelta(minutes=9),
+            finished_at=utcnow(),
+        )
         db.session.add_all([Lap(run=synced, seq=n, elapsed_ms=n * 100_000) for n in range(1, 5)])
         db.session.add(Checkin(run=synced, name="Officer Fuzz", public=True))
-        shipment = Shipment(run=synced, recipient_name="Family", address_line1="1 Main St",
-                            city="Springfield", state="FL", postal_code="32708")
+        shipment = Shipment(
+            run=synced,
+            recipient_name="Family",
+            address_line1="1 Main St",
+            city="Springfield",
+            state="FL",
+            postal_code="32708",
+        )
         db.session.add(shipment)
         db.session.commit()
         app.config["FUZZ"] = {
@@ -132,10 +145,16 @@ OPERATIONS = sorted(
 def seeds(real: dict):
     """Which real ids a case gets: each mostly real, sometimes left as generated."""
     mostly = st.sampled_from([True, True, True, False])
-    return st.fixed_dictionaries({
-        "device": mostly, "run": mostly, "hero": mostly, "track": mostly, "shipment": mostly,
-        "run_id": st.sampled_from(real["run_ids"]),
-    })
+    return st.fixed_dictionaries(
+        {
+            "device": mostly,
+            "run": mostly,
+            "hero": mostly,
+            "track": mostly,
+            "shipment": mostly,
+            "run_id": st.sampled_from(real["run_ids"]),
+        }
+    )
 
 
 def seed_case(case, real: dict, pick: dict) -> None:
@@ -178,18 +197,25 @@ def reached_handler(method: str, path: str, response) -> bool:
 
 def _takes_input(method: str, path: str) -> bool:
     item = openapi_document()["paths"][path]
-    return bool(item.get("parameters") or item[method.lower()].get("parameters")
-                or item[method.lower()].get("requestBody"))
+    return bool(
+        item.get("parameters")
+        or item[method.lower()].get("parameters")
+        or item[method.lower()].get("requestBody")
+    )
 
 
 # Negative (schema-invalid) cases for every operation that takes any input to break.
-CASES = [(method, path, mode) for method, path in OPERATIONS
-         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-         if mode is GenerationMode.POSITIVE or _takes_input(method, path)]
+CASES = [
+    (method, path, mode)
+    for method, path in OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if mode is GenerationMode.POSITIVE or _takes_input(method, path)
+]
 
 
-@pytest.mark.parametrize(("method", "path", "mode"), CASES,
-                         ids=[f"{m} {p} {mode.value}" for m, p, mode in CASES])
+@pytest.mark.parametrize(
+    ("method", "path", "mode"), CASES, ids=[f"{m} {p} {mode.value}" for m, p, mode in CASES]
+)
 def test_api_never_fails_and_rejects_cleanly(fuzz_app, method, path, mode):
     operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)[path][method]
     real = fuzz_app.config["FUZZ"]
@@ -198,8 +224,13 @@ def test_api_never_fails_and_rejects_cleanly(fuzz_app, method, path, mode):
     seen, reached = [], []
 
     @given(case=operation.as_strategy(generation_mode=mode), pick=seeds(real))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=not RANDOM,
-              suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=not RANDOM,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     def check(case, pick):
         seed_case(case, real, pick)
         before = database_fingerprint(fuzz_app)
@@ -230,21 +261,42 @@ def _valid_bodies(real: dict) -> dict[tuple[str, str], dict]:
     """A body each JSON endpoint takes, to change one text field of at a time."""
     started = utcnow() - timedelta(minutes=10)
     run = {
-        "id": "7d8f3c2e-1111-4a6b-9c3d-2e4f5a6b7c8d", "hero_id": real["hero_id"],
-        "track_id": real["track_id"], "started_at": started.isoformat(),
-        "finished_at": (started + timedelta(minutes=9)).isoformat(), "laps": [],
-        "words": "", "video_url": "",
-        "checkins": [{"id": "0e1f2a3b-2222-4c5d-8e6f-7a8b9c0d1e2f", "name": "Officer",
-                      "agency": "", "badge": ""}],
+        "id": "7d8f3c2e-1111-4a6b-9c3d-2e4f5a6b7c8d",
+        "hero_id": real["hero_id"],
+        "track_id": real["track_id"],
+        "started_at": started.isoformat(),
+        "finished_at": (started + timedelta(minutes=9)).isoformat(),
+        "laps": [],
+        "words": "",
+        "video_url": "",
+        "checkins": [
+            {
+                "id": "0e1f2a3b-2222-4c5d-8e6f-7a8b9c0d1e2f",
+                "name": "Officer",
+                "agency": "",
+                "badge": "",
+            }
+        ],
     }
     return {
-        ("POST", "/api/v1/auth/token"): {"email": real["email"], "password": PASSWORD,
-                                         "device_name": "Phone", "otp": ""},
+        ("POST", "/api/v1/auth/token"): {
+            "email": real["email"],
+            "password": PASSWORD,
+            "device_name": "Phone",
+            "otp": "",
+        },
         ("POST", "/api/v1/sync"): {"device_id": real["device_id"], "runs": [run]},
         ("POST", "/api/v1/runs/{run_id}/shipments"): {
-            "recipient_name": "Family", "address_line1": "1 Main St", "address_line2": "",
-            "city": "Springfield", "state": "FL", "postal_code": "32708", "note": "",
-            "carrier": "", "tracking_number": ""},
+            "recipient_name": "Family",
+            "address_line1": "1 Main St",
+            "address_line2": "",
+            "city": "Springfield",
+            "state": "FL",
+            "postal_code": "32708",
+            "note": "",
+            "carrier": "",
+            "tracking_number": "",
+        },
     }
 
 
@@ -283,8 +335,9 @@ def test_nul_and_lone_surrogates_in_every_text_field_of_every_json_endpoint(fuzz
         for field in _text_fields(body):
             before = database_fingerprint(fuzz_app)
             # json.dumps writes a lone surrogate as its \ud800 escape, as a hostile client would.
-            response = client.open(url, method=method, headers=headers,
-                                   data=json.dumps(_with(body, field, text)))
+            response = client.open(
+                url, method=method, headers=headers, data=json.dumps(_with(body, field, text))
+            )
             assert response.status_code in (400, 422), (path, field, response.text)
             assert database_fingerprint(fuzz_app) == before, (path, field)
             checked += 1

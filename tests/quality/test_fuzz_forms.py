@@ -37,9 +37,25 @@ _clean = st.characters(codec="utf-8", exclude_characters="\x00")
 field_text = st.one_of(
     st.text(_clean, max_size=40),
     st.text(_clean, min_size=200, max_size=12_000),
-    st.sampled_from(["", " ", "<script>alert(1)</script>", "' OR 1=1 --", "=cmd|' /C calc'!A0",
-                     "é" * 130, "escort", "runner", "supporter", "y", "on", "true",
-                     "a@example.org", "\u202eevil", "\r\n\t"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "=cmd|' /C calc'!A0",
+            "é" * 130,
+            "escort",
+            "runner",
+            "supporter",
+            "y",
+            "on",
+            "true",
+            "a@example.org",
+            "\u202eevil",
+            "\r\n\t",
+        ]
+    ),
 )
 
 
@@ -47,8 +63,7 @@ field_text = st.one_of(
 def form_data(draw, fields: list[str]):
     """Pairs of (field, text): any subset of the fields, in any order, a field repeated or not;
     in about one example in ten, one value holds a NUL."""
-    pairs = draw(st.lists(st.tuples(st.sampled_from(fields), field_text),
-                          max_size=len(fields) + 3))
+    pairs = draw(st.lists(st.tuples(st.sampled_from(fields), field_text), max_size=len(fields) + 3))
     if pairs and draw(st.sampled_from(range(10))) == 9:
         at = draw(st.sampled_from(range(len(pairs))))
         pairs[at] = (pairs[at][0], pairs[at][1] + "\x00")
@@ -67,13 +82,27 @@ def form_app(database_url, tmp_path):
         track = make_track(laps_per_mile=2)
         hero = make_hero()
         planned = make_run(runner, track=track, hero=hero)
-        synced = make_run(runner, track=track, hero=hero, status="synced", mile_number=1,
-                          started_at=utcnow() - timedelta(minutes=8), finished_at=utcnow())
-        db.session.add_all([Lap(run=synced, seq=1, elapsed_ms=200_000),
-                            Lap(run=synced, seq=2, elapsed_ms=400_000)])
+        synced = make_run(
+            runner,
+            track=track,
+            hero=hero,
+            status="synced",
+            mile_number=1,
+            started_at=utcnow() - timedelta(minutes=8),
+            finished_at=utcnow(),
+        )
+        db.session.add_all(
+            [Lap(run=synced, seq=1, elapsed_ms=200_000), Lap(run=synced, seq=2, elapsed_ms=400_000)]
+        )
         db.session.add(Checkin(run=synced, name="Officer Forms", public=False))
-        shipment = Shipment(run=synced, recipient_name="Family", address_line1="1 Main St",
-                            city="Springfield", state="FL", postal_code="32708")
+        shipment = Shipment(
+            run=synced,
+            recipient_name="Family",
+            address_line1="1 Main St",
+            city="Springfield",
+            state="FL",
+            postal_code="32708",
+        )
         db.session.add(shipment)
         db.session.commit()
         app.config["FUZZ_PATHS"] = {
@@ -92,12 +121,18 @@ def _fuzz(app, path: str, fields: list[str]):
     guarded = []
 
     @given(data=form_data(fields))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=not RANDOM,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(data):
         before = database_fingerprint(app)
-        response = client.post(path, data=urlencode(data),
-                               content_type="application/x-www-form-urlencoded")
+        response = client.post(
+            path, data=urlencode(data), content_type="application/x-www-form-urlencoded"
+        )
         assert response.status_code < 500, (path, data)
         if response.status_code >= 400:
             assert database_fingerprint(app) == before, (path, data, response.status_code)
@@ -114,8 +149,11 @@ def test_login_form_never_fails(form_app):
 
 
 def test_checkin_form_never_fails(form_app):
-    _fuzz(form_app, form_app.config["FUZZ_PATHS"]["checkin"],
-          ["name", "agency", "badge", "role", "public", "csrf_token"])
+    _fuzz(
+        form_app,
+        form_app.config["FUZZ_PATHS"]["checkin"],
+        ["name", "agency", "badge", "role", "public", "csrf_token"],
+    )
 
 
 def test_family_ack_form_never_fails(form_app):
@@ -124,8 +162,18 @@ def test_family_ack_form_never_fails(form_app):
 
 # --- NUL and lone surrogates in every text field of every form -------------------------------
 
-TEXT_INPUTS = {"text", "email", "url", "search", "tel", "password", "number", "date",
-               "datetime-local", "time"}
+TEXT_INPUTS = {
+    "text",
+    "email",
+    "url",
+    "search",
+    "tel",
+    "password",
+    "number",
+    "date",
+    "datetime-local",
+    "time",
+}
 
 
 class _Forms(HTMLParser):
@@ -188,8 +236,11 @@ def _every_form(client, starts: list[str]) -> dict[str, dict]:
             action = urljoin(page, form["action"]) if form["action"] else page
             if form["text"]:
                 forms.setdefault(action, form)
-        queue += [link.split("#")[0] for link in parser.links
-                  if link.startswith("/admin") and "/label" not in link and link not in seen]
+        queue += [
+            link.split("#")[0]
+            for link in parser.links
+            if link.startswith("/admin") and "/label" not in link and link not in seen
+        ]
     return forms
 
 
@@ -203,17 +254,22 @@ def test_nul_and_lone_surrogates_in_every_text_field_of_every_form(form_app, val
     admin = form_app.test_client()
     with form_app.app_context():
         from r4h_pwa.models import Runner
+
         account = db.session.query(Runner).filter_by(email="admin@example.org").one()
         sign_in(admin, account.email)
-    forms = {**_every_form(public, ["/login", paths["checkin"], paths["family"]]),
-             **{action: ("admin", form) for action, form in
-                _every_form(admin, ["/admin/"]).items()}}
-    forms = {action: form if isinstance(form, tuple) else ("public", form)
-             for action, form in forms.items()}
+    forms = {
+        **_every_form(public, ["/login", paths["checkin"], paths["family"]]),
+        **{action: ("admin", form) for action, form in _every_form(admin, ["/admin/"]).items()},
+    }
+    forms = {
+        action: form if isinstance(form, tuple) else ("public", form)
+        for action, form in forms.items()
+    }
     # The public forms, and the admin forms for heroes, runners, tracks, runs and shipments.
     assert {"/login", paths["checkin"], paths["ack"]} <= forms.keys(), sorted(forms)
-    assert sum(re.search(r"/new$|/edit$", action) is not None for action in forms) >= 6, \
-        sorted(forms)
+    assert sum(re.search(r"/new$|/edit$", action) is not None for action in forms) >= 6, sorted(
+        forms
+    )
     checked = []
     for action, (who, form) in sorted(forms.items()):
         if action.endswith("/logout"):
@@ -221,12 +277,15 @@ def test_nul_and_lone_surrogates_in_every_text_field_of_every_form(form_app, val
         client = admin if who == "admin" else public
         for name in form["text"]:
             body = "&".join(
-                f"{urlencode({key: default})}" if key != name else
-                urlencode({key: ""}) + value.decode("latin-1") for key, default in form["fields"]
+                f"{urlencode({key: default})}"
+                if key != name
+                else urlencode({key: ""}) + value.decode("latin-1")
+                for key, default in form["fields"]
             ).encode("latin-1")
             before = database_fingerprint(form_app)
-            response = client.post(action, data=body,
-                                   content_type="application/x-www-form-urlencoded")
+            response = client.post(
+                action, data=body, content_type="application/x-www-form-urlencoded"
+            )
             assert response.status_code < 500, (action, name)
             if value == HOSTILE["NUL"]:
                 assert response.status_code == 400, (action, name, response.status_code)

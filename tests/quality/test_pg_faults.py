@@ -179,8 +179,9 @@ class Killer:
 
 
 @contextmanager
-def kill_own_connection(app, admin, pattern: str, times: int = 1, skip: int = 0,
-                        after: bool = False):
+def kill_own_connection(
+    app, admin, pattern: str, times: int = 1, skip: int = 0, after: bool = False
+):
     """Terminate the request's own backend just before matching statements, `times` times.
 
     `pattern` is searched in each statement's SQL ("COMMIT" means the commit itself); the
@@ -278,13 +279,18 @@ def officer_checks_in(client, token: str, form: dict, taps: int, statuses: Count
 
 def _stored_runs(runner_id: int) -> dict[str, Run]:
     _db.session.expire_all()
-    return {run.id: run for run in _db.session.scalars(sa.select(Run).where(Run.runner_id ==
-                                                                            runner_id))}
+    return {
+        run.id: run for run in _db.session.scalars(sa.select(Run).where(Run.runner_id == runner_id))
+    }
 
 
 def _lap_rows(run_id: str) -> list[tuple[int, int]]:
-    return [tuple(row) for row in _db.session.execute(
-        sa.select(Lap.seq, Lap.elapsed_ms).where(Lap.run_id == run_id).order_by(Lap.seq))]
+    return [
+        tuple(row)
+        for row in _db.session.execute(
+            sa.select(Lap.seq, Lap.elapsed_ms).where(Lap.run_id == run_id).order_by(Lap.seq)
+        )
+    ]
 
 
 # ---- a burst of syncs and check-ins while every connection is killed, over and over ------
@@ -300,14 +306,19 @@ def test_a_burst_of_syncs_and_checkins_survives_repeated_connection_kills(
         full = [run_payload(phone, checkins=[escort()] if n % 3 == 0 else []) for n in range(7)]
         short = [run_payload(phone, laps=3, checkins=[escort(), escort()]) for _ in range(2)]
         outbox = full[:3] + short[:1] + full[3:] + short[1:]
-        outboxes[phone.runner_id] = [outbox[i:i + 3] for i in range(0, len(outbox), 3)]
+        outboxes[phone.runner_id] = [outbox[i : i + 3] for i in range(0, len(outbox), 3)]
     planned = make_run(make_runner(), hero=make_hero(name="Jane Doe"), track=make_track())
     db.session.commit()
     token = planned.checkin_token
     db.session.remove()  # the test's own connection is killed too; it reconnects afterwards
     officers = [
-        {"name": f"Officer {n}", "agency": "Example County Sheriff", "badge": str(1000 + n),
-         "role": "escort", "public": "y"}
+        {
+            "name": f"Officer {n}",
+            "agency": "Example County Sheriff",
+            "badge": str(1000 + n),
+            "role": "escort",
+            "public": "y",
+        }
         for n in range(8)
     ]
     statuses: Counter = Counter()
@@ -340,8 +351,10 @@ def test_a_burst_of_syncs_and_checkins_survives_repeated_connection_kills(
         for future in [pool.submit(job) for job in jobs]:
             future.result(timeout=CLIENT_DEADLINE_S * 3)
 
-    print(f"\nfaults: {killer.rounds} kill rounds, {killer.terminated} backends terminated, "
-          f"{disconnects['disconnects']} statements hit a dead connection; answers {statuses}")
+    print(
+        f"\nfaults: {killer.rounds} kill rounds, {killer.terminated} backends terminated, "
+        f"{disconnects['disconnects']} statements hit a dead connection; answers {statuses}"
+    )
     # The faults were real: backends died in the middle of the app's statements.
     assert killer.terminated > 0
     assert disconnects["disconnects"] > 0, (killer.rounds, killer.terminated, statuses)
@@ -409,8 +422,15 @@ def used_phone(phone, client):
 
 # Each statement of the run's transaction, from its first read to its commit.
 @pytest.mark.parametrize(
-    "pattern", ["laps_per_mile", "FOR UPDATE", "INSERT INTO checkins", "INSERT INTO laps",
-                "UPDATE runners", "COMMIT"]
+    "pattern",
+    [
+        "laps_per_mile",
+        "FOR UPDATE",
+        "INSERT INTO checkins",
+        "INSERT INTO laps",
+        "UPDATE runners",
+        "COMMIT",
+    ],
 )
 def test_a_run_whose_connection_drops_once_is_retried_and_stored_once(
     app, db, admin, disconnects, used_phone, client, pattern
@@ -423,7 +443,11 @@ def test_a_run_whose_connection_drops_once_is_retried_and_stored_once(
     assert disconnects["disconnects"] >= 1
     assert response.status_code == 200, response.json
     assert response.json["results"][0] == {
-        "id": run["id"], "status": "created", "mile_number": 1, "errors": {}}
+        "id": run["id"],
+        "status": "created",
+        "mile_number": 1,
+        "errors": {},
+    }
     assert counts(db) == (1, 7, 1)
     assert db.session.get(Runner, phone.runner_id).miles_logged == 1
 
@@ -542,8 +566,15 @@ def test_while_the_database_refuses_connections_clients_get_503_then_the_app_rec
     token, email = planned.checkin_token, admin_account.email
     db.session.remove()  # the test's own connection is killed too; it reconnects afterwards
     login = client.get("/login", headers=BROWSER).get_data(as_text=True)
-    signed_in = pass_second_factor(client, client.post("/login", headers=BROWSER, data={
-        "email": email, "password": PASSWORD, "csrf_token": csrf_token(login)}), BROWSER)
+    signed_in = pass_second_factor(
+        client,
+        client.post(
+            "/login",
+            headers=BROWSER,
+            data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(login)},
+        ),
+        BROWSER,
+    )
     assert signed_in.status_code == 302
     with admin.refusing_connections():
         assert_unavailable_json(sync(client, phone, run))
@@ -560,5 +591,9 @@ def test_while_the_database_refuses_connections_clients_get_503_then_the_app_rec
     assert client.get("/healthz").status_code == 200
     reply = sync(client, phone, run)
     assert reply.json["results"][0] == {
-        "id": run["id"], "status": "created", "mile_number": 1, "errors": {}}
+        "id": run["id"],
+        "status": "created",
+        "mile_number": 1,
+        "errors": {},
+    }
     assert counts(db) == (2, 7, 1)  # the planned run, and the phone's run once

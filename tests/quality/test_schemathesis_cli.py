@@ -52,12 +52,27 @@ def seed(app) -> tuple[str, str]:
         runner.devices[0].last_used_at = utcnow()
         hero, track = make_hero(), make_track(laps_per_mile=4)
         planned = make_run(runner, hero=hero, track=track)
-        synced = make_run(runner, hero=hero, track=track, status="synced", mile_number=1,
-                          started_at=utcnow() - timedelta(minutes=9), finished_at=utcnow())
+        synced = make_run(
+            runner,
+            hero=hero,
+            track=track,
+            status="synced",
+            mile_number=1,
+            started_at=utcnow() - timedelta(minutes=9),
+            finished_at=utcnow(),
+        )
         db.session.add_all([Lap(run=synced, seq=n, elapsed_ms=n * 100_000) for n in range(1, 5)])
         db.session.add(Checkin(run=synced, name="Officer Fuzz", public=True))
-        db.session.add(Shipment(run=synced, recipient_name="Family", address_line1="1 Main St",
-                                city="Springfield", state="FL", postal_code="32708"))
+        db.session.add(
+            Shipment(
+                run=synced,
+                recipient_name="Family",
+                address_line1="1 Main St",
+                city="Springfield",
+                state="FL",
+                postal_code="32708",
+            )
+        )
         db.session.commit()
         return token, planned.id
 
@@ -81,16 +96,28 @@ def live_api(database_url, tmp_path):
 def st_command(base: str, token: str, config: Path) -> list[str]:
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
     command = [
-        st, "--config-file", str(config), "run", f"{base}/api/v1/openapi.json",
-        "-H", f"Authorization: Bearer {token}", "-c", "all",
-        "--phases", "examples,coverage,fuzzing,stateful",
-        "--max-examples", str(MAX_EXAMPLES), "--workers", "1",
+        st,
+        "--config-file",
+        str(config),
+        "run",
+        f"{base}/api/v1/openapi.json",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "-c",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--workers",
+        "1",
         "--no-color",
         # Hypothesis' health check on generation, not a check of the API: the sync body's
         # video_url pattern under its maxLength makes Hypothesis throw away many strings it
         # drew, and any change to the body's schema moves the deterministic draw over or
         # under its threshold. Every case it keeps still goes through every check.
-        "--suppress-health-check", "filter_too_much",
+        "--suppress-health-check",
+        "filter_too_much",
     ]
     if RANDOM:
         command += ["--generation-database", "none"]
@@ -103,8 +130,9 @@ def test_schemathesis_cli_with_every_check_finds_nothing(live_api, tmp_path):
     base, token = live_api
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
-    result = subprocess.run(st_command(base, token, config), capture_output=True,
-                            text=True, timeout=240, cwd=tmp_path)
+    result = subprocess.run(
+        st_command(base, token, config), capture_output=True, text=True, timeout=240, cwd=tmp_path
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert "FAILURES" not in output and "ERRORS" not in output, output[-6000:]

@@ -12,8 +12,12 @@ from r4h_pwa.runs.service import SubmittedCeremony, SubmittedCheckin, SubmittedR
 from tests.factories import escort, run_payload
 from tests.helpers import sync
 
-CEREMONY = {"prayer_before": True, "silence_seconds": 60, "flag_carried": True,
-            "prayer_after": False}
+CEREMONY = {
+    "prayer_before": True,
+    "silence_seconds": 60,
+    "flag_carried": True,
+    "prayer_after": False,
+}
 
 
 def _only(response) -> dict:
@@ -80,10 +84,16 @@ def test_the_same_id_with_another_ceremony_is_a_conflict(client, db, phone, othe
         ({**CEREMONY, "silence_seconds": 1.5}, "ceremony.silence_seconds", "whole number"),
         ({**CEREMONY, "silence_seconds": True}, "ceremony.silence_seconds", "whole number"),
         ({**CEREMONY, "prayer_before": "yes"}, "ceremony.prayer_before", "true or false"),
-        ({k: v for k, v in CEREMONY.items() if k != "flag_carried"}, "ceremony.flag_carried",
-         "required"),
-        ({k: v for k, v in CEREMONY.items() if k != "silence_seconds"},
-         "ceremony.silence_seconds", "required"),
+        (
+            {k: v for k, v in CEREMONY.items() if k != "flag_carried"},
+            "ceremony.flag_carried",
+            "required",
+        ),
+        (
+            {k: v for k, v in CEREMONY.items() if k != "silence_seconds"},
+            "ceremony.silence_seconds",
+            "required",
+        ),
         ([True, 60, True, False], "ceremony", "Must be an object"),
         ({**CEREMONY, "silence_when": "during"}, "ceremony.silence_when", '"before" or "after"'),
         ({**CEREMONY, "silence_when": "Before"}, "ceremony.silence_when", '"before" or "after"'),
@@ -91,8 +101,9 @@ def test_the_same_id_with_another_ceremony_is_a_conflict(client, db, phone, othe
         ({**CEREMONY, "silence_when": True}, "ceremony.silence_when", '"before" or "after"'),
     ],
 )
-def test_a_bad_ceremony_rejects_the_run_naming_the_field(client, db, phone, ceremony, field,
-                                                         message):
+def test_a_bad_ceremony_rejects_the_run_naming_the_field(
+    client, db, phone, ceremony, field, message
+):
     run = run_payload(phone, ceremony=ceremony)
     response = sync(client, phone, run)
     assert response.status_code == 422
@@ -127,15 +138,31 @@ def test_an_old_app_repeat_of_a_run_synced_before_the_ceremony_is_still_a_duplic
     run = run_payload(phone, checkins=[escort()])
     # The run as a server before this change stored it: its old hash, no ceremony columns.
     stored = Run(
-        id=run["id"], runner_id=phone.runner_id, hero_id=phone.hero_id, track_id=phone.track_id,
-        status="synced", started_at=datetime.fromisoformat(run["started_at"]),
-        finished_at=datetime.fromisoformat(run["finished_at"]), mile_number=1,
-        words=run["words"], video_url="", content_hash=_hash_before_the_ceremony(run),
+        id=run["id"],
+        runner_id=phone.runner_id,
+        hero_id=phone.hero_id,
+        track_id=phone.track_id,
+        status="synced",
+        started_at=datetime.fromisoformat(run["started_at"]),
+        finished_at=datetime.fromisoformat(run["finished_at"]),
+        mile_number=1,
+        words=run["words"],
+        video_url="",
+        content_hash=_hash_before_the_ceremony(run),
     )
     stored.laps = [Lap(seq=lap["seq"], elapsed_ms=lap["elapsed_ms"]) for lap in run["laps"]]
     c = run["checkins"][0]
-    stored.checkins = [Checkin(id=c["id"], name=c["name"], agency=c["agency"], badge=c["badge"],
-                               role=c["role"], public=c["public"], source="phone")]
+    stored.checkins = [
+        Checkin(
+            id=c["id"],
+            name=c["name"],
+            agency=c["agency"],
+            badge=c["badge"],
+            role=c["role"],
+            public=c["public"],
+            source="phone",
+        )
+    ]
     _db.session.add(stored)
     _db.session.commit()
 
@@ -146,14 +173,24 @@ def test_an_old_app_repeat_of_a_run_synced_before_the_ceremony_is_still_a_duplic
 def test_the_hash_of_a_run_without_a_ceremony_is_the_one_stored_before_it_existed():
     # Computed with the server as it was before the ceremony (commit 4a68eae).
     run = SubmittedRun(
-        id="7f1c2a4e-8d3b-4c5a-9e6f-0a1b2c3d4e5f", hero_id=3, track_id=2,
+        id="7f1c2a4e-8d3b-4c5a-9e6f-0a1b2c3d4e5f",
+        hero_id=3,
+        track_id=2,
         started_at=datetime(2025, 3, 1, 14, 0, tzinfo=UTC),
         finished_at=datetime(2025, 3, 1, 14, 12, tzinfo=UTC),
         laps=tuple((n, n * 90_000) for n in range(1, 8)),
-        checkins=(SubmittedCheckin(id="0b6f1f0e-2a7c-4d5e-8f90-123456789abc",
-                                   name="Sgt. Dana Reyes", agency="Example County Sheriff",
-                                   badge="1234", role="escort", public=True),),
-        words="For Officer Hero.", video_url="",
+        checkins=(
+            SubmittedCheckin(
+                id="0b6f1f0e-2a7c-4d5e-8f90-123456789abc",
+                name="Sgt. Dana Reyes",
+                agency="Example County Sheriff",
+                badge="1234",
+                role="escort",
+                public=True,
+            ),
+        ),
+        words="For Officer Hero.",
+        video_url="",
     )
     assert run.content_hash == "ad78aa10c08012a261269fccc0448a643bfd26f4ba3109b7c83f514da5e1c523"
 
@@ -161,11 +198,17 @@ def test_the_hash_of_a_run_without_a_ceremony_is_the_one_stored_before_it_existe
 def test_the_hash_of_a_ceremony_without_silence_when_is_the_one_stored_before_it_existed():
     # Computed with the server as it was before silence_when (main at 84b0e0c).
     run = SubmittedRun(
-        id="7f1c2a4e-8d3b-4c5a-9e6f-0a1b2c3d4e5f", hero_id=3, track_id=2,
+        id="7f1c2a4e-8d3b-4c5a-9e6f-0a1b2c3d4e5f",
+        hero_id=3,
+        track_id=2,
         started_at=datetime(2025, 3, 1, 14, 0, tzinfo=UTC),
         finished_at=datetime(2025, 3, 1, 14, 12, tzinfo=UTC),
-        laps=tuple((n, n * 90_000) for n in range(1, 8)), checkins=(), words="", video_url="",
-        ceremony=SubmittedCeremony(prayer_before=True, silence_seconds=60, flag_carried=True,
-                                   prayer_after=False),
+        laps=tuple((n, n * 90_000) for n in range(1, 8)),
+        checkins=(),
+        words="",
+        video_url="",
+        ceremony=SubmittedCeremony(
+            prayer_before=True, silence_seconds=60, flag_carried=True, prayer_after=False
+        ),
     )
     assert run.content_hash == "b466616b9df35450c57ae4165ff6512e7543a48b68ffc0fd46e8331e7ee99c31"

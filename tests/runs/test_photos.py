@@ -27,8 +27,14 @@ def jpeg_bytes(size=(40, 20), orientation: int | None = None, gps: bool = True) 
     if gps:
         exif.get_ifd(GPS_IFD).update({1: "N", 2: (28.0, 41.0, 30.0), 3: "W", 4: (81.0, 16.0, 0.0)})
     out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif, comment=b"taken at the school track",
-               icc_profile=b"\0" * 128, xmp=b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>GPS</x:xmpmeta>")
+    image.save(
+        out,
+        "JPEG",
+        exif=exif,
+        comment=b"taken at the school track",
+        icc_profile=b"\0" * 128,
+        xmp=b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>GPS</x:xmpmeta>",
+    )
     return out.getvalue()
 
 
@@ -47,8 +53,11 @@ def synced_run(client, db, phone) -> dict:
 
 def put(client, phone, run_id, data: bytes, content_type="image/jpeg", photo_id=None):
     photo_id = photo_id or str(uuid.uuid4())
-    return client.put(f"/api/v1/runs/{run_id}/photos/{photo_id}", data=data,
-                      headers={**phone.headers, "Content-Type": content_type})
+    return client.put(
+        f"/api/v1/runs/{run_id}/photos/{photo_id}",
+        data=data,
+        headers={**phone.headers, "Content-Type": content_type},
+    )
 
 
 def _photo_count() -> int:
@@ -107,11 +116,18 @@ def test_a_png_is_accepted_and_stored_as_jpeg(client, phone, synced_run):
         (jpeg_bytes(), "image/gif"),
         (jpeg_bytes(), "application/octet-stream"),
     ],
-    ids=["png-as-jpeg", "jpeg-as-png", "truncated-jpeg", "gif", "svg", "empty", "gif-type",
-         "octet-stream"],
+    ids=[
+        "png-as-jpeg",
+        "jpeg-as-png",
+        "truncated-jpeg",
+        "gif",
+        "svg",
+        "empty",
+        "gif-type",
+        "octet-stream",
+    ],
 )
-def test_what_is_not_really_that_image_type_is_415(client, phone, synced_run, data,
-                                                   content_type):
+def test_what_is_not_really_that_image_type_is_415(client, phone, synced_run, data, content_type):
     response = put(client, phone, synced_run["id"], data, content_type)
     assert response.status_code == 415
     assert response.get_json()["error"]["code"] == "unsupported_media_type"
@@ -181,9 +197,11 @@ def test_only_the_runs_runner_may_upload(client, db, phone, synced_run):
     other = make_runner(email="other@example.org")
     token = make_device_token(other)
     db.session.commit()
-    response = client.put(f"/api/v1/runs/{synced_run['id']}/photos/{uuid.uuid4()}",
-                          data=jpeg_bytes(),
-                          headers={**bearer(token), "Content-Type": "image/jpeg"})
+    response = client.put(
+        f"/api/v1/runs/{synced_run['id']}/photos/{uuid.uuid4()}",
+        data=jpeg_bytes(),
+        headers={**bearer(token), "Content-Type": "image/jpeg"},
+    )
     assert response.status_code == 404
     assert _photo_count() == 0
 

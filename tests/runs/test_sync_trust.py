@@ -26,9 +26,11 @@ def _miles_logged(runner_id: int) -> int:
 
 
 def _planned(phone) -> Run:
-    run = make_run(_db.session.get(Runner, phone.runner_id),
-                   hero=_db.session.get(Hero, phone.hero_id),
-                   track=_db.session.get(Track, phone.track_id))
+    run = make_run(
+        _db.session.get(Runner, phone.runner_id),
+        hero=_db.session.get(Hero, phone.hero_id),
+        track=_db.session.get(Track, phone.track_id),
+    )
     _db.session.commit()
     return run
 
@@ -53,8 +55,14 @@ def test_a_sync_cannot_change_an_officers_own_checkin(app, client, db, phone):
     [seen] = client.get(f"/api/v1/runs/{run.id}/checkins", headers=phone.headers).json["checkins"]
     assert (seen["public"], seen["source"]) == (False, "qr")
 
-    forged = {"id": seen["id"], "name": "Renamed Officer", "agency": "Other Agency",
-              "badge": "1", "role": "runner", "public": True}
+    forged = {
+        "id": seen["id"],
+        "name": "Renamed Officer",
+        "agency": "Other Agency",
+        "badge": "1",
+        "role": "runner",
+        "public": True,
+    }
     payload = run_payload(phone, id=run.id, checkins=[forged, escort()])
     [result] = sync(client, phone, payload).json["results"]
 
@@ -64,9 +72,14 @@ def test_a_sync_cannot_change_an_officers_own_checkin(app, client, db, phone):
     assert "belongs to the officer" in result["errors"]["checkins[0]"]
     db.session.expire_all()
     stored = db.session.get(Checkin, seen["id"])
-    assert (stored.name, stored.agency, stored.badge, stored.role, stored.public,
-            stored.source) == ("Ofc. Quiet Person", "Seminole County Sheriff", "999", "escort",
-                               False, "qr")
+    assert (
+        stored.name,
+        stored.agency,
+        stored.badge,
+        stored.role,
+        stored.public,
+        stored.source,
+    ) == ("Ofc. Quiet Person", "Seminole County Sheriff", "999", "escort", False, "qr")
     # The rest of the run is stored: its laps, its mile number and the phone's own escort.
     assert counts(db) == (1, 7, 2)
     assert _stored(run.id).status == "synced"
@@ -85,21 +98,22 @@ def test_a_phone_cannot_change_a_checkin_another_phone_added(client, db, phone):
     added = Checkin(run_id=run.id, name="Deputy Lee", source="phone", device_id=other.device_id)
     db.session.add(added)
     db.session.commit()
-    payload = run_payload(phone, id=run.id,
-                          checkins=[escort(id=added.id, name="Mallory", public=True)])
+    payload = run_payload(
+        phone, id=run.id, checkins=[escort(id=added.id, name="Mallory", public=True)]
+    )
     [result] = sync(client, phone, payload).json["results"]
     assert result["status"] == "created"
     assert list(result["errors"]) == ["checkins[0]"]
     db.session.expire_all()
     stored = db.session.get(Checkin, added.id)
-    assert (stored.name, stored.public, stored.device_id) == ("Deputy Lee", False,
-                                                              other.device_id)
+    assert (stored.name, stored.public, stored.device_id) == ("Deputy Lee", False, other.device_id)
 
 
 def test_a_phone_records_itself_as_the_maker_of_its_checkins(client, db, phone):
     added = escort()
-    assert sync(client, phone, run_payload(phone, checkins=[added])).json["results"][0][
-        "errors"] == {}
+    assert (
+        sync(client, phone, run_payload(phone, checkins=[added])).json["results"][0]["errors"] == {}
+    )
     db.session.expire_all()
     stored = db.session.get(Checkin, added["id"])
     assert (stored.source, stored.device_id) == ("phone", phone.device_id)
@@ -110,8 +124,9 @@ def test_a_phone_records_itself_as_the_maker_of_its_checkins(client, db, phone):
 
 @pytest.mark.parametrize("field", ["started_at", "finished_at"])
 def test_a_run_dated_more_than_a_day_ahead_is_refused(client, db, phone, field):
-    payload = run_payload(phone, started_at="2099-06-01T14:00:00Z",
-                          finished_at="2099-06-01T14:12:00Z")
+    payload = run_payload(
+        phone, started_at="2099-06-01T14:00:00Z", finished_at="2099-06-01T14:12:00Z"
+    )
     if field == "finished_at":
         start = utcnow() - timedelta(minutes=12)
         payload.update(started_at=_iso(start), finished_at="2099-06-01T14:12:00Z")
@@ -125,16 +140,18 @@ def test_a_run_dated_more_than_a_day_ahead_is_refused(client, db, phone, field):
 
 def test_a_phone_clock_a_few_hours_fast_is_still_accepted(client, db, phone):
     start = utcnow() + timedelta(hours=3)
-    payload = run_payload(phone, started_at=_iso(start),
-                          finished_at=_iso(start + timedelta(minutes=12)))
+    payload = run_payload(
+        phone, started_at=_iso(start), finished_at=_iso(start + timedelta(minutes=12))
+    )
     assert sync(client, phone, payload).json["results"][0]["status"] == "created"
 
 
 def test_the_checkin_link_closes_24_hours_after_the_server_got_the_run(client, db, phone):
     run = _planned(phone)
     start = utcnow() + timedelta(hours=20)  # a phone clock 20 hours fast
-    payload = run_payload(phone, id=run.id, started_at=_iso(start),
-                          finished_at=_iso(start + timedelta(minutes=12)))
+    payload = run_payload(
+        phone, id=run.id, started_at=_iso(start), finished_at=_iso(start + timedelta(minutes=12))
+    )
     assert sync(client, phone, payload).json["results"][0]["status"] == "created"
     stored = _stored(run.id)
     assert checkin_service.closes_at(stored) <= stored.synced_at + timedelta(hours=24)
@@ -147,8 +164,9 @@ def test_the_checkin_link_closes_24_hours_after_the_server_got_the_run(client, d
 
 def test_laps_longer_than_the_run_are_refused(client, db, phone):
     hours = 3 * 60 * 60 * 1000
-    payload = run_payload(phone, started_at="2025-03-01T14:00:00Z",
-                          finished_at="2025-03-01T14:01:00Z")
+    payload = run_payload(
+        phone, started_at="2025-03-01T14:00:00Z", finished_at="2025-03-01T14:01:00Z"
+    )
     payload["laps"] = _laps(*(n * hours for n in range(1, 8)))
     [result] = sync(client, phone, payload).json["results"]
     assert result["status"] == "rejected"
@@ -188,8 +206,9 @@ def test_an_honest_mile_is_not_flagged(client, db, phone):
     assert _stored(payload["id"]).review_reason is None
 
 
-def test_an_admin_confirms_a_flagged_mile_and_it_gets_the_next_number(admin_client, client, db,
-                                                                      phone):
+def test_an_admin_confirms_a_flagged_mile_and_it_gets_the_next_number(
+    admin_client, client, db, phone
+):
     first = run_payload(phone)
     sync(client, phone, first)
     flagged = run_payload(phone)

@@ -23,8 +23,9 @@ from .browser import (
 )
 
 
-def test_a_sideways_photo_is_kept_upright_and_sent_after_its_run_in_webkit(driver, server,
-                                                                          tmp_path):
+def test_a_sideways_photo_is_kept_upright_and_sent_after_its_run_in_webkit(
+    driver, server, tmp_path
+):
     open_app(driver, server.url)
     sign_in(driver)
     start_unplanned_run(driver)
