@@ -426,10 +426,12 @@ _ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one")
 # never: then the check-ins need not be looked up one by one), and the stored run (NULLs for
 # a new one): one row always.
 _CHECK_RUN = sa.select(
-    _of_track(Track.laps_per_mile),
-    _of_track(Track.min_lap_seconds),
-    sa.exists().where(Hero.id == sa.bindparam("hero_id")),
-    sa.exists().where(Checkin.id.in_(sa.bindparam("checkin_ids", expanding=True))),
+    _of_track(Track.laps_per_mile).label("laps_per_mile"),
+    _of_track(Track.min_lap_seconds).label("min_lap_seconds"),
+    sa.exists().where(Hero.id == sa.bindparam("hero_id")).label("hero_known"),
+    sa.exists()
+    .where(Checkin.id.in_(sa.bindparam("checkin_ids", expanding=True)))
+    .label("checkins_taken"),
     _STORED,
 ).select_from(_ONE_ROW.outerjoin(_STORED, sa.true()))
 _INSERT_RUN = sa.insert(Run.__table__)
@@ -491,21 +493,20 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
             "run_id": submitted.id,
         },
     ).one()
-    laps_per_mile, min_lap_seconds, hero_known, checkins_taken = checked[:4]
     errors = {}
-    if not hero_known:
+    if not checked.hero_known:
         errors["hero_id"] = "No hero has this id."
-    if laps_per_mile is None:
+    if checked.laps_per_mile is None:
         errors["track_id"] = "No track has this id."
     if errors:
         return RunResult(submitted.id, REJECTED, errors=errors)
 
     content_hash = submitted.content_hash
-    whole_mile = len(submitted.laps) >= laps_per_mile
-    review_reason = short_lap(submitted.laps, min_lap_seconds) if whole_mile else None
+    whole_mile = len(submitted.laps) >= checked.laps_per_mile
+    review_reason = short_lap(submitted.laps, checked.min_lap_seconds) if whole_mile else None
     if checked.runner_id is None:  # no run stored under this id (a stored run has a runner)
         return _insert_run(
-            runner_id, device_id, submitted, review_reason, whole_mile, checkins_taken
+            runner_id, device_id, submitted, review_reason, whole_mile, checked.checkins_taken
         )
     if checked.runner_id != runner_id:
         return RunResult(
@@ -525,7 +526,7 @@ def _apply_run(runner_id: int, device_id: str, submitted: SubmittedRun) -> RunRe
             submitted.id, CONFLICT, errors={"hero_id": "This planned run is for another hero."}
         )
     return _fill_in_planned_run(
-        runner_id, device_id, submitted, review_reason, whole_mile, checkins_taken
+        runner_id, device_id, submitted, review_reason, whole_mile, checked.checkins_taken
     )
 
 
@@ -755,21 +756,23 @@ def _store_laps(run_id: str, laps: tuple[tuple[int, int], ...], replace: bool) -
 
 
 def _next_mile_number(runner_id: int) -> int:
-    """Take the runner's next mile number: the UPDATE row-locks the runner until commit."""
-    pagecache.touch_wall()  # the team's miles
+    """Take the runner's next mile number: the UPDATE row-locks the runner until commit.
+    The team's miles change with it, so the wall's cached pages go."""
+    pagecache.touch_wall()
     return _core(_NEXT_MILE_NUMBER, {"counter_of": runner_id}).scalar_one()
 
 
 def _number_run(runner_id: int, run_id: str) -> int:
-    """Give the stored run the runner's next mile number (see _next_mile_number); the caller
-    notes the run for the page cache."""
-    if not _on_postgresql():
-        mile_number = _next_mile_number(runner_id)
-        _core(_NUMBER_RUN, {"run_id": run_id, "mile_number": mile_number})
-        return mile_number
-    pagecache.touch_wall()  # the team's miles
-    parameters = {"counter_of": runner_id, "run_id": run_id}
-    return _core(_NUMBER_RUN_FROM_COUNTER, parameters).scalar_one()
+    """Give the stored run the runner's next mile number, past the ORM (an audited run takes
+    _next_mile_number instead); the caller notes the run for the page cache."""
+    if _on_postgresql():
+        # The number taken and given in one round trip; it changes the team's miles too.
+        pagecache.touch_wall()
+        parameters = {"counter_of": runner_id, "run_id": run_id}
+        return _core(_NUMBER_RUN_FROM_COUNTER, parameters).scalar_one()
+    mile_number = _next_mile_number(runner_id)
+    _core(_NUMBER_RUN, {"run_id": run_id, "mile_number": mile_number})
+    return mile_number
 
 
 def _on_postgresql() -> bool:

@@ -6,7 +6,22 @@ import { notice } from "./dom.js";
 import * as counterScreen from "./screen-counter.js";
 import { state, update } from "./state.js";
 
-const COPY_AFTER_MS = 100;
+// Both waits are "a moment": under it, IndexedDB's answer or a frame is worth waiting for.
+const A_MOMENT_MS = 100;
+
+// Resolves once the page has had a frame to paint, or after a moment if it gets none (a
+// hidden page gets no frames).
+function afterAFrame() {
+  return new Promise((painted) => {
+    const fallback = setTimeout(painted, A_MOMENT_MS);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(fallback);
+        painted();
+      }),
+    );
+  });
+}
 
 async function start() {
   counterScreen.wire();
@@ -14,18 +29,13 @@ async function start() {
   // db.js asked for the first read as it loaded. The copy is drawn only if IndexedDB is slow
   // to answer: drawing costs the page's first layout, and the answer would wait behind it.
   let drawn = false;
-  const copyTimer = setTimeout(() => (drawn = counterScreen.drawCopy()), COPY_AFTER_MS);
+  const copyTimer = setTimeout(() => (drawn = counterScreen.drawCopy()), A_MOMENT_MS);
   const [counting, auth, bootstrap, settings] = await firstRead;
   clearTimeout(copyTimer);
   update({ auth, bootstrap, settings: { ...state.settings, ...settings } });
   if (counting) counterScreen.resume(counting); // straight back to the lap button
   else if (drawn) counterScreen.dropCopy(); // a copy of a run that is no longer counting
-  // The counter reaches the screen before the rest of the app loads and runs (a hidden page
-  // gets no frames: it goes on after a moment).
-  await new Promise((painted) => {
-    requestAnimationFrame(() => setTimeout(painted));
-    setTimeout(painted, 100);
-  });
+  await afterAFrame(); // the counter reaches the screen before the rest of the app loads
   const parts = await Promise.all([
     import("./screen-signin.js"),
     import("./screen-runs.js"),

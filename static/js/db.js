@@ -100,6 +100,7 @@ function tell(message, kind) {
 const isLost = (error) => error?.name === "UnknownError";
 
 async function attempt(stores, mode, work) {
+  const writing = mode === "readwrite";
   const opening = open();
   const lost = (cause) => {
     if (connection === opening) connection = null; // the next open() makes a fresh one
@@ -107,13 +108,13 @@ async function attempt(stores, mode, work) {
     return new ConnectionLost(cause);
   };
   let fault = null;
-  if (mode === "readwrite") [fault, faultForTests] = [faultForTests, null];
+  if (writing) [fault, faultForTests] = [faultForTests, null];
 
   let tx;
   try {
     const db = await opening;
     if (fault === "closed") db.close();
-    tx = db.transaction(stores, mode, mode === "readwrite" ? { durability: "strict" } : undefined);
+    tx = db.transaction(stores, mode, writing ? { durability: "strict" } : undefined);
   } catch (error) {
     throw isLost(error) || error.name === "InvalidStateError" ? lost(error) : error;
   }
@@ -140,7 +141,7 @@ async function attempt(stores, mode, work) {
     await done.catch(() => {});
     throw isLost(failure) || isLost(error) ? lost(failure || error) : error;
   }
-  if (mode === "readonly") {
+  if (!writing) {
     // A read is whole once its requests have answered; its commit adds nothing, and on a cold
     // start the complete event can wait behind the page's first layout and paint.
     done.catch(() => {});
