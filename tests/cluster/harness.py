@@ -414,6 +414,17 @@ class Nginx:
         path = self.dir / "r4h_pwa.access.log"
         return path.read_text() if path.exists() else ""
 
+    def access_lines(self, *parts: str, timeout: float = 10) -> list[str]:
+        """The access log's lines holding every one of parts, once there is one: nginx writes
+        a request's line after its answer has gone."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.access_log().splitlines()
+            if found := [line for line in lines if all(part in line for part in parts)]:
+                return found
+            assert time.monotonic() < deadline, f"nginx's access log has no line with {parts}"
+            time.sleep(0.05)
+
     def stop(self) -> None:
         """QUIT: finish the open requests, then exit."""
         if self.process is None or self.process.poll() is not None:
