@@ -88,10 +88,13 @@ class CachedPage:
 
 
 # INCR each version; one that was lost (INCR answers 1) starts again at a random number, so
-# no page kept at an old number can pass for the new content.
+# no page kept at an old number can pass for the new content. KEYS: the base versions, then
+# the runs'; ARGV: how many are bases, the runs' lifetime in seconds, a random number a key.
 _BUMP = """
+local bases, seconds = tonumber(ARGV[1]), ARGV[2]
 for i, key in ipairs(KEYS) do
-  if redis.call('INCR', key) == 1 then redis.call('SET', key, ARGV[i]) end
+  if redis.call('INCR', key) == 1 then redis.call('SET', key, ARGV[i + 2]) end
+  if i > bases then redis.call('EXPIRE', key, seconds) end
 end
 """
 
@@ -124,11 +127,15 @@ class RedisPages:
         self.run_prefix = f"{prefix}run-version:"
         self.prefix = f"{prefix}page:"
         self.seconds = seconds
+        # A run's version lives twice a page's lifetime from its last write, then goes: one
+        # key for every run ever written would otherwise stay for good. A page whose run's
+        # version went reads as stale and is rendered again, never served stale.
+        self.run_seconds = 2 * seconds
         self._bump = self.client.register_script(_BUMP)
 
-    def _current(self, key: str, value: bytes | None) -> str:
+    def _current(self, key: str, value: bytes | None, seconds: int | None = None) -> str:
         if value is None:  # first use, or the key was lost: start at a fresh random number
-            self.client.set(key, secrets.randbits(48), nx=True)
+            self.client.set(key, secrets.randbits(48), nx=True, ex=seconds)
             value = self.client.get(key)
         return value.decode()
 
@@ -155,7 +162,7 @@ class RedisPages:
 
     def run_version(self, run_id: str) -> str:
         key = self.run_prefix + run_id
-        return self._current(key, self.client.get(key))
+        return self._current(key, self.client.get(key), self.run_seconds)
 
     def write(self, key: str, stamp: str, page: CachedPage) -> None:
         self.client.set(self.prefix + key, page.dump(stamp), ex=self.seconds)
@@ -164,7 +171,8 @@ class RedisPages:
         keys = [self.version_keys[base] for base in sorted(bases)]
         keys += [self.run_prefix + run_id for run_id in sorted(runs)]
         # One round trip, the same for a key seen before and a new one (a new run's).
-        self._bump(keys=keys, args=[secrets.randbits(48) for _ in keys])
+        numbers = [secrets.randbits(48) for _ in keys]
+        self._bump(keys=keys, args=[len(bases), self.run_seconds, *numbers])
 
 
 class MemoryPages:

@@ -101,9 +101,11 @@ def redis_commands():
         redis.connection.Connection.send_packed_command = send
 
 
+ON_REDIS_ONLY = pytest.mark.parametrize("app_config", ["redis"], indirect=True)
+
+
+@ON_REDIS_ONLY  # the in-process cache makes no round trips
 def test_a_cached_family_page_is_one_redis_round_trip(app, client, story):
-    if not app.config["PAGE_CACHE_URL"].startswith("redis://"):
-        pytest.skip("the in-process cache makes no round trips")
     client.get(story.family_path)
     client.get(story.family_path)  # the read script is loaded into Redis once
     with redis_commands() as sent:
@@ -111,9 +113,8 @@ def test_a_cached_family_page_is_one_redis_round_trip(app, client, story):
     assert len(sent) == 1
 
 
+@ON_REDIS_ONLY  # only Redis can lose a key (eviction, a restart without persistence)
 def test_a_family_page_whose_run_version_was_lost_is_rendered_again(app, client, story):
-    if not app.config["PAGE_CACHE_URL"].startswith("redis://"):
-        pytest.skip("only Redis can lose a key (eviction, a restart without persistence)")
     client.get(story.family_path)
     store = redis.Redis.from_url(REDIS_URL)
     prefix = app.config["PAGE_CACHE_PREFIX"]
@@ -125,6 +126,26 @@ def test_a_family_page_whose_run_version_was_lost_is_rendered_again(app, client,
     with statements(app) as sent:
         assert client.get(story.family_path).status_code == 200
     assert sent == []  # and kept at the run's new version
+
+
+@ON_REDIS_ONLY  # only Redis keeps a key for every run, beyond this process
+def test_a_run_version_in_redis_expires_after_its_pages_and_the_base_versions_never_do(
+    app, client, story
+):
+    store = redis.Redis.from_url(REDIS_URL)
+    prefix = app.config["PAGE_CACHE_PREFIX"]
+    seconds = app.config["PAGE_CACHE_SECONDS"]
+    run_key = f"{prefix}run-version:{story.run_id}"
+    client.get(story.family_path)  # the page is kept at a run version made for it
+    made = store.ttl(run_key)
+    assert client.post(f"{story.family_path}/ack", data={"message": "Thank you"}).status_code == 303
+    bumped = store.get(run_key), store.ttl(run_key)
+    client.get("/honor")
+    bases = store.ttl(f"{prefix}content-version"), store.ttl(f"{prefix}family-version")
+    store.close()
+    assert seconds < made <= 2 * seconds
+    assert bumped[0] is not None and seconds < bumped[1] <= 2 * seconds  # a write renews it
+    assert bases == (-1, -1)  # two keys in all, kept for good
 
 
 def test_the_wall_is_rendered_once_for_each_query(app, client, story):
