@@ -28,7 +28,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from r4h_pwa.models import Track
 from tests.e2e.harness import LiveServer, launch_chromium, prepare_database
-from tests.e2e.steps import open_app, sign_in, stored_runs, wait_for_service_worker
+from tests.e2e.steps import finish, open_app, sign_in, stored_runs, wait_for_service_worker
 
 OUT = Path(__file__).parent / "out"
 BENCH_TRACK = "Bench track, 1 s laps"
@@ -139,8 +139,7 @@ def measure(server: LiveServer, taps: int) -> dict:
         counted, last_lap = 0, time.monotonic()
         for n in range(taps):
             if n and n % LAPS_PER_RUN == 0:  # the mile is counted: start another run
-                app.get_by_test_id("finish-run").click()
-                app.get_by_test_id("confirm-finish").click()
+                finish(app)
                 app.get_by_role("button", name="Back to runs").click()
                 begin_bench_run(app)
                 last_lap = time.monotonic()

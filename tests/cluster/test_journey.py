@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     shared_playwright,
 )
 from tests.e2e.steps import (
+    finish,
     open_app,
     sign_in,
     start_unplanned_run,
@@ -165,8 +166,7 @@ def test_a_mile_counted_offline_syncs_once_through_the_surviving_server(demo, cl
         page.goto("/app/")  # offline: the service worker opens the app, the run resumes
         expect(page.get_by_test_id("lap-count")).to_have_text("4")
         tap_laps(page, 3)
-        page.get_by_test_id("finish-run").click()
-        page.get_by_test_id("confirm-finish").click()
+        finish(page)
         expect(page.get_by_test_id("pending-count")).to_have_text("1")
         [run] = stored_runs(page)
         assert run["status"] == "outbox"

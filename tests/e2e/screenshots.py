@@ -12,6 +12,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from .harness import REPO, LiveServer, launch_chromium, prepare_database
 from .steps import (
+    finish,
     open_app,
     sign_in,
     start_unplanned_run,
@@ -120,8 +121,7 @@ def signin_expired(browser, server: LiveServer, out: Path) -> None:
         for device in db.session.scalars(sa.select(Device)):
             device.expires_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
-    page.get_by_test_id("finish-run").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page)
     expect(page.locator("body")).to_have_attribute("data-screen", "signin")
     shoot(page, out, "15-sign-in-again", full=True)
     context.set_offline(True)

@@ -2,7 +2,7 @@
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.helpers import totp_code
 
@@ -111,6 +111,12 @@ def tap_laps(page: Page, laps: int, lap_ms: int = LAP_MS) -> None:
         expect(page.get_by_test_id("lap-count")).to_have_text(str(n))
 
 
+def finish(page: Page, button: Locator | None = None) -> None:
+    """Open the Finish sheet, from the counter's Finish button or the one given, and confirm."""
+    (button or page.get_by_test_id("finish-run")).click()
+    page.get_by_test_id("confirm-finish").click()
+
+
 def an_unsent_mile(context, page: Page) -> None:
     """Sign in and let the worker install, go offline, count a mile and finish it: the run
     then waits in the outbox."""
@@ -120,15 +126,13 @@ def an_unsent_mile(context, page: Page) -> None:
     context.set_offline(True)
     start_unplanned_run(page)
     tap_laps(page, 7)
-    page.locator("#finish-mile").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page, page.locator("#finish-mile"))
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
 
 
 def finish_and_wait_for_sync(page: Page) -> dict:
     """Finish the mile on the counter and wait until the run is sent; the run as stored."""
-    page.locator("#finish-mile").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page, page.locator("#finish-mile"))
     expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
     [run] = stored_runs(page)
     return run

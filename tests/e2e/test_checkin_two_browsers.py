@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from r4h_pwa.models import Run, Shipment
 
-from .steps import open_app, sign_in, tap_laps, wait_for_service_worker
+from .steps import finish, open_app, sign_in, tap_laps, wait_for_service_worker
 
 PHONE = {"width": 390, "height": 844}
 
@@ -77,8 +77,7 @@ def test_officers_scan_the_phone_check_in_and_only_consenting_ones_reach_the_fam
 
     page.get_by_test_id("begin-laps").click()
     tap_laps(page, 7)
-    page.get_by_test_id("finish-run").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page)
     # Online, the count can read 0 before the run even enters the outbox: wait for the server.
     run_id = wait_for_synced_run(server_db)
 

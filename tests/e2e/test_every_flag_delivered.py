@@ -21,6 +21,7 @@ from tests.helpers import LocalSmtp
 from .harness import RUNNER_EMAIL, LiveServer
 from .steps import (
     MIDDLE_SCHOOL,
+    finish,
     open_app,
     sign_in,
     sign_in_admin,
@@ -131,8 +132,7 @@ def test_plan_run_offline_ship_track_confirm_and_the_admins_are_emailed(
     )
     page.get_by_test_id("begin-laps").click()
     tap_laps(page, 7)
-    page.get_by_test_id("finish-run").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page)
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
     [run_on_phone] = [r for r in stored_runs(page) if r["hero_id"] == hero_id]
     assert run_on_phone["status"] == "outbox"

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from r4h_pwa.models import Checkin, Run
 
-from .steps import open_app, sign_in, start_unplanned_run, stored_runs, tap_laps
+from .steps import finish, open_app, sign_in, start_unplanned_run, stored_runs, tap_laps
 
 TAMPER = """async (id) => {
   const db = await new Promise((resolve) => {
@@ -31,8 +31,7 @@ TAMPER = """async (id) => {
 
 def finish_and_sync(page):
     """Finish with the confirming tap and wait for the server's acknowledgement."""
-    page.get_by_test_id("finish-run").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page)
     expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
     expect(page.get_by_test_id("pending-count")).to_have_text("0")
 
@@ -108,8 +107,7 @@ def test_any_run_exports_as_a_json_file_that_needs_no_server(context, page):
     context.set_offline(True)
     start_unplanned_run(page)
     tap_laps(page, 2)
-    page.get_by_test_id("finish-run").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page)
 
     with page.expect_download() as download:
         page.locator("#done-export").click()

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from .steps import finish
+
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "static"
 APP_SHELL = ROOT / "templates" / "app" / "index.html"
@@ -345,8 +347,7 @@ def test_the_phone_shows_a_lap_of_88999_ms_as_1_28_9_on_the_counter_and_done_scr
     expect(phone.locator("#last-split")).to_have_text("1:28.9")
     expect(phone.locator("#mile-banner")).to_have_text("Mile complete · 7:28.9")
     expect(phone.locator("#projected")).to_have_text("7:28.9")
-    phone.get_by_test_id("finish-run").click()
-    phone.get_by_test_id("confirm-finish").click()
+    finish(phone)
     expect(phone.locator("#done-laps")).to_have_text("7 / 7 laps · mile in 7:28.9")
 
 
@@ -429,8 +430,7 @@ def test_a_run_counting_when_the_app_updates_keeps_every_lap_and_counts_on(js, p
 
     phone.reload()  # what the screen said is what is on disk
     expect(phone.get_by_test_id("lap-count")).to_have_text("3")
-    phone.get_by_test_id("finish-run").click()
-    phone.get_by_test_id("confirm-finish").click()
+    finish(phone)
     expect(phone.locator("#done-laps")).to_contain_text("3 / 7 laps")
     stores = phone.evaluate(RAW_STORES)
     [finished] = stores["runs"]

@@ -8,6 +8,7 @@ from r4h_pwa.models import Run, Runner
 from .harness import RUNNER_EMAIL
 from .steps import (
     LAP_MS,
+    finish,
     open_app,
     sign_in,
     start_unplanned_run,
@@ -78,8 +79,7 @@ def test_nothing_is_lost_offline_through_close_undo_and_finish(context, page, se
     expect(page.get_by_test_id("lap-count")).to_have_text("6")
     tap_laps(page, 1)
     expect(page.get_by_test_id("lap-count")).to_have_text("7")
-    page.get_by_test_id("finish-run").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page)
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
     [run] = stored_runs(page)
     assert run["status"] == "outbox" and len(run["laps"]) == 7

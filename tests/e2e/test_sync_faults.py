@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from r4h_pwa.models import Device, Run, Runner, utcnow
 
 from .harness import RUNNER_EMAIL
-from .steps import open_app, sign_in, start_unplanned_run, stored_runs, tap_laps
+from .steps import finish, open_app, sign_in, start_unplanned_run, stored_runs, tap_laps
 
 SYNC_WAIT_MS = 15_000
 # Resolves when the app next renders its sync bar, as it does at the end of every push.
@@ -31,11 +31,10 @@ WATCH_FOR_DONE = """() => {
 }"""
 
 
-def finish(page):
+def finish_to_the_done_screen(page):
     """Finish the counting run with the confirming second tap; the done screen shows."""
     page.evaluate(WATCH_FOR_DONE)
-    page.get_by_test_id("finish-run").click()
-    page.get_by_test_id("confirm-finish").click()
+    finish(page)
     assert page.evaluate("window.doneShown") is True
 
 
@@ -65,7 +64,7 @@ def test_a_500_then_a_stopped_server_lose_nothing_and_it_syncs_once(
 ):
     counted_run(context, page)
     server.fail("500")
-    finish(page)
+    finish_to_the_done_screen(page)
 
     expect(page.get_by_text("The server had a problem (error 500)")).to_be_visible()
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
@@ -106,7 +105,7 @@ def test_a_lost_acknowledgement_is_answered_duplicate_with_the_same_mile(
 ):
     counted_run(context, page)
     server.fail("500-after")  # the server stores the run, the phone never hears back
-    finish(page)
+    finish_to_the_done_screen(page)
 
     expect(page.get_by_text("The server had a problem (error 500)")).to_be_visible()
     expect(page.get_by_test_id("pending-count")).to_have_text("1")
@@ -139,7 +138,7 @@ def test_a_sign_in_that_ends_while_counting_prompts_sign_in_then_syncs(
                 device.revoked_at = utcnow()
         db.session.commit()
 
-    finish(page)
+    finish_to_the_done_screen(page)
 
     expect(page.locator("body")).to_have_attribute("data-screen", "signin")
     expect(page.locator("#signin-reason")).to_contain_text("The sign-in on this phone has ended")
