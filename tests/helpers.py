@@ -4,8 +4,10 @@ import email
 import email.policy
 import os
 import re
+import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyotp
 import pypdfium2 as pdfium
@@ -280,3 +282,16 @@ class ReceivedEmail:
         """The plain text, with the wire's CRLF line ends read as newlines."""
         text = self.message.get_body(preferencelist=("plain",)).get_content()
         return text.replace("\r\n", "\n")
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost, its own CA: (cert file, key file)."""
+    cert, key = folder / "tls.crt", folder / "tls.key"
+    subject = ["-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+        + ["-keyout", str(key), "-out", str(cert), *subject],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key

@@ -5,7 +5,6 @@ cannot work, and the outbox without a server. The family's side is tests/flags/t
 """
 
 import ssl
-import subprocess
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -13,7 +12,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from r4h_pwa import create_app, mail
 from r4h_pwa.extensions import db
 from r4h_pwa.models import OutboxEmail
-from tests.helpers import LocalSmtp, make_config, reset_schema
+from tests.helpers import LocalSmtp, make_config, reset_schema, self_signed_certificate
 
 USERNAME, PASSWORD = "r4h-mailer", 20261130  # digits: R4H_MAIL_PASSWORD arrives as a number
 
@@ -21,31 +20,7 @@ USERNAME, PASSWORD = "r4h-mailer", 20261130  # digits: R4H_MAIL_PASSWORD arrives
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1 (its own CA): (cert file, key file)."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def _server_context(certificate) -> ssl.SSLContext:

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.helpers import self_signed_certificate
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 DEPLOY = ROOT / "deploy"
@@ -269,33 +271,6 @@ class AppServer:
 # ---- nginx --------------------------------------------------------------------------------------
 
 
-def _self_signed(workdir: Path) -> tuple[Path, Path]:
-    cert, key = workdir / "tls.crt", workdir / "tls.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
 # The wrapper Debian's /etc/nginx/nginx.conf is in production: the site file goes inside http {}.
 # Here it also keeps pid, logs and temporary files in the test's own folder.
 _MAIN_CONF = """\
@@ -326,7 +301,7 @@ class Nginx:
         self.dir = workdir / "nginx"
         self.dir.mkdir()
         self.https_port, self.http_port = free_port(), free_port()
-        cert, key = _self_signed(self.dir)
+        cert, key = self_signed_certificate(self.dir)
         self.values = {
             "R4H_SERVER_NAME": "localhost 127.0.0.1",
             "R4H_HTTP_LISTEN": f"127.0.0.1:{self.http_port}",
