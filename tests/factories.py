@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from r4h_pwa.auth.service import issue_device_token
 from r4h_pwa.extensions import db
-from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner, Shipment, Track
+from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner, Shipment, Track, utcnow
 
 PASSWORD = "correct horse battery"
 # Every test admin's authenticator app holds this secret (admins sign in with a second factor).
@@ -296,3 +296,50 @@ def escort(**overrides) -> dict:
     }
     checkin.update(overrides)
     return checkin
+
+
+@dataclass
+class FuzzTargets:
+    """What the fuzzers aim at: one runner's phone, a planned run and a synced run."""
+
+    runner: Runner
+    token: str
+    hero: Hero
+    track: Track
+    planned: Run
+    synced: Run
+    shipment: Shipment
+
+
+def make_fuzz_targets(email: str, laps_per_mile: int = 4) -> FuzzTargets:
+    """A runner's phone, a planned run, and a synced run with its laps (one each 100 s), a
+    public check-in and a shipment, committed. The phone's device was used just now, so a
+    fuzz never triggers its hourly touch."""
+    runner = make_runner(email=email)
+    token = make_device_token(runner)
+    runner.devices[0].last_used_at = utcnow()
+    hero, track = make_hero(), make_track(laps_per_mile=laps_per_mile)
+    planned = make_run(runner, hero=hero, track=track)
+    finished = utcnow()
+    synced = make_run(
+        runner,
+        hero=hero,
+        track=track,
+        status="synced",
+        mile_number=1,
+        started_at=finished - timedelta(minutes=9),
+        finished_at=finished,
+    )
+    synced.laps.extend(Lap(seq=n, elapsed_ms=n * 100_000) for n in range(1, laps_per_mile + 1))
+    synced.checkins.append(Checkin(name="Officer Fuzz", public=True))
+    shipment = Shipment(
+        run=synced,
+        recipient_name="Family",
+        address_line1="1 Main St",
+        city="Springfield",
+        state="FL",
+        postal_code="32708",
+    )
+    db.session.add(shipment)
+    db.session.commit()
+    return FuzzTargets(runner, token, hero, track, planned, synced, shipment)

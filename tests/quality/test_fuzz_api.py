@@ -26,16 +26,9 @@ from schemathesis import GenerationMode, checks
 
 from r4h_pwa import create_app
 from r4h_pwa.extensions import db
-from r4h_pwa.models import Checkin, Lap, Shipment, utcnow
+from r4h_pwa.models import utcnow
 from r4h_pwa.openapi import openapi_document
-from tests.factories import (
-    PASSWORD,
-    make_device_token,
-    make_hero,
-    make_run,
-    make_runner,
-    make_track,
-)
+from tests.factories import PASSWORD, make_fuzz_targets
 from tests.helpers import make_config, reset_schema
 
 RANDOM = bool(os.environ.get("R4H_FUZZ_RANDOM"))
@@ -79,42 +72,16 @@ def fuzz_app(database_url, tmp_path):
     app = create_app(make_config(database_url, tmp_path))
     with app.app_context():
         reset_schema()
-        runner = make_runner(email="fuzz@example.org")
-        token = make_device_token(runner)
-        device = runner.devices[0]
-        device.last_used_at = utcnow()  # so the fuzz never triggers the hourly touch
-        hero, track = make_hero(), make_track(laps_per_mile=4)
-        planned = make_run(runner, hero=hero, track=track)
-        synced = make_run(
-            runner,
-            hero=hero,
-            track=track,
-            status="synced",
-            mile_number=1,
-            started_at=utcnow() - timedelta(minutes=9),
-            finished_at=utcnow(),
-        )
-        db.session.add_all([Lap(run=synced, seq=n, elapsed_ms=n * 100_000) for n in range(1, 5)])
-        db.session.add(Checkin(run=synced, name="Officer Fuzz", public=True))
-        shipment = Shipment(
-            run=synced,
-            recipient_name="Family",
-            address_line1="1 Main St",
-            city="Springfield",
-            state="FL",
-            postal_code="32708",
-        )
-        db.session.add(shipment)
-        db.session.commit()
+        world = make_fuzz_targets("fuzz@example.org")
         app.config["FUZZ"] = {
-            "token": token,
-            "device_id": device.id,
-            "run_ids": [planned.id, synced.id],
-            "synced_run_id": synced.id,
-            "hero_id": hero.id,
-            "track_id": track.id,
-            "shipment_id": shipment.id,
-            "email": runner.email,
+            "token": world.token,
+            "device_id": world.runner.devices[0].id,
+            "run_ids": [world.planned.id, world.synced.id],
+            "synced_run_id": world.synced.id,
+            "hero_id": world.hero.id,
+            "track_id": world.track.id,
+            "shipment_id": world.shipment.id,
+            "email": world.runner.email,
         }
     yield app
     with app.app_context():

@@ -12,7 +12,6 @@ stored. R4H_FUZZ_RANDOM=1 draws new examples on every run.
 
 import os
 import re
-from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin
 
@@ -22,8 +21,7 @@ from hypothesis import strategies as st
 
 from r4h_pwa import create_app
 from r4h_pwa.extensions import db
-from r4h_pwa.models import Checkin, Lap, Shipment, utcnow
-from tests.factories import make_admin, make_hero, make_run, make_runner, make_track
+from tests.factories import make_admin, make_fuzz_targets
 from tests.helpers import make_config, reset_schema, sign_in
 from tests.quality.test_fuzz_api import database_fingerprint
 
@@ -72,43 +70,17 @@ def form_data(draw, fields: list[str]):
 
 @pytest.fixture
 def form_app(database_url, tmp_path):
-    """An app with an admin, a hero, a planned run (check-in token) and a synced run with a
-    check-in and a shipment."""
+    """An app with an admin, and a runner's planned run (its check-in token) and synced run
+    (its family page)."""
     app = create_app(make_config(database_url, tmp_path))
     with app.app_context():
         reset_schema()
         make_admin(email="admin@example.org")
-        runner = make_runner(email="forms@example.org")
-        track = make_track(laps_per_mile=2)
-        hero = make_hero()
-        planned = make_run(runner, track=track, hero=hero)
-        synced = make_run(
-            runner,
-            track=track,
-            hero=hero,
-            status="synced",
-            mile_number=1,
-            started_at=utcnow() - timedelta(minutes=8),
-            finished_at=utcnow(),
-        )
-        db.session.add_all(
-            [Lap(run=synced, seq=1, elapsed_ms=200_000), Lap(run=synced, seq=2, elapsed_ms=400_000)]
-        )
-        db.session.add(Checkin(run=synced, name="Officer Forms", public=False))
-        shipment = Shipment(
-            run=synced,
-            recipient_name="Family",
-            address_line1="1 Main St",
-            city="Springfield",
-            state="FL",
-            postal_code="32708",
-        )
-        db.session.add(shipment)
-        db.session.commit()
+        world = make_fuzz_targets("forms@example.org", laps_per_mile=2)
         app.config["FUZZ_PATHS"] = {
-            "checkin": f"/c/{planned.checkin_token}",
-            "family": f"/f/{shipment.family_token}",
-            "ack": f"/f/{shipment.family_token}/ack",
+            "checkin": f"/c/{world.planned.checkin_token}",
+            "family": f"/f/{world.shipment.family_token}",
+            "ack": f"/f/{world.shipment.family_token}/ack",
         }
     yield app
     with app.app_context():

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import threading
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,7 @@ from werkzeug.serving import make_server
 
 from r4h_pwa import create_app
 from r4h_pwa.extensions import db
-from r4h_pwa.models import Checkin, Lap, Shipment, utcnow
-from tests.factories import make_device_token, make_hero, make_run, make_runner, make_track
+from tests.factories import make_fuzz_targets
 from tests.helpers import make_config, reset_schema
 
 RANDOM = bool(os.environ.get("R4H_FUZZ_RANDOM"))
@@ -47,34 +45,8 @@ def seed(app) -> tuple[str, str]:
     """One runner's phone, a planned run, a synced run with laps, a check-in and a shipment."""
     with app.app_context():
         reset_schema()
-        runner = make_runner(email="cli@example.org")
-        token = make_device_token(runner)
-        runner.devices[0].last_used_at = utcnow()
-        hero, track = make_hero(), make_track(laps_per_mile=4)
-        planned = make_run(runner, hero=hero, track=track)
-        synced = make_run(
-            runner,
-            hero=hero,
-            track=track,
-            status="synced",
-            mile_number=1,
-            started_at=utcnow() - timedelta(minutes=9),
-            finished_at=utcnow(),
-        )
-        db.session.add_all([Lap(run=synced, seq=n, elapsed_ms=n * 100_000) for n in range(1, 5)])
-        db.session.add(Checkin(run=synced, name="Officer Fuzz", public=True))
-        db.session.add(
-            Shipment(
-                run=synced,
-                recipient_name="Family",
-                address_line1="1 Main St",
-                city="Springfield",
-                state="FL",
-                postal_code="32708",
-            )
-        )
-        db.session.commit()
-        return token, planned.id
+        world = make_fuzz_targets("cli@example.org")
+        return world.token, world.planned.id
 
 
 @pytest.fixture
