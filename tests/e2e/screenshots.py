@@ -91,6 +91,7 @@ def flow(browser, server: LiveServer, out: Path, scheme: str, screen: dict = PHO
     context.set_offline(False)
     expect(page.locator("#done-status")).to_have_text("Sent.", timeout=15_000)
     shoot(page, out, f"13-synced{suffix}", full=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the full-page shot leaves the page scrolled
     shoot(page, out, f"13a-done-after-sync{suffix}")
     [run] = stored_runs(page)
     page.evaluate(TAMPER, run["id"])
