@@ -12,7 +12,7 @@ const APP_SHELL = [
   "/static/js/photos.js", "/static/js/silence.js",
 ];
 importScripts("/static/js/shared.js");
-const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult, outboxAgeSeconds } = self.r4hOutbox;
+const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult, outboxAgeSeconds, photoJobs, photoPath } = self.r4hOutbox;
 
 self.addEventListener("install", (event) => event.waitUntil(Promise.all([precache(), routeShell(event)])));
 self.addEventListener("activate", (event) => event.waitUntil(deleteStaleCaches()));
@@ -116,33 +116,71 @@ async function pushOutbox() {
   const db = await openAppDb();
   if (!db) return;
   try {
-    const read = db.transaction(["kv", "runs"]);
-    const auth = await idb(read.objectStore("kv").get("auth"));
-    const waiting = await idb(read.objectStore("runs").index("status").getAll("outbox"));
-    const all = sendable(auth, waiting);
-    const mine = all.slice(0, BATCH); // the page sends the rest
-    if (!mine.length) return;
-    const outbox_age_seconds = outboxAgeSeconds(all, Date.now());
-    const response = await fetch("/api/v1/sync", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${auth.token}` },
-      body: JSON.stringify({ device_id: auth.device_id, runs: mine.map((run) => run.payload), outbox_age_seconds }),
-    });
-    const { results } = await response.json().catch(() => ({}));
-    if (response.status === 401) return; // the page asks for sign-in, then pushes
-    if (!Array.isArray(results)) throw new Error(`sync answered ${response.status}`); // retried
-    const now = new Date().toISOString();
-    const write = db.transaction(["runs"], "readwrite", { durability: "strict" });
-    const store = write.objectStore("runs");
-    for (const result of results) {
-      const run = result.id && (await idb(store.get(result.id)));
-      if (run?.status === "outbox") store.put(applyResult(run, result, now));
-    }
-    await new Promise((resolve, reject) => {
-      write.oncomplete = resolve;
-      write.onabort = () => reject(write.error);
-    });
+    const auth = await idb(db.transaction("kv").objectStore("kv").get("auth"));
+    await pushRuns(db, auth);
+    await pushPhotos(db, auth);
   } finally {
     db.close();
   }
+}
+
+async function pushRuns(db, auth) {
+  const waiting = await idb(db.transaction("runs").objectStore("runs").index("status").getAll("outbox"));
+  const all = sendable(auth, waiting);
+  const mine = all.slice(0, BATCH); // the page sends the rest
+  if (!mine.length) return;
+  const outbox_age_seconds = outboxAgeSeconds(all, Date.now());
+  const response = await fetch("/api/v1/sync", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${auth.token}` },
+    body: JSON.stringify({ device_id: auth.device_id, runs: mine.map((run) => run.payload), outbox_age_seconds }),
+  });
+  const { results } = await response.json().catch(() => ({}));
+  if (response.status === 401) return; // the page asks for sign-in, then pushes
+  if (!Array.isArray(results)) throw new Error(`sync answered ${response.status}`); // retried
+  const now = new Date().toISOString();
+  const write = db.transaction(["runs"], "readwrite", { durability: "strict" });
+  const store = write.objectStore("runs");
+  for (const result of results) {
+    const run = result.id && (await idb(store.get(result.id)));
+    if (run?.status === "outbox") store.put(applyResult(run, result, now));
+  }
+  await committed(write);
+}
+
+// The photos of the runs now synced, as the page sends them; the page thins the sent ones to
+// thumbnails the next time it opens (its tidy). No signal, a busy or failing server: thrown,
+// and Background Sync tries again. A refusal is kept on the photo, as the page keeps it.
+async function pushPhotos(db, auth) {
+  const read = db.transaction(["photos", "runs"]);
+  const photos = idb(read.objectStore("photos").getAll());
+  const synced = idb(read.objectStore("runs").index("status").getAll("synced"));
+  for (const photo of photoJobs(auth, await photos, await synced)) {
+    const headers = { Authorization: `Bearer ${auth.token}` };
+    const response = await fetch(
+      photoPath(photo.run_id, photo.id),
+      photo.sent
+        ? { method: "PATCH", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify({ hidden: photo.hidden }) }
+        : { method: "PUT", headers: { ...headers, "Content-Type": "image/jpeg" }, body: photo.bytes },
+    );
+    if (response.status === 401) return; // the page asks for sign-in, then sends them
+    if (response.status === 429 || response.status >= 500) throw new Error(`photo answered ${response.status}`);
+    let change = photo.sent ? { server_hidden: photo.hidden } : { sent: true };
+    if (!response.ok) {
+      const answer = await response.json().catch(() => null);
+      change = { error: answer?.error?.message || `The server answered ${response.status}.` };
+    }
+    const write = db.transaction(["photos"], "readwrite", { durability: "strict" });
+    const store = write.objectStore("photos");
+    const stored = await idb(store.get(photo.id));
+    if (stored) store.put({ ...stored, ...change });
+    await committed(write);
+  }
+}
+
+function committed(transaction) {
+  return new Promise((resolve, reject) => {
+    transaction.oncomplete = resolve;
+    transaction.onabort = () => reject(transaction.error);
+  });
 }

@@ -1,5 +1,7 @@
 // fetch for the JSON API: resolves with the parsed body, throws ApiError on anything else.
 
+import "./shared.js";
+
 export class ApiError extends Error {
   constructor(status, code, message, body = null) {
     super(message);
@@ -43,7 +45,7 @@ export const signIn = (email, password, device_name) =>
 export const fetchBootstrap = (token) => call("/api/v1/bootstrap", { token });
 export const postSync = (token, device_id, runs, outbox_age_seconds) =>
   call("/api/v1/sync", { method: "POST", token, body: { device_id, runs, outbox_age_seconds } });
-const photoPath = (runId, id) => `/api/v1/runs/${encodeURIComponent(runId)}/photos/${id}`;
+const { photoPath } = self.r4hOutbox;
 export const putPhoto = (token, runId, id, blob) =>
   call(photoPath(runId, id), { method: "PUT", token, body: blob, timeoutMs: 120000 });
 export const patchPhoto = (token, runId, id, hidden) =>

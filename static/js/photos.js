@@ -8,6 +8,7 @@ import { inPlainWords, patchPhoto, putPhoto } from "./api.js";
 import { newId } from "./counter.js";
 import * as db from "./db.js";
 import { $, el, notice, put } from "./dom.js";
+import "./shared.js";
 import { state } from "./state.js";
 
 const MAX_SIDE = 1600; // the long side, in pixels
@@ -127,15 +128,11 @@ export async function showPhotos(runId) {
   put("photos-empty", "No photos of this run yet.", photos.length > 0);
 }
 
-// What to tell the server: photos of the signed-in runner's synced runs not sent yet (unless
-// hidden first), and sent photos hidden or shown again since.
+// What to tell the server of the photos (shared.js says which); none read while signed out.
 export async function photoJobs(auth) {
   if (!auth || auth.signin_needed) return [];
   const [photos, runs] = await Promise.all([db.allPhotos(), db.runsWithStatus("synced")]);
-  const mine = new Set(runs.filter((run) => run.runner_id === auth.runner.id).map((run) => run.id));
-  return photos.filter(
-    (p) => mine.has(p.run_id) && !p.error && (p.sent ? p.hidden !== p.server_hidden : !p.hidden),
-  );
+  return self.r4hOutbox.photoJobs(auth, photos, runs);
 }
 
 // Sends each job; no signal or a server error throws (the outbox tries again later), while a

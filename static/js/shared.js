@@ -13,6 +13,15 @@ self.r4hOutbox = Object.freeze({
     return waiting.filter((run) => run.runner_id === auth.runner.id);
   },
 
+  // The photos to tell the server of: those of the signed-in runner's synced runs not sent yet
+  // (unless hidden first), and sent ones hidden or shown again since. A photo the server
+  // refused keeps its error and is not sent again.
+  photoJobs(auth, photos, syncedRuns) {
+    const mine = new Set(self.r4hOutbox.sendable(auth, syncedRuns).map((run) => run.id));
+    return photos.filter((p) => mine.has(p.run_id) && !p.error && (p.sent ? p.hidden !== p.server_hidden : !p.hidden));
+  },
+  photoPath: (runId, id) => `/api/v1/runs/${encodeURIComponent(runId)}/photos/${id}`,
+
   // How long the oldest of these finished runs has waited, in whole seconds, for the server's
   // /metrics; undefined for none. Kept within the server's bounds: a phone's wrong clock must
   // not stop its sync.

@@ -4,10 +4,9 @@ import socket
 import threading
 import time
 
-import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from r4h_pwa.models import Run
+from r4h_pwa.models import Photo, Run
 
 from .steps import (
     an_unsent_mile,
@@ -17,6 +16,7 @@ from .steps import (
     stored_runs,
     wait_for_service_worker,
 )
+from .test_ceremony_photos import photo_with_gps, read_photos
 
 CACHE_NAMES = "caches.keys()"
 WAIT_FOR_WAITING = """async () => {
@@ -138,16 +138,12 @@ def test_the_api_is_never_cached(page, server):
     assert not [url for url in urls if "/api/" in url]
 
 
-def test_a_sync_event_dispatched_through_devtools_with_no_window_open_pushes_the_run(
-    context, page, server, server_db
-):
-    # Chromium fires Background Sync only when it judges the network back, which a test
-    # cannot trigger; DevTools dispatches the same `sync` event to the real service worker,
-    # with no window of the app open. What the worker then does is the real thing.
-    context.clock.install()
-    an_unsent_mile(context, page)
-    [run] = stored_runs(page)
+def sync_with_no_window_open(context, page, server):
+    """Close the app's page, come back online, and have DevTools dispatch the `sync` event to
+    the real service worker; returns the blank page (not a window of the app) it runs from.
 
+    Chromium fires Background Sync only when it judges the network back, which a test cannot
+    trigger; what the worker does with the event is the real thing."""
     devtools_page = context.new_page()  # about:blank: not a window of the app
     cdp = context.new_cdp_session(devtools_page)
     registrations = []
@@ -162,7 +158,6 @@ def test_a_sync_event_dispatched_through_devtools_with_no_window_open_pushes_the
     while not registrations and time.monotonic() < deadline:
         devtools_page.wait_for_timeout(50)
     [registration] = [r for r in registrations if r["scopeURL"] == f"{server.url}/"][:1]
-
     cdp.send(
         "ServiceWorker.dispatchSyncEvent",
         {
@@ -172,16 +167,64 @@ def test_a_sync_event_dispatched_through_devtools_with_no_window_open_pushes_the
             "lastChance": False,
         },
     )
+    return devtools_page
 
+
+def stored_on_the_server(devtools_page, server_db, find):
+    """What find(db) returns once it returns something, within 30 s (None after)."""
     deadline = time.monotonic() + 30
-    stored = None
-    while stored is None and time.monotonic() < deadline:
-        devtools_page.wait_for_timeout(100)
+    while time.monotonic() < deadline:
         with server_db() as db:
-            stored = db.session.scalar(sa.select(Run).where(Run.id == run["id"]))
-            laps = len(stored.laps) if stored else 0
-    assert stored is not None and laps == 7
+            if (found := find(db)) is not None:
+                return found
+        devtools_page.wait_for_timeout(100)
+    return None
+
+
+def test_a_sync_event_dispatched_through_devtools_with_no_window_open_pushes_the_run(
+    context, page, server, server_db
+):
+    context.clock.install()
+    an_unsent_mile(context, page)
+    [run] = stored_runs(page)
+
+    devtools_page = sync_with_no_window_open(context, page, server)
+    laps = stored_on_the_server(
+        devtools_page,
+        server_db,
+        lambda db: (stored := db.session.get(Run, run["id"])) and len(stored.laps),
+    )
+    assert laps == 7
     page = context.new_page()
     page.goto("/app/")
     expect(page.get_by_test_id("pending-count")).to_have_text("0")
     assert stored_runs(page)[0]["status"] == "synced"
+
+
+def test_a_photo_of_a_run_waiting_offline_goes_with_it_on_a_sync_event_with_no_window_open(
+    context, page, server, server_db
+):
+    context.clock.install()
+    an_unsent_mile(context, page)
+    page.get_by_test_id("photo-take").set_input_files(
+        {"name": "flag.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps()}
+    )
+    expect(page.get_by_test_id("photo-status")).to_have_text(
+        "On this phone; it sends after the run."
+    )
+    [run], [photo] = stored_runs(page), read_photos(page)
+
+    devtools_page = sync_with_no_window_open(context, page, server)
+    row = stored_on_the_server(
+        devtools_page, server_db, lambda db: db.session.get(Photo, photo["id"])
+    )
+    assert row is not None and row.run_id == run["id"]
+    assert (row.width, row.height) == (1600, 1200)
+    # The app, opened again, finds the photo sent and keeps only its thumbnail.
+    page = context.new_page()
+    page.goto("/app/")
+    expect(page.get_by_test_id("pending-count")).to_have_text("0")
+    deadline = time.monotonic() + 15
+    while not (kept := read_photos(page)[0]).get("thumb") and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert kept["sent"] and kept.get("thumb") and not kept["error"]

@@ -98,8 +98,9 @@ def test_the_service_worker_loads_the_outbox_rules_it_shares_with_the_page(clien
     with client.get("/sw.js") as response:
         source = response.get_data(as_text=True)
     assert 'importScripts("/static/js/shared.js");' in source
-    for copy in ('"r4h-outbox"', 'indexedDB.open("r4h")', "50", '"synced" : "parked"'):
+    for copy in ('"r4h-outbox"', 'indexedDB.open("r4h")', '"synced" : "parked"', "/photos/"):
         assert copy not in source, copy  # each lives in shared.js only
+    assert not re.search(r"\b50\b", source)  # the batch size (500, a status, is not it)
     with client.get("/static/js/shared.js") as response:
         assert response.status_code == 200
         assert "export " not in response.get_data(as_text=True)  # importScripts takes no modules
