@@ -180,13 +180,18 @@ class MemoryPages:
 
     def __init__(self, seconds: int, size: int = 1024):
         self.versions = {"content": secrets.randbits(48), "family": secrets.randbits(48)}
-        self.runs: dict[str, int] = {}
+        self.runs: OrderedDict[str, int] = OrderedDict()  # as many as pages, the oldest go
         self.pages: OrderedDict[str, tuple[str, float, CachedPage]] = OrderedDict()
         self.lock = threading.Lock()
         self.seconds, self.size = seconds, size
 
     def _run_version(self, run_id: str) -> str:
-        return str(self.runs.setdefault(run_id, secrets.randbits(48)))
+        """A version gone with the oldest reads as a new one: its pages are stale, never wrong."""
+        version = self.runs.setdefault(run_id, secrets.randbits(48))
+        self.runs.move_to_end(run_id)
+        while len(self.runs) > self.size:
+            self.runs.popitem(last=False)
+        return str(version)
 
     def read(self, key: str, base: str) -> tuple[str | None, CachedPage | None]:
         now = datetime.now(UTC).timestamp()

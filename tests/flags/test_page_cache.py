@@ -11,13 +11,14 @@ family page is its run's: a write to another run leaves it in the cache.
 import io
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 from PIL import Image
 from sqlalchemy import event
 
+from r4h_pwa import pagecache
 from r4h_pwa.checkin import service as checkin_service
 from r4h_pwa.extensions import db as _db
 from r4h_pwa.flags import wall
@@ -146,6 +147,17 @@ def test_a_run_version_in_redis_expires_after_its_pages_and_the_base_versions_ne
     assert seconds < made <= 2 * seconds
     assert bumped[0] is not None and seconds < bumped[1] <= 2 * seconds  # a write renews it
     assert bases == (-1, -1)  # two keys in all, kept for good
+
+
+def test_the_in_process_cache_keeps_as_many_run_versions_as_pages_and_never_serves_stale():
+    pages = pagecache.MemoryPages(seconds=60, size=2)
+    page = pagecache.CachedPage("<p>run a</p>", '"a"', datetime.now(UTC))
+    _, missing = pages.read("family:a", "family")
+    pages.write("family:a", f"{pages.versions['family']}|a:{pages.run_version('a')}", page)
+    assert missing is None and pages.read("family:a", "family")[1] is page
+    pages.run_version("b"), pages.run_version("c")  # two more runs: a's version goes
+    assert list(pages.runs) == ["b", "c"]
+    assert pages.read("family:a", "family")[1] is None  # rendered again, not served stale
 
 
 def test_the_wall_is_rendered_once_for_each_query(app, client, story):
