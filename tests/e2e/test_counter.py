@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from r4h_pwa.models import Run
 
 from .harness import LiveServer
-from .steps import LAP_MS, open_app, sign_in, start_unplanned_run, stored_runs, tap_laps
+from .steps import LAP_MS, finish, open_app, sign_in, start_unplanned_run, stored_runs, tap_laps
 
 START = datetime(2025, 3, 1, 14, 0, 0)
 
@@ -196,3 +196,50 @@ def test_the_lap_button_is_at_least_half_the_screen_and_every_target_48px(contex
     for button in page.locator("#screen-counter button:visible").all():
         assert button.bounding_box()["height"] >= 48, button.text_content()
     assert page.evaluate("document.documentElement.scrollHeight") <= 844  # no scrolling
+
+
+# The lock the counter holds, kept where the test can see it after the counter lets it go.
+HELD_LOCK = """async () => {
+  window.heldLock = (await import("/static/js/state.js")).state.wakeLock;
+  return window.heldLock && !window.heldLock.released;
+}"""
+
+
+def test_the_screen_stays_awake_while_counting_and_the_line_says_when_it_may_dim(context, page):
+    counting(context, page)
+    wake_line = page.locator("#wake-line")
+    expect(wake_line).to_have_text("The screen stays on while counting.")
+    assert page.evaluate(HELD_LOCK) is True  # a real screen wake lock, held
+    # The system takes it back (battery saver, the phone locked): the runner is told.
+    page.evaluate("window.heldLock.release()")
+    expect(wake_line).to_have_text("The screen may dim: keep it on by hand.")
+    # Back to the page: the counter asks again.
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(wake_line).to_have_text("The screen stays on while counting.")
+    assert page.evaluate(HELD_LOCK) is True
+    finish(page)
+    expect(page.locator("body")).to_have_attribute("data-screen", "runs")  # no laps: dropped
+    assert page.evaluate("window.heldLock.released") is True  # let go once the run ends
+
+
+NO_WAKE_LOCK = "delete Navigator.prototype.wakeLock;"
+WAKE_LOCK_REFUSED = (
+    "WakeLock.prototype.request = () => Promise.reject(new DOMException('no', 'NotAllowedError'));"
+)
+
+
+@pytest.mark.parametrize(
+    "browser_lacks, line",
+    [
+        (NO_WAKE_LOCK, "Keep the screen on while counting: this browser cannot."),
+        (WAKE_LOCK_REFUSED, "The screen may dim: keep it on by hand."),
+    ],
+    ids=["no wake lock", "wake lock refused"],
+)
+def test_without_a_wake_lock_the_counter_says_in_one_line_to_keep_the_screen_on(
+    context, page, browser_lacks, line
+):
+    context.add_init_script(browser_lacks)
+    counting(context, page)
+    expect(page.locator("#wake-line")).to_have_text(line)
+    expect(page.get_by_test_id("lap-button")).to_be_enabled()  # the counter works all the same

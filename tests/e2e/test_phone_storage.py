@@ -5,9 +5,11 @@ says how long the oldest run waited; the silence on the hero card is sent as "be
 """
 
 import io
+import json
 import time
 import uuid
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -194,3 +196,38 @@ def test_a_silence_on_the_hero_card_is_sent_as_before_and_not_shown_as_after(con
         "prayer_after": False,
         "silence_when": "before",
     }
+
+
+PERSIST_ANSWERS = """([persisted, persist]) => {
+  StorageManager.prototype.persisted = async () => persisted;
+  StorageManager.prototype.persist = async () => persist;
+}"""
+
+
+@pytest.mark.parametrize(
+    "persisted, persist, installed, warned",
+    [
+        (False, False, False, True),  # the browser may clear the laps: say so, calmly
+        (False, True, False, False),  # asked, and granted
+        (True, True, False, False),  # already persisted
+        (False, False, True, False),  # run from the home screen: its data is kept
+    ],
+    ids=["at risk", "granted", "already kept", "installed"],
+)
+def test_the_storage_warning_shows_only_when_the_laps_are_at_risk(
+    context, page, persisted, persist, installed, warned
+):
+    context.add_init_script(f"({PERSIST_ANSWERS})({json.dumps([persisted, persist])})")
+    if installed:  # iOS Safari's own flag for an app opened from the home screen
+        context.add_init_script("Object.defineProperty(navigator, 'standalone', {value: true})")
+    open_app(page)
+    sign_in(page)
+    warning = page.locator("#storage-warning")
+    if warned:
+        expect(warning).to_have_text(
+            "This browser may clear saved laps when space runs low: sync often, or add the app"
+            " to the home screen."
+        )
+    else:
+        expect(page.get_by_test_id("start-unplanned")).to_be_visible()
+        expect(warning).to_be_hidden()
