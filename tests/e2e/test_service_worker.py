@@ -19,10 +19,12 @@ from .steps import (
 from .test_ceremony_photos import photo_with_gps, read_photos
 
 CACHE_NAMES = "caches.keys()"
+# The new version's state once it waits, or null after 15 s. A worker becomes the waiting one
+# a moment before its state turns "installed": a loaded CI machine once read "installing".
 WAIT_FOR_WAITING = """async () => {
   const registration = await navigator.serviceWorker.getRegistration();
   await registration.update();
-  for (let i = 0; i < 200 && !registration.waiting; i++) {
+  for (let i = 0; i < 600 && registration.waiting?.state !== "installed"; i++) {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return registration.waiting ? registration.waiting.state : null;
