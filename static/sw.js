@@ -12,7 +12,8 @@ const APP_SHELL = [
   "/static/js/photos.js", "/static/js/silence.js",
 ];
 importScripts("/static/js/shared.js");
-const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult, outboxAgeSeconds, photoJobs, photoPath } = self.r4hOutbox;
+const { SYNC_TAG, DB_NAME, BATCH, sendable, applyResult, outboxAgeSeconds } = self.r4hOutbox;
+const { photoJobs, photoPath, photoTaken, photoRetried } = self.r4hOutbox;
 
 self.addEventListener("install", (event) => event.waitUntil(Promise.all([precache(), routeShell(event)])));
 self.addEventListener("activate", (event) => event.waitUntil(deleteStaleCaches()));
@@ -164,8 +165,8 @@ async function pushPhotos(db, auth) {
         : { method: "PUT", headers: { ...headers, "Content-Type": "image/jpeg" }, body: photo.bytes },
     );
     if (response.status === 401) return; // the page asks for sign-in, then sends them
-    if (response.status === 429 || response.status >= 500) throw new Error(`photo answered ${response.status}`);
-    let change = photo.sent ? { server_hidden: photo.hidden } : { sent: true };
+    if (photoRetried(response.status)) throw new Error(`photo answered ${response.status}`);
+    let change = photoTaken(photo);
     if (!response.ok) {
       const answer = await response.json().catch(() => null);
       change = { error: answer?.error?.message || `The server answered ${response.status}.` };

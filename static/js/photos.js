@@ -143,9 +143,9 @@ export async function pushPhotos(auth) {
     try {
       if (!photo.sent) await putPhoto(auth.token, photo.run_id, photo.id, jpeg(photo));
       else await patchPhoto(auth.token, photo.run_id, photo.id, photo.hidden);
-      change = photo.sent ? { server_hidden: photo.hidden } : { sent: true, ...(await thin(photo)) };
+      change = { ...self.r4hOutbox.photoTaken(photo), ...(photo.sent ? {} : await thin(photo)) };
     } catch (error) {
-      if (!error.status || error.status >= 500 || [401, 429].includes(error.status)) throw error;
+      if (self.r4hOutbox.photoRetried(error.status)) throw error;
       change = { error: inPlainWords(error), ...(await thin(photo)) };
     }
     await db.updatePhoto(photo.id, () => change);

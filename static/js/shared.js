@@ -21,6 +21,11 @@ self.r4hOutbox = Object.freeze({
     return photos.filter((p) => mine.has(p.run_id) && !p.error && (p.sent ? p.hidden !== p.server_hidden : !p.hidden));
   },
   photoPath: (runId, id) => `/api/v1/runs/${encodeURIComponent(runId)}/photos/${id}`,
+  // A photo the server took: sent, or its hiding told.
+  photoTaken: (photo) => (photo.sent ? { server_hidden: photo.hidden } : { sent: true }),
+  // No answer (0), a failing or busy server, an ended sign-in: the photo is tried again later.
+  // Any other refusal is kept on the photo and not retried.
+  photoRetried: (status) => !status || status >= 500 || status === 401 || status === 429,
 
   // How long the oldest of these finished runs has waited, in whole seconds, for the server's
   // /metrics; undefined for none. Kept within the server's bounds: a phone's wrong clock must
