@@ -332,14 +332,6 @@ def make_fuzz_targets(email: str, laps_per_mile: int = 4) -> FuzzTargets:
     )
     synced.laps.extend(Lap(seq=n, elapsed_ms=n * 100_000) for n in range(1, laps_per_mile + 1))
     synced.checkins.append(Checkin(name="Officer Fuzz", public=True))
-    shipment = Shipment(
-        run=synced,
-        recipient_name="Family",
-        address_line1="1 Main St",
-        city="Springfield",
-        state="FL",
-        postal_code="32708",
-    )
-    db.session.add(shipment)
+    shipment = make_shipment(synced, carrier="", tracking_number="")  # a draft, not sent yet
     db.session.commit()
     return FuzzTargets(runner, token, hero, track, planned, synced, shipment)

@@ -16,8 +16,15 @@ from itsdangerous import URLSafeTimedSerializer
 import r4h_pwa.auth.service as auth_service
 import r4h_pwa.models as models
 from r4h_pwa import create_app
-from r4h_pwa.models import Device, Runner, Shipment, utcnow
-from tests.factories import PASSWORD, bearer, make_device_token, make_run, make_runner
+from r4h_pwa.models import Device, Runner, utcnow
+from tests.factories import (
+    PASSWORD,
+    bearer,
+    make_device_token,
+    make_run,
+    make_runner,
+    make_shipment,
+)
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -31,16 +38,7 @@ def _random_bytes(token: str) -> int:
 def test_every_token_carries_192_random_bits(app, client, db):
     runner = make_runner(email="t@example.org")
     run = make_run(runner)
-    db.session.flush()
-    shipment = Shipment(
-        run=run,
-        recipient_name="Family",
-        address_line1="1 Main St",
-        city="Springfield",
-        state="FL",
-        postal_code="32708",
-    )
-    db.session.add(shipment)
+    shipment = make_shipment(run)
     db.session.commit()
     issued = client.post(
         "/api/v1/auth/token",
@@ -66,16 +64,7 @@ def _family_answer(app, token: str):
 def test_unknown_and_revoked_family_tokens_get_the_same_answer(app, client, db):
     runner = make_runner()
     run = make_run(runner, status="synced", mile_number=1)
-    db.session.flush()
-    shipment = Shipment(
-        run=run,
-        recipient_name="Family",
-        address_line1="1 Main St",
-        city="Springfield",
-        state="FL",
-        postal_code="32708",
-    )
-    db.session.add(shipment)
+    shipment = make_shipment(run)
     db.session.commit()
     revoked = shipment.family_token
     assert _family_answer(app, revoked)[0] == 200
