@@ -15,7 +15,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
@@ -52,7 +56,10 @@ def start_xvfb() -> tuple[subprocess.Popen, str]:
 def _start_xvfb() -> tuple[subprocess.Popen, str]:
     read_end, write_end = os.pipe()
     command = ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x1024x24"]
-    command += ["-nolisten", "tcp"]
+    # -noreset: by default an X server resets when its last client leaves, as each test's
+    # MiniBrowser does, and the next MiniBrowser that connects during the reset fails with
+    # "cannot open display" (1 launch in about 30 on a busy machine).
+    command += ["-nolisten", "tcp", "-noreset"]
     process = subprocess.Popen(command, pass_fds=(write_end,), stderr=subprocess.DEVNULL)
     os.close(write_end)
     number = b""
@@ -124,16 +131,43 @@ def screen(driver) -> str:
     return driver.find_element(By.TAG_NAME, "body").get_attribute("data-screen")
 
 
+# Errors the page throws and promises it leaves rejected, kept for a failing step to report.
+# WebKit's WebDriver has no console log to read.
+KEEP_ERRORS = """
+  window.r4hErrors = [];
+  const keep = (what) => window.r4hErrors.push(String(what && (what.stack || what)));
+  addEventListener("error", (event) => keep(event.error || event.message));
+  addEventListener("unhandledrejection", (event) => keep(event.reason));
+"""
+
+
 def open_app(driver, url: str) -> None:
     """Load /app/ and wait until it has left its loading screen."""
     driver.get(f"{url}/app/")
+    driver.execute_script(KEEP_ERRORS)
     wait(driver, lambda d: screen(d) not in (None, "", "loading"), message="the app never loaded")
 
 
 def reload(driver) -> None:
     """Reload the page and wait until the app shows a screen again."""
     driver.refresh()
+    driver.execute_script(KEEP_ERRORS)
     wait(driver, lambda d: screen(d) not in (None, "", "loading"), message="the app never reloaded")
+
+
+def what_the_page_says(driver) -> str:
+    """The screen, the lap count, the notice, the errors kept and the runs on disk: for a step that failed."""
+    notice = driver.find_element(By.ID, "notice")
+    shown = "shown" if notice.is_displayed() else "hidden"
+    errors = driver.execute_script("return window.r4hErrors || [];")
+    runs = [
+        {key: run.get(key) for key in ("status", "laps", "log", "n")} for run in stored_runs(driver)
+    ]
+    return (
+        f"screen {screen(driver)!r}, lap count {text_of(driver, 'lap-count')!r}; "
+        f"notice ({shown}) {notice.get_attribute('textContent')!r}; "
+        f"errors {errors!r}; runs on disk {runs!r}"
+    )
 
 
 def sign_in(driver) -> None:
@@ -172,7 +206,10 @@ def tap_laps(driver, laps: int) -> None:
     for n in range(start + 1, start + laps + 1):
         wait(driver, lambda d: d.find_element(By.ID, "current-lap").text not in ("", "0:00"))
         by_testid(driver, "lap-button").click()
-        wait_for_text(driver, "lap-count", str(n))
+        try:
+            wait_for_text(driver, "lap-count", str(n))
+        except TimeoutException as exc:
+            raise AssertionError(f"tap {n} never counted: {what_the_page_says(driver)}") from exc
 
 
 def finish(driver) -> None:
