@@ -156,7 +156,8 @@ def reload(driver) -> None:
 
 
 def what_the_page_says(driver) -> str:
-    """The screen, the lap count, the notice, the errors kept and the runs on disk: for a step that failed."""
+    """What the page shows and holds, for a step that failed: the screen, the lap count, the
+    notice, the errors kept and the runs on disk."""
     notice = driver.find_element(By.ID, "notice")
     shown = "shown" if notice.is_displayed() else "hidden"
     errors = driver.execute_script("return window.r4hErrors || [];")
