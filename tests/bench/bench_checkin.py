@@ -52,11 +52,12 @@ def _app_config(database_url: str, **extra) -> dict:
 
 def seed(database_url: str) -> str:
     """Empty the tables, add one planned run, and return its check-in token."""
-    from datetime import UTC, date, datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     from r4h_pwa import create_app
     from r4h_pwa.extensions import db
-    from r4h_pwa.models import Hero, Run, Runner, Track
+    from r4h_pwa.models import Run, Runner
+    from tests.factories import make_hero, make_track
 
     app = create_app(_app_config(database_url, PASSWORD_HASH_METHOD="pbkdf2:sha256:1000"))
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
@@ -65,15 +66,8 @@ def seed(database_url: str) -> str:
         db.create_all()
         runner = Runner(email="bench@example.org", name="Bench Runner")
         runner.set_password("bench-password-123")
-        hero = Hero(
-            name="Bench Hero",
-            rank="Officer",
-            agency="Example County Police Department",
-            state="FL",
-            kind="police",
-            end_of_watch=date(2024, 2, 11),
-        )
-        track = Track(name="Bench Track", laps_per_mile=7, min_lap_seconds=40)
+        hero = make_hero(name="Bench Hero")
+        track = make_track(name="Bench Track")
         run = Run(
             runner=runner,
             hero=hero,

@@ -55,6 +55,7 @@ OUT = ROOT / "tests" / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 from tests.bench.bench_soak import seed  # noqa: E402
 from tests.cluster.harness import Cluster  # noqa: E402
+from tests.factories import escort  # noqa: E402
 
 GOALS = {"family": 0.9, "wall": 0.9, "sync": 0.35}
 REPEAT_SHARE = 0.30
@@ -94,16 +95,7 @@ class Load:
             "started_at": "2025-03-01T14:00:00Z",
             "finished_at": "2025-03-01T14:11:00Z",
             "laps": [{"seq": n, "elapsed_ms": n * 92_345} for n in range(1, 8)],
-            "checkins": [
-                {
-                    "id": str(uuid.uuid4()),
-                    "name": "Sgt. Dana Reyes",
-                    "agency": "Example County Sheriff",
-                    "badge": "1234",
-                    "role": "escort",
-                    "public": True,
-                }
-            ],
+            "checkins": [escort()],
             "words": "For a hero.",
             "video_url": "",
         }

@@ -54,7 +54,8 @@ def seed(database_url: str) -> list[tuple[str, str]]:
 
     from r4h_pwa import create_app
     from r4h_pwa.extensions import db
-    from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner, Shipment, Track
+    from r4h_pwa.models import Checkin, Lap, Run, Runner, Shipment, Track
+    from tests.factories import make_hero
 
     url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2"})
@@ -68,12 +69,9 @@ def seed(database_url: str) -> list[tuple[str, str]]:
         started = datetime(2023, 2, 15, 1, 30, tzinfo=UTC)
         shipments = []
         for n in range(SHIPMENTS):
-            hero = Hero(
+            hero = make_hero(
                 name=f"Hero Number {n}",
-                rank="Officer",
-                agency="Example County Police Department",
                 state="CO",
-                kind="police",
                 end_of_watch=date(2023, 2, 11),
                 story="He served his community for eleven years.\n\nHe leaves a wife and two "
                 "children.",

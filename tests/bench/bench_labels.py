@@ -144,8 +144,8 @@ def end_to_end(database_url: str, batch: int) -> dict:
 
     from r4h_pwa import create_app
     from r4h_pwa.extensions import db
-    from r4h_pwa.models import Hero, Lap, Run, Runner, Shipment, Track
-    from tests.factories import TOTP_SECRET
+    from r4h_pwa.models import Lap, Run, Runner, Shipment, Track
+    from tests.factories import TOTP_SECRET, make_hero
     from tests.helpers import pass_second_factor
 
     url = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
@@ -172,13 +172,8 @@ def end_to_end(database_url: str, batch: int) -> dict:
         db.session.add_all([admin, runner, track])
         started = datetime(2023, 2, 15, 1, 30, tzinfo=UTC)
         for n in range(batch):
-            hero = Hero(
-                name=f"Hero {n}",
-                rank="Officer",
-                agency="Example County PD",
-                state="FL",
-                kind="police",
-                end_of_watch=date(2023, 2, 11),
+            hero = make_hero(
+                name=f"Hero {n}", agency="Example County PD", end_of_watch=date(2023, 2, 11)
             )
             run = Run(
                 hero=hero,

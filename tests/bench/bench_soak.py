@@ -76,6 +76,7 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 ENDPOINTS = ("GET /f/<token>", "POST /api/v1/sync", "GET /c/<token>", "POST /c/<token>")
 sys.path.insert(0, str(ROOT))
 from tests.bench._gunicorn import Gunicorn, cpu_of  # noqa: E402
+from tests.factories import escort  # noqa: E402
 
 
 def _app(database_url: str):
@@ -95,7 +96,8 @@ def seed(database_url: str, phones: int, shipments: int = SHIPMENTS, reset: bool
 
     from r4h_pwa.auth.service import issue_device_token
     from r4h_pwa.extensions import db
-    from r4h_pwa.models import Checkin, Hero, Lap, Run, Runner, Shipment, Track
+    from r4h_pwa.models import Checkin, Lap, Run, Runner, Shipment, Track
+    from tests.factories import make_hero
 
     app = _app(database_url)
     with app.app_context():
@@ -111,12 +113,10 @@ def seed(database_url: str, phones: int, shipments: int = SHIPMENTS, reset: bool
         started = datetime(2023, 2, 15, 1, 30, tzinfo=UTC)
         family = []
         for n in range(shipments):
-            hero = Hero(
+            hero = make_hero(
                 name=f"Hero Number {n:03d}",
-                rank="Officer",
                 agency="Example County PD",
                 state="CO",
-                kind="police",
                 end_of_watch=date(2023, 2, 11),
                 story="He served his community for eleven years.",
             )
@@ -417,16 +417,7 @@ class Phone:
         laps = 7 if self.rng.random() < 0.9 else 3
         checkins = []
         if self.rng.random() < 0.5:
-            checkins.append(
-                {
-                    "id": str(uuid.uuid4()),
-                    "name": "Sgt. Dana Reyes",
-                    "agency": "Example County Sheriff",
-                    "badge": "1234",
-                    "role": "escort",
-                    "public": True,
-                }
-            )
+            checkins.append(escort())
         return {
             "id": str(uuid.uuid4()),
             "hero_id": self.hero_id,

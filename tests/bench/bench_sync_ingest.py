@@ -37,6 +37,7 @@ OUT = ROOT / "tests" / "bench" / "out"
 REPEAT_SHARE = 0.30
 sys.path.insert(0, str(ROOT))
 from tests.bench._gunicorn import Gunicorn  # noqa: E402
+from tests.factories import escort  # noqa: E402
 
 
 def _sqlalchemy_url(url: str) -> str:
@@ -45,12 +46,12 @@ def _sqlalchemy_url(url: str) -> str:
 
 def seed(database_url: str) -> dict:
     """Empty the database, then add a runner, a hero, a 7-lap track and a device token."""
-    from datetime import date
 
     from r4h_pwa import create_app
     from r4h_pwa.auth.service import issue_device_token
     from r4h_pwa.extensions import db
-    from r4h_pwa.models import Hero, Runner, Track
+    from r4h_pwa.models import Runner
+    from tests.factories import make_hero, make_track
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(database_url), "PASSWORD_HASH_METHOD": "pbkdf2"}
@@ -60,15 +61,9 @@ def seed(database_url: str) -> dict:
         db.create_all()
         runner = Runner(email="bench@example.org", name="Bench Runner", starting_mile_count=1293)
         runner.set_password("bench-password-123")
-        hero = Hero(
-            name="Bench Hero",
-            agency="Example County Police Department",
-            state="FL",
-            kind="police",
-            end_of_watch=date(2024, 2, 11),
-        )
-        track = Track(name="Bench Track", laps_per_mile=7, min_lap_seconds=40)
-        db.session.add_all([runner, hero, track])
+        db.session.add(runner)
+        hero = make_hero(name="Bench Hero")
+        track = make_track(name="Bench Track")
         token, device = issue_device_token(runner, "Bench phone", 30)
         db.session.commit()
         seeded = {
@@ -119,16 +114,7 @@ def run_payload(seeded: dict) -> dict:
         "started_at": "2025-03-01T14:00:00Z",
         "finished_at": "2025-03-01T14:11:00Z",
         "laps": [{"seq": n, "elapsed_ms": n * 92_345} for n in range(1, 8)],
-        "checkins": [
-            {
-                "id": str(uuid.uuid4()),
-                "name": "Sgt. Dana Reyes",
-                "agency": "Example County Sheriff",
-                "badge": "1234",
-                "role": "escort",
-                "public": True,
-            }
-        ],
+        "checkins": [escort()],
         "words": "For Officer Bench Hero, who kept Example County safe.",
         "video_url": "https://example.org/video/1",
     }

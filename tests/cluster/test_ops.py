@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -39,24 +39,18 @@ def _seed(database_url: str) -> dict:
     the names are this test's own, so it shares the cluster with the other tests."""
     from r4h_pwa.auth.service import issue_device_token
     from r4h_pwa.extensions import db
-    from r4h_pwa.models import Hero, Run, Runner, Track
+    from r4h_pwa.models import Run, Runner
+    from tests.factories import make_hero, make_track
 
     app = _app(database_url)
     with app.app_context():
-        track = Track(name="Backup Test Track", laps_per_mile=7, min_lap_seconds=40)
-        hero = Hero(
-            name="Hero Of The Backup",
-            rank="Officer",
-            agency="Example County PD",
-            state="CO",
-            kind="police",
-            end_of_watch=date(2023, 2, 11),
-        )
+        track = make_track(name="Backup Test Track")
+        hero = make_hero(name="Hero Of The Backup", agency="Example County PD", state="CO")
         organiser = Runner(
             email="backup-organiser@example.org", name="Organiser", starting_mile_count=0
         )
         organiser.set_password("backup-password-123")
-        db.session.add_all([track, hero, organiser])
+        db.session.add(organiser)
         devices = []
         for n in range(PHONES):
             runner = Runner(
