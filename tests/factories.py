@@ -159,6 +159,18 @@ def _becerra() -> Hero:
     )
 
 
+def make_ruiz() -> Hero:
+    """A firefighter from Florida: the wall's tests need a hero of another kind and state
+    than Officer Becerra of Colorado."""
+    return make_hero(
+        name="Maria Ruiz",
+        rank="Firefighter",
+        kind="fire",
+        state="FL",
+        agency="Orlando Fire Department",
+    )
+
+
 def _school_track() -> Track:
     found = db.session.scalar(sa.select(Track).where(Track.name == "Winter Springs High School"))
     return found or make_track(name="Winter Springs High School")

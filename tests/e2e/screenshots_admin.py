@@ -28,6 +28,7 @@ def seed(server: LiveServer) -> dict:
     from tests.factories import (
         TOTP_SECRET,
         make_hero,
+        make_ruiz,
         make_runner,
         make_shipment,
         make_synced_run,
@@ -44,13 +45,7 @@ def seed(server: LiveServer) -> dict:
         printed = make_synced_run(
             runner,
             mile_number=1295,
-            hero=make_hero(
-                name="Maria Ruiz",
-                rank="Firefighter",
-                kind="fire",
-                state="FL",
-                agency="Orlando Fire Department",
-            ),
+            hero=make_ruiz(),
         )
         make_shipment(
             printed,

@@ -4,7 +4,7 @@ by label, as someone on an old phone or a screen reader would use it."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import make_hero, make_runner, make_synced_run
+from tests.factories import make_ruiz, make_runner, make_synced_run
 
 pytestmark = pytest.mark.e2e
 
@@ -16,13 +16,7 @@ def test_search_the_wall_from_the_home_page_without_javascript(browser, server):
         make_synced_run(
             runner,
             mile_number=1295,
-            hero=make_hero(
-                name="Maria Ruiz",
-                rank="Firefighter",
-                kind="fire",
-                state="FL",
-                agency="Orlando Fire Department",
-            ),
+            hero=make_ruiz(),
         )
         db.session.commit()
     context = browser.new_context(

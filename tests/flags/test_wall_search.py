@@ -18,6 +18,7 @@ from tests.factories import (
     ADDRESS,
     TRACKING,
     make_hero,
+    make_ruiz,
     make_run,
     make_runner,
     make_shipment,
@@ -39,13 +40,7 @@ def wall(db):
     becerra = make_hero(
         name="Julian Becerra", rank="Officer", state="CO", agency="Fountain Police Department"
     )
-    ruiz = make_hero(
-        name="Maria Ruiz",
-        rank="Firefighter",
-        kind="fire",
-        state="FL",
-        agency="Orlando Fire Department",
-    )
+    ruiz = make_ruiz()
     hale = make_hero(
         name="Tom Hale",
         rank="Deputy",
