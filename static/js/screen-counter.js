@@ -41,6 +41,9 @@ export function wire() {
   $("lap-button").onpointerdown = onLapTap;
   // A keyboard or switch press is a click with no pointer (detail 0).
   $("lap-button").onclick = (event) => event.detail === 0 && onLapTap(event);
+  // WebKit grants the wake lock only just after a tap: a page reopened mid-run, which asked
+  // with no tap, is refused. Any tap on the counter asks again while none is held.
+  $("screen-counter").addEventListener("click", takeWakeLock);
   $("finish-mile").onclick = openFinish;
   $("undo-lap").onclick = onUndo;
   $("counter-escort").onclick = async () => (await import("./escorts.js")).openEscort(state.run.id);
@@ -297,17 +300,23 @@ async function onConfirmFinish() {
   updates.outbox.pushSoon();
 }
 
+const wakeLockHeld = () => Boolean(state.wakeLock && !state.wakeLock.released);
+
+// Asked when counting starts or resumes, when the page comes back, and at any tap on the
+// counter while none is held. Two asks may be out at once (a tap during a slow answer): the
+// first lock granted is kept, and a later one is let go.
 async function takeWakeLock() {
   if (!("wakeLock" in navigator)) return put("wake-line", "Keep the screen on while counting: this browser cannot.");
-  if (!state.run || document.visibilityState !== "visible") return;
+  if (!state.run || document.visibilityState !== "visible" || wakeLockHeld()) return;
   try {
     const lock = await navigator.wakeLock.request("screen");
+    if (!state.run || wakeLockHeld()) return lock.release(); // finished meanwhile, or already held
     update({ wakeLock: lock });
     put("wake-line", "The screen stays on while counting.");
     lock.addEventListener("release", () => put("wake-line", "The screen may dim: keep it on by hand."));
   } catch {
     // Battery saver or no permission: the counter works, the screen may dim.
-    put("wake-line", "The screen may dim: keep it on by hand.");
+    if (!wakeLockHeld()) put("wake-line", "The screen may dim: keep it on by hand.");
   }
 }
 
