@@ -243,3 +243,25 @@ def test_without_a_wake_lock_the_counter_says_in_one_line_to_keep_the_screen_on(
     counting(context, page)
     expect(page.locator("#wake-line")).to_have_text(line)
     expect(page.get_by_test_id("lap-button")).to_be_enabled()  # the counter works all the same
+
+
+# The first ask is refused, as WebKit refuses a page reopened mid-run that no tap has asked.
+FIRST_WAKE_LOCK_REFUSED = """
+  const request = WakeLock.prototype.request;
+  let asked = 0;
+  WakeLock.prototype.request = function (type) {
+    asked += 1;
+    if (asked > 1) return request.call(this, type);
+    return Promise.reject(new DOMException("no", "NotAllowedError"));
+  };
+"""
+
+
+def test_a_refused_wake_lock_is_asked_for_again_at_the_next_tap(context, page):
+    context.add_init_script(FIRST_WAKE_LOCK_REFUSED)
+    counting(context, page)
+    wake_line = page.locator("#wake-line")
+    expect(wake_line).to_have_text("The screen may dim: keep it on by hand.")
+    tap_laps(page, 1)
+    expect(wake_line).to_have_text("The screen stays on while counting.")
+    assert page.evaluate(HELD_LOCK) is True
