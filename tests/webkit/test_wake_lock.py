@@ -18,10 +18,16 @@ RECORD_WAKE_LOCK = """
     (error) => { window.wakeLockAnswers.push(error.name); throw error; },
   );
 """
-SAYS = {
+SAYS = {  # what the counter's line says for each answer
     "granted": "The screen stays on while counting.",
     "NotAllowedError": "The screen may dim: keep it on by hand.",
 }
+
+# Whether the app holds a wake lock that the system has not taken back.
+HELD = """const done = arguments[arguments.length - 1];
+  import("/static/js/state.js").then(({ state: { wakeLock } }) =>
+    done(Boolean(wakeLock && !wakeLock.released)));
+"""
 
 
 def wake_line(driver) -> str:
@@ -29,14 +35,7 @@ def wake_line(driver) -> str:
 
 
 def lock_held(driver) -> bool:
-    """Whether the app holds a wake lock that the system has not taken back."""
     return driver.execute_async_script(HELD)
-
-
-HELD = """const done = arguments[arguments.length - 1];
-  import("/static/js/state.js").then(({ state: { wakeLock } }) =>
-    done(Boolean(wakeLock && !wakeLock.released)));
-"""
 
 
 def test_the_counter_says_what_the_wake_lock_did_in_webkit(driver, server):
