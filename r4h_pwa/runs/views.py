@@ -70,8 +70,12 @@ def photo_json(photo) -> dict:
 
 
 def _photo_body(limit: int) -> bytes:
-    """The raw body, at most limit bytes (this route only: the app's own limit is 1 MB)."""
-    request.max_content_length = limit
+    """The raw body, at most limit bytes (this route only: the app's own limit is 1 MB).
+
+    The stream may hold one byte past the limit: a body sent in chunks has no length to
+    refuse it by, and a stream read to its maximum cannot tell a body of exactly limit bytes
+    from a longer one cut there."""
+    request.max_content_length = limit + 1
     data = request.stream.read(limit + 1)
     if len(data) > limit:
         abort(413, f"A photo may be at most {limit // (1024 * 1024)} MB.")

@@ -158,6 +158,21 @@ def test_a_photo_of_8_mb_is_accepted(client, phone, synced_run):
     assert put(client, phone, synced_run["id"], data).status_code == 201
 
 
+@pytest.mark.parametrize("extra, status", [(0, 201), (1, 413)], ids=["8 MB", "8 MB and 1 byte"])
+def test_a_photo_sent_in_chunks_is_held_to_the_same_8_mb(client, phone, synced_run, extra, status):
+    # No Content-Length to refuse it by: the body is read to the limit and one byte past it.
+    # Before, 8 MB and more in chunks was cut at 8 MB and its first 8 MB taken as the photo.
+    data = jpeg_bytes() + b"\0" * (MAX_PHOTO_BYTES + extra - len(jpeg_bytes()))
+    response = client.put(
+        f"/api/v1/runs/{synced_run['id']}/photos/{uuid.uuid4()}",
+        input_stream=io.BytesIO(data),
+        headers={**phone.headers, "Content-Type": "image/jpeg", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # as gunicorn says of its input
+    )
+    assert response.status_code == status
+    assert _photo_count() == (1 if status == 201 else 0)
+
+
 def test_the_served_photo_carries_no_metadata_at_all(client, phone, synced_run):
     original = jpeg_bytes(orientation=1)
     assert b"\xff\xe1" in original and b"PhoneMaker" in original  # the input has EXIF
