@@ -24,7 +24,6 @@ from typing import Any
 from flask import Flask, Response, abort, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
-from werkzeug.wsgi import get_input_stream
 
 from .errors import ApiError
 
@@ -120,11 +119,16 @@ def _read_the_rest(response: Response) -> Response:
     if not (request.content_length or chunked) or (request.content_length or 0) > DRAIN_MOST:
         return response  # no body (most requests: page loads, GETs), or too much to read
     try:
-        # The stream the view read from, if it read; else the body, bounded by its length
-        # (a photo's 8 MB is over the app's 1 MB default, which request.stream would refuse).
-        stream = request.__dict__.get("stream") or get_input_stream(
-            request.environ, max_content_length=None
-        )
+        if request.environ.get("wsgi.input_terminated"):
+            # The server ends the input where the body ends (gunicorn does): read it as it
+            # is, wherever the view stopped, past any limit of the view's stream.
+            stream = request.environ["wsgi.input"]
+        else:
+            # The stream the view read from, if it read (a stream made already keeps its own
+            # limit); else the body, bounded by its length and DRAIN_MOST, not by the app's
+            # 1 MB default (a photo's 8 MB is over it).
+            request.max_content_length = DRAIN_MOST
+            stream = request.stream
         left = DRAIN_MOST  # a chunked body has no length to go by
         while left > 0 and (chunk := stream.read(min(DRAIN_CHUNK, left))):
             left -= len(chunk)
