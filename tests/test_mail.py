@@ -80,7 +80,11 @@ def _send_one(app) -> tuple[mail.Delivery, OutboxEmail]:
         return report, email
 
 
-def test_starttls_with_a_login(make_app, certificate):
+def _send_with_a_login(
+    make_app, certificate, password
+) -> tuple[mail.Delivery, OutboxEmail, LocalSmtp]:
+    """One email through a local server that wants STARTTLS and a login; the app signs in
+    as USERNAME with the given password."""
     smtp = LocalSmtp(
         tls_context=_server_context(certificate),
         require_starttls=True,
@@ -93,13 +97,18 @@ def test_starttls_with_a_login(make_app, certificate):
             MAIL_PORT=smtp.port,
             MAIL_SECURITY="starttls",
             MAIL_USERNAME=USERNAME,
-            MAIL_PASSWORD=PASSWORD,
+            MAIL_PASSWORD=password,
             MAIL_CA_FILE=str(certificate[0]),
             MAIL_FROM="team@example.org",
         )
         report, email = _send_one(app)
     finally:
         smtp.stop()
+    return report, email, smtp
+
+
+def test_starttls_with_a_login(make_app, certificate):
+    report, email, smtp = _send_with_a_login(make_app, certificate, PASSWORD)
 
     assert report == mail.Delivery(sent=1, failed=0, pending=0)
     assert email.status == "sent"
@@ -141,24 +150,7 @@ def test_a_certificate_nobody_vouches_for_is_refused_and_the_email_kept(make_app
 
 
 def test_a_wrong_password_is_kept_as_the_error(make_app, certificate):
-    smtp = LocalSmtp(
-        tls_context=_server_context(certificate),
-        require_starttls=True,
-        authenticator=_accept_the_account,
-        auth_required=True,
-    ).start()
-    try:
-        app = make_app(
-            MAIL_SERVER="127.0.0.1",
-            MAIL_PORT=smtp.port,
-            MAIL_SECURITY="starttls",
-            MAIL_USERNAME=USERNAME,
-            MAIL_PASSWORD="wrong",
-            MAIL_CA_FILE=str(certificate[0]),
-        )
-        report, email = _send_one(app)
-    finally:
-        smtp.stop()
+    report, email, smtp = _send_with_a_login(make_app, certificate, "wrong")
 
     assert report.failed == 1 and smtp.received == []
     assert email.last_error.startswith("SMTPAuthenticationError")
