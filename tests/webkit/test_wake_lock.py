@@ -71,3 +71,20 @@ def test_a_page_reopened_mid_run_takes_the_wake_lock_again_at_the_next_tap_in_we
 
     wait(driver, lambda d: wake_line(d) == SAYS["granted"], message="the line still says dim")
     assert lock_held(driver)
+
+
+def test_a_hidden_page_loses_the_wake_lock_and_takes_it_again_on_return_in_webkit(driver, server):
+    open_app(driver, server.url)
+    sign_in(driver)
+    start_unplanned_run(driver)
+    wait(driver, lambda d: wake_line(d) == SAYS["granted"], message="no lock at the start")
+
+    driver.minimize_window()  # the phone locked, or another app in front
+    wait(driver, lambda d: d.execute_script("return document.visibilityState;") == "hidden")
+    wait(driver, lambda d: wake_line(d) == SAYS["NotAllowedError"], message="the line kept on")
+    assert not lock_held(driver)
+
+    driver.maximize_window()  # back to the counter
+    wait(driver, lambda d: wake_line(d) == SAYS["granted"], message="the line still says dim")
+    assert lock_held(driver)
+    tap_laps(driver, 1)
