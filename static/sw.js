@@ -117,16 +117,19 @@ async function pushOutbox() {
   const db = await openAppDb();
   if (!db) return;
   try {
-    const auth = await idb(db.transaction("kv").objectStore("kv").get("auth"));
-    await pushRuns(db, auth);
+    const read = db.transaction(["kv", "runs"]);
+    const [auth, waiting] = await Promise.all([
+      idb(read.objectStore("kv").get("auth")),
+      idb(read.objectStore("runs").index("status").getAll("outbox")),
+    ]);
+    await pushRuns(db, auth, waiting);
     await pushPhotos(db, auth);
   } finally {
     db.close();
   }
 }
 
-async function pushRuns(db, auth) {
-  const waiting = await idb(db.transaction("runs").objectStore("runs").index("status").getAll("outbox"));
+async function pushRuns(db, auth, waiting) {
   const all = sendable(auth, waiting);
   const mine = all.slice(0, BATCH); // the page sends the rest
   if (!mine.length) return;
