@@ -43,6 +43,13 @@ FAIL_NEXT_WRITE = """async (kind) => {
   db.failNextWriteForTests(kind);
 }"""
 
+# Whether the counter holds a screen wake lock the system has not taken back. The lock is
+# kept in window.heldLock, where a test can still see it after the counter lets it go.
+WAKE_LOCK_HELD = """async () => {
+  window.heldLock = (await import("/static/js/state.js")).state.wakeLock;
+  return Boolean(window.heldLock && !window.heldLock.released);
+}"""
+
 WAIT_FOR_WORKER = """async () => {
   const registration = await navigator.serviceWorker.ready;
   if (!navigator.serviceWorker.controller) {

@@ -13,7 +13,16 @@ from playwright.sync_api import expect
 from r4h_pwa.models import Run
 
 from .harness import LiveServer
-from .steps import LAP_MS, finish, open_app, sign_in, start_unplanned_run, stored_runs, tap_laps
+from .steps import (
+    LAP_MS,
+    WAKE_LOCK_HELD,
+    finish,
+    open_app,
+    sign_in,
+    start_unplanned_run,
+    stored_runs,
+    tap_laps,
+)
 
 START = datetime(2025, 3, 1, 14, 0, 0)
 
@@ -198,25 +207,18 @@ def test_the_lap_button_is_at_least_half_the_screen_and_every_target_48px(contex
     assert page.evaluate("document.documentElement.scrollHeight") <= 844  # no scrolling
 
 
-# The lock the counter holds, kept where the test can see it after the counter lets it go.
-HELD_LOCK = """async () => {
-  window.heldLock = (await import("/static/js/state.js")).state.wakeLock;
-  return window.heldLock && !window.heldLock.released;
-}"""
-
-
 def test_the_screen_stays_awake_while_counting_and_the_line_says_when_it_may_dim(context, page):
     counting(context, page)
     wake_line = page.locator("#wake-line")
     expect(wake_line).to_have_text("The screen stays on while counting.")
-    assert page.evaluate(HELD_LOCK) is True  # a real screen wake lock, held
+    assert page.evaluate(WAKE_LOCK_HELD) is True  # a real screen wake lock, held
     # The system takes it back (battery saver, the phone locked): the runner is told.
     page.evaluate("window.heldLock.release()")
     expect(wake_line).to_have_text("The screen may dim: keep it on by hand.")
     # Back to the page: the counter asks again.
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     expect(wake_line).to_have_text("The screen stays on while counting.")
-    assert page.evaluate(HELD_LOCK) is True
+    assert page.evaluate(WAKE_LOCK_HELD) is True
     finish(page)
     expect(page.locator("body")).to_have_attribute("data-screen", "runs")  # no laps: dropped
     assert page.evaluate("window.heldLock.released") is True  # let go once the run ends
@@ -264,4 +266,4 @@ def test_a_refused_wake_lock_is_asked_for_again_at_the_next_tap(context, page):
     expect(wake_line).to_have_text("The screen may dim: keep it on by hand.")
     tap_laps(page, 1)
     expect(wake_line).to_have_text("The screen stays on while counting.")
-    assert page.evaluate(HELD_LOCK) is True
+    assert page.evaluate(WAKE_LOCK_HELD) is True

@@ -5,6 +5,8 @@ counter's line says what the lock did, and the counter counts.
 
 from selenium.webdriver.common.by import By
 
+from tests.e2e.steps import WAKE_LOCK_HELD
+
 from .browser import finish, open_app, reload, sign_in, start_unplanned_run, tap_laps, wait
 
 # Records what each of the page's wake-lock requests came to, "granted" or the error's name,
@@ -23,19 +25,13 @@ SAYS = {  # what the counter's line says for each answer
     "NotAllowedError": "The screen may dim: keep it on by hand.",
 }
 
-# Whether the app holds a wake lock that the system has not taken back.
-HELD = """const done = arguments[arguments.length - 1];
-  import("/static/js/state.js").then(({ state: { wakeLock } }) =>
-    done(Boolean(wakeLock && !wakeLock.released)));
-"""
-
 
 def wake_line(driver) -> str:
     return driver.find_element(By.ID, "wake-line").get_attribute("textContent")
 
 
 def lock_held(driver) -> bool:
-    return driver.execute_async_script(HELD)
+    return driver.execute_script(f"return ({WAKE_LOCK_HELD})();")
 
 
 def test_the_counter_says_what_the_wake_lock_did_in_webkit(driver, server):
